@@ -1,0 +1,206 @@
+/**
+ * The provider interface: everything the harness needs from a FaaS platform.
+ * Kept deliberately small (SeBS's 13 abstract methods are the counter-example).
+ *
+ * Two sides:
+ *  - the main process (Vitest global setup, the `sebs` CLI) builds, deploys,
+ *    starts storage and sweeps, through `Provider`;
+ *  - bench workers get plain-data `FunctionHandle`s through Vitest's
+ *    `provide`/`inject` and turn them back into live `DeployedFunction`s with
+ *    `provider.connect(handle)`. Handles never hold SDK clients.
+ */
+import type { Logger } from '../core/logger.ts'
+import type {
+  Architecture,
+  BenchmarkDefinition,
+  InvocationRecord,
+  Language,
+  ProviderName,
+  Trigger,
+  WrapperEnvelope,
+} from '../core/types.ts'
+
+/** What to build: one benchmark in one language for one architecture. */
+export interface FunctionSpec {
+  benchmark: BenchmarkDefinition
+  language: Language
+  arch: Architecture
+}
+
+export interface BuildContext {
+  /** Root of the content-addressed cache (`.sebs-cache` by default). */
+  cacheDir: string
+  logger: Logger
+  /** Interpreters used to install dependencies and to run local instances. */
+  runtimes: { python: string; node: string }
+  /** Rebuild even when the cache has a package with the same hash. */
+  force?: boolean
+}
+
+/** A built code package, stored in the cache. */
+export interface CodePackage {
+  provider: string
+  benchmark: string
+  language: Language
+  arch: Architecture
+  /** A directory (local provider) or a zip file (cloud providers). */
+  kind: 'directory' | 'zip'
+  path: string
+  sizeBytes: number
+  /** Content hash of sources, wrappers and runtime version: the cache key. */
+  hash: string
+  /** True when the package came from the cache and nothing was rebuilt. */
+  cached: boolean
+}
+
+export interface DeployOptions {
+  runId: string
+  memory: number
+  /** Seconds. */
+  timeout: number
+  trigger: Trigger
+  /** Extra environment for the function (storage endpoints, table names, …). */
+  env: Record<string, string>
+}
+
+/**
+ * Plain, structured-cloneable description of a deployed function: crosses
+ * from the main process to bench workers. `data` is provider-specific.
+ */
+export interface FunctionHandle {
+  provider: ProviderName
+  name: string
+  benchmark: string
+  language: Language
+  memory: number
+  timeout: number
+  trigger: Trigger
+  runId: string
+  data: Record<string, unknown>
+}
+
+/** Extra times a provider measured for one invocation (µs unless named). */
+export interface ProviderTimes {
+  connectTimeUs?: number
+  providerTimeUs?: number
+  initTimeUs?: number
+  billedTimeMs?: number
+  memoryUsedMb?: number
+  memoryEnforced?: boolean
+}
+
+/** The outcome of one invocation, before the harness turns it into a record. */
+export type InvokeResult =
+  | ({ state: 'ok'; envelope: WrapperEnvelope; clientTimeUs: number } & ProviderTimes)
+  | ({ state: 'error'; error: string; clientTimeUs: number; envelope?: WrapperEnvelope } & ProviderTimes)
+  | ({ state: 'timeout'; error: string; clientTimeUs: number } & ProviderTimes)
+
+export interface InvokeOptions {
+  trigger?: Trigger
+}
+
+/** A live function, on either side of the process boundary. */
+export interface DeployedFunction {
+  readonly handle: FunctionHandle
+  invoke(payload: Record<string, unknown>, options?: InvokeOptions): Promise<InvokeResult>
+  /** Make the next invocation start a new instance/sandbox. */
+  forceColdStart(): Promise<void>
+  update(options: { memory?: number; timeout?: number; env?: Record<string, string> }): Promise<void>
+  /** Fill in provider-side times, billing and memory for records of this function. */
+  metrics?(records: InvocationRecord[]): Promise<InvocationRecord[]>
+  delete(): Promise<void>
+  /** Release client-side resources (worker side); does not delete the function. */
+  close?(): Promise<void>
+}
+
+/** How functions and the harness reach an object store (plain data). */
+export interface StorageConnection {
+  kind: 's3' | 'azure-blob'
+  endpoint: string
+  region?: string
+  /** The single benchmarks bucket. */
+  bucket: string
+  /**
+   * Access key and secret are only filled for emulators and explicitly
+   * configured endpoints; they are passed to function instances through their
+   * environment and must never be written to disk or logs.
+   */
+  accessKey?: string
+  secretKey?: string
+  connectionString?: string
+}
+
+export interface StoredObject {
+  key: string
+  size: number
+  etag?: string
+}
+
+/** Harness-side object storage (SeBS's single-bucket layout). */
+export interface ObjectStorage {
+  readonly connection: StorageConnection
+  ensureBucket(bucket: string): Promise<void>
+  upload(bucket: string, key: string, filePath: string): Promise<void>
+  uploadBuffer(bucket: string, key: string, data: Buffer): Promise<void>
+  download(bucket: string, key: string): Promise<Buffer>
+  stat(bucket: string, key: string): Promise<StoredObject | undefined>
+  list(bucket: string, prefix: string): Promise<StoredObject[]>
+  removePrefix(bucket: string, prefix: string): Promise<number>
+  close(): Promise<void>
+}
+
+export interface NoSqlConnection {
+  kind: 'dynamodb' | 'cosmosdb'
+  endpoint: string
+  region?: string
+  accessKey?: string
+  secretKey?: string
+  /** Logical table name → physical table name. */
+  tables: Record<string, string>
+}
+
+export interface NoSqlStorage {
+  readonly connection: NoSqlConnection
+  /** Create (or reuse) a table for a benchmark; returns its physical name. */
+  createTable(benchmark: string, table: string, primaryKey: string, secondaryKey?: string): Promise<string>
+  insert(
+    table: string,
+    primaryKey: [string, string],
+    secondaryKey: [string, string] | undefined,
+    data: Record<string, unknown>,
+  ): Promise<void>
+  close(): Promise<void>
+}
+
+/** A resource found by `sweep`, removed unless it was a dry run. */
+export interface SweptResource {
+  kind: string
+  id: string
+  runId?: string
+  removed: boolean
+}
+
+export interface Provider {
+  readonly name: ProviderName
+  /** Fail within a second on missing or invalid credentials, before anything is built. */
+  checkCredentials(): Promise<void>
+  package(spec: FunctionSpec, ctx: BuildContext): Promise<CodePackage>
+  deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction>
+  /** Start (or connect to) object storage. */
+  storage(): Promise<ObjectStorage>
+  nosql?(): Promise<NoSqlStorage>
+  /** Worker side: a live function from a handle. */
+  connect(handle: FunctionHandle): DeployedFunction
+  /** Remove what this suite created: everything (no runId) or one run's resources. */
+  sweep(options: { runId?: string; dryRun: boolean }): Promise<SweptResource[]>
+  /** Stop embedded servers and release clients; deployed functions stay unless deleted. */
+  close(): Promise<void>
+}
+
+export interface ProviderContext {
+  runId: string
+  cacheDir: string
+  logger: Logger
+  /** The provider's own section of the resolved config. */
+  options: Record<string, unknown>
+}
