@@ -1,0 +1,303 @@
+/**
+ * The `sebs` command. `sebs bench` parses its own flags (Vitest's CLI rejects
+ * unknown ones like `--provider`), hands them to the plugin through the
+ * environment, and starts Vitest in benchmark mode. The other commands work
+ * on the cache, the results and the providers directly.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
+import { createLogger } from '../core/logger.ts'
+import { LANGUAGES, PROVIDERS, SIZES, type Language, type ProviderName, type Size } from '../core/types.ts'
+import { createProvider } from '../providers/registry.ts'
+import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
+import { configFromEnv, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from './config.ts'
+import { discoverBenchmarks } from './discovery.ts'
+import type { InputManifest } from './inputs.ts'
+
+const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
+
+const USAGE = `Usage: sebs <command> [options]
+
+Commands:
+  bench      run benchmarks as Vitest bench suites (default provider: local)
+  package    build a provider's code package without deploying
+  cleanup    remove everything this suite created (found by run-id tags)
+  inputs     list generated inputs per benchmark and size
+  history    list runs from results/index.json
+  compare    compare two runs (BASE NEW)
+  docker     docker base: build the offline base images
+
+sebs bench options:
+  --provider local|aws|azure   --language python,nodejs   --size test,small,large
+  --repetitions N              --memory 128,256           --trigger http|library
+  --benchmarks DIR             --data-dir DIR             --cache-dir DIR
+  --results-dir DIR            --keep                     --force (rebuild, re-upload)
+  -t PATTERN                   --reporter NAME            --outputJson FILE
+  [file filters…]              passed to Vitest as usual
+`
+
+type Values = Record<string, string | boolean | string[] | undefined>
+
+function parse(args: string[], options: ParseArgsConfig['options'], command: string): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
+    return { values: values as Values, positionals }
+  } catch (cause) {
+    const known = Object.keys(options ?? {}).map((o) => `--${o}`)
+    throw new ConfigError('UNKNOWN_FLAG', `sebs ${command}: ${errorMessage(cause)}. Known options: ${known.join(', ')}.`, { cause })
+  }
+}
+
+function listOf<T extends string>(value: unknown, choices: readonly T[], what: string): T[] | undefined {
+  const items = splitList(value as string | string[] | undefined)
+  if (!items) return undefined
+  for (const item of items) {
+    if (!(choices as readonly string[]).includes(item)) {
+      const code = what === 'provider' ? 'UNKNOWN_PROVIDER' : what === 'language' ? 'UNKNOWN_LANGUAGE' : 'UNKNOWN_SIZE'
+      throw new ConfigError(code, `Unknown ${what} '${item}'. Choose one of ${listChoices(choices)}.`)
+    }
+  }
+  return items as T[]
+}
+
+function intFlag(value: unknown, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) throw new ConfigError('CONFIG_INVALID', `--${name} must be a whole number ≥ ${min}, got '${value}'.`)
+  return n
+}
+
+/** `sebs.config.ts` (or .js/.mjs) in the working directory, when there is one. */
+async function loadSebsConfigFile(root: string): Promise<{ source: string; config: SebsUserConfig } | undefined> {
+  for (const name of ['sebs.config.ts', 'sebs.config.mjs', 'sebs.config.js']) {
+    const file = join(root, name)
+    if (!existsSync(file)) continue
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    return { source: file, config: validateUserConfig(mod.default ?? {}, file) }
+  }
+  return undefined
+}
+
+async function resolveForCommand(root: string, flags: SebsUserConfig): Promise<SebsConfig> {
+  const file = await loadSebsConfigFile(root)
+  return resolveConfig(
+    [...(file ? [file] : []), { source: 'environment', config: configFromEnv(process.env) }, { source: 'command line', config: flags }],
+    { root },
+  )
+}
+
+const commonOptions = {
+  provider: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'results-dir': { type: 'string' },
+  'data-dir': { type: 'string' },
+  benchmarks: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options']
+
+function commonFlags(values: Values): SebsUserConfig {
+  const flags: SebsUserConfig = {}
+  const provider = listOf(values.provider, PROVIDERS, 'provider')
+  if (provider) flags.provider = provider[0] as ProviderName
+  if (values['cache-dir']) flags.cacheDir = values['cache-dir'] as string
+  if (values['results-dir']) flags.resultsDir = values['results-dir'] as string
+  if (values['data-dir']) flags.dataDir = values['data-dir'] as string
+  if (values.benchmarks) flags.benchmarks = values.benchmarks as string[]
+  return flags
+}
+
+async function benchCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      ...commonOptions,
+      language: { type: 'string', multiple: true },
+      size: { type: 'string', multiple: true },
+      repetitions: { type: 'string' },
+      memory: { type: 'string', multiple: true },
+      trigger: { type: 'string' },
+      arch: { type: 'string' },
+      experiment: { type: 'string' },
+      runtime: { type: 'string' },
+      baseline: { type: 'string' },
+      'max-cost': { type: 'string' },
+      keep: { type: 'boolean' },
+      force: { type: 'boolean' },
+      testNamePattern: { type: 'string', short: 't' },
+      reporter: { type: 'string', multiple: true },
+      outputJson: { type: 'string' },
+    },
+    'bench',
+  )
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const flags = commonFlags(values)
+  flags.languages = listOf(values.language, LANGUAGES, 'language') as Language[] | undefined
+  flags.sizes = listOf(values.size, SIZES, 'size') as Size[] | undefined
+  flags.repetitions = intFlag(values.repetitions, 'repetitions', 0)
+  const memory = splitList(values.memory as string[] | undefined)?.map((m) => intFlag(m, 'memory', 64)!)
+  if (memory) flags.memory = memory
+  if (values.trigger !== undefined) {
+    if (values.trigger !== 'http' && values.trigger !== 'library') throw new ConfigError('CONFIG_INVALID', `--trigger must be 'http' or 'library', got '${values.trigger}'.`)
+    flags.trigger = values.trigger
+  }
+  if (values.arch !== undefined) {
+    if (values.arch !== 'x64' && values.arch !== 'arm64') throw new ConfigError('CONFIG_INVALID', `--arch must be 'x64' or 'arm64', got '${values.arch}'.`)
+    flags.arch = values.arch
+  }
+  if (values.keep) flags.keep = true
+  if (values.force) flags.force = true
+  for (const unsupported of ['experiment', 'baseline', 'max-cost'] as const) {
+    if (values[unsupported] !== undefined) {
+      throw new SebsError('NOT_SUPPORTED', `--${unsupported} is not available in this version of serverless-benchmarks yet.`)
+    }
+  }
+  if (values.runtime !== undefined && values.runtime !== 'process') {
+    throw new ConfigError('CONFIG_INVALID', `--runtime '${values.runtime}' is not available; choose 'process'.`)
+  }
+  // Validate now, so a bad flag fails before Vitest starts.
+  validateUserConfig(JSON.parse(JSON.stringify(flags)), 'command line')
+  process.env.SEBS_CLI_OVERRIDES = JSON.stringify(flags)
+
+  const root = process.cwd()
+  const { startVitest } = await import('vitest/node')
+  const { sebs } = await import('./vite-plugin.ts')
+  const file = await loadSebsConfigFile(root)
+  let pattern: string | undefined = values.testNamePattern as string | undefined
+  const ctx = await startVitest(
+    'benchmark',
+    positionals,
+    {
+      run: true,
+      watch: false,
+      ...(pattern ? { testNamePattern: pattern } : {}),
+      ...(values.reporter ? { reporters: values.reporter as string[] } : {}),
+      ...(values.outputJson ? { benchmark: { outputJson: values.outputJson as string } } : {}),
+    },
+    // Used only when the project's Vitest config does not add the plugin itself.
+    { plugins: [sebs(file?.config ?? {}, { fallback: true })] },
+  )
+  pattern = undefined
+  if (!ctx) return 1
+  await ctx.close()
+  const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0
+  return failed || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0
+}
+
+async function cleanupCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { ...commonOptions, 'dry-run': { type: 'boolean' }, 'run-id': { type: 'string' } }, 'cleanup')
+  const config = await resolveForCommand(process.cwd(), commonFlags(values))
+  const logger = createLogger('sebs')
+  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: config[config.provider] })
+  try {
+    const swept = await provider.sweep({ runId: values['run-id'] as string | undefined, dryRun: Boolean(values['dry-run']) })
+    if (swept.length === 0) process.stdout.write(`nothing to clean up on provider '${config.provider}'.\n`)
+    for (const r of swept) {
+      process.stdout.write(`${values['dry-run'] ? 'would remove' : r.removed ? 'removed' : 'could not remove'} ${r.kind} ${r.id}${r.runId ? ` (run ${r.runId})` : ''}\n`)
+    }
+    return swept.some((r) => !values['dry-run'] && !r.removed) ? 1 : 0
+  } finally {
+    await provider.close()
+  }
+}
+
+async function historyCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, commonOptions, 'history')
+  const config = await resolveForCommand(process.cwd(), commonFlags(values))
+  const entries = await readRunIndex(config.resultsDir)
+  process.stdout.write(entries.length ? formatHistory(entries) + '\n' : `no runs in ${config.resultsDir}\n`)
+  return 0
+}
+
+async function inputsCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, commonOptions, 'inputs')
+  const config = await resolveForCommand(process.cwd(), commonFlags(values))
+  const dir = join(config.cacheDir, 'inputs', 'manifests')
+  const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
+  const rows: string[] = []
+  for (const b of benchmarks) {
+    for (const size of SIZES) {
+      const file = join(dir, b.id, `${size}.json`)
+      if (!existsSync(file)) {
+        rows.push(`${b.id.padEnd(26)} ${size.padEnd(6)} ${'-'.padStart(12)}  not generated yet`)
+        continue
+      }
+      const m = JSON.parse(readFileSync(file, 'utf8')) as InputManifest
+      const bytes = m.files.reduce((s, f) => s + f.bytes, 0)
+      rows.push(`${b.id.padEnd(26)} ${size.padEnd(6)} ${`${(bytes / 1e6).toFixed(2)} MB`.padStart(12)}  ${m.files.length} object(s), data ${m.dataDir}`)
+    }
+  }
+  process.stdout.write(`${'benchmark'.padEnd(26)} ${'size'.padEnd(6)} ${'input bytes'.padStart(12)}  cache\n${rows.join('\n')}\n`)
+  return 0
+}
+
+async function packageCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...commonOptions, language: { type: 'string', multiple: true }, arch: { type: 'string' }, force: { type: 'boolean' } }, 'package')
+  const flags = commonFlags(values)
+  const config = await resolveForCommand(process.cwd(), flags)
+  const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
+  if (positionals.length === 0) throw new ConfigError('BENCHMARK_NOT_FOUND', `sebs package needs a benchmark id. Known: ${listChoices(benchmarks.map((b) => b.id))}.`)
+  const logger = createLogger('sebs')
+  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: config[config.provider] })
+  try {
+    for (const id of positionals) {
+      const bench = benchmarks.find((b) => b.id === id)
+      if (!bench) throw new ConfigError('BENCHMARK_NOT_FOUND', `Unknown benchmark '${id}'. Known: ${listChoices(benchmarks.map((b) => b.id))}.`)
+      const langs = (listOf(values.language, LANGUAGES, 'language') ?? bench.config.languages).filter((l) => bench.config.languages.includes(l))
+      const arch = (values.arch as 'x64' | 'arm64' | undefined) ?? config.arch
+      for (const language of langs) {
+        const pkg = await provider.package({ benchmark: bench, language, arch }, { cacheDir: config.cacheDir, logger, runtimes: config.runtimes, force: Boolean(values.force) })
+        process.stdout.write(`${id} ${language} ${arch}: ${pkg.path} (${(pkg.sizeBytes / 1e6).toFixed(2)} MB${pkg.cached ? ', cached' : ''})\n`)
+      }
+    }
+  } finally {
+    await provider.close()
+  }
+  return 0
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE)
+    return command ? 0 : 1
+  }
+  switch (command) {
+    case 'bench':
+      return benchCommand(rest)
+    case 'cleanup':
+      return cleanupCommand(rest)
+    case 'history':
+      return historyCommand(rest)
+    case 'inputs':
+      return inputsCommand(rest)
+    case 'package':
+      return packageCommand(rest)
+    case 'compare':
+    case 'docker':
+      throw new SebsError('NOT_SUPPORTED', `'sebs ${command}' is not available in this version of serverless-benchmarks yet.`)
+    default:
+      throw new ConfigError('UNKNOWN_FLAG', `Unknown command '${command}'. Commands: ${listChoices(COMMANDS)}.`)
+  }
+}
+
+/** Entry point used by bin/sebs.mjs. Prints errors without a stack unless DEBUG is set. */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv)
+  } catch (err) {
+    if (err instanceof SebsError && !process.env.DEBUG) {
+      process.stderr.write(`sebs: error [${err.code}]: ${err.message}\n`)
+    } else {
+      process.stderr.write(`sebs: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    }
+    process.exitCode = 1
+  }
+}
+
+export const _testing = { resolve }

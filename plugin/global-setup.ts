@@ -1,0 +1,173 @@
+/**
+ * Vitest global setup (main process): build → storage → inputs → deploy →
+ * `provide` to the workers; the returned teardown removes what the run
+ * created (unless `--keep`). Works only on the cases the filters select.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { ConfigError, SebsError, errorMessage } from '../core/errors.ts'
+import { createLogger, formatDuration } from '../core/logger.ts'
+import { RECORDS_FILE } from '../core/records.ts'
+import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
+import { createProvider } from '../providers/registry.ts'
+import { functionNoSqlEnv, functionStorageEnv } from '../providers/storage-clients.ts'
+import type { CodePackage, DeployedFunction, NoSqlStorage, ObjectStorage, Provider } from '../providers/types.ts'
+import { startFileServer, type FileServer } from './file-server.ts'
+import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs } from './inputs.ts'
+import { nothingSelectedError, selectCases } from './selection.ts'
+import { getRunState, type ProvidedCase, type SebsProvided } from './state.ts'
+import { redactConfig } from './redact.ts'
+
+export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
+  const state = getRunState()
+  if (!state) {
+    throw new ConfigError('CONFIG_INVALID', 'The sebs global setup ran without the sebs plugin; add sebs() to the plugins of your Vitest config.')
+  }
+  const { config } = state
+  const logger = createLogger('sebs')
+  for (const notice of state.notices) logger.info(notice)
+
+  const filters = { testNamePattern: project.globalConfig.testNamePattern, fileFilters: project.globalConfig.filters, root: config.root }
+  const selected = selectCases(state.cases, filters)
+  if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
+  state.selected = selected
+
+  const runDir = join(config.resultsDir, config.runId)
+  mkdirSync(runDir, { recursive: true })
+  writeFileSync(
+    join(runDir, 'run.json'),
+    JSON.stringify({ runId: config.runId, startedAt: new Date().toISOString(), provider: config.provider, cases: selected.map((c) => c.fullName), config: redactConfig(config) }, null, 2),
+  )
+  logger.info(`run ${config.runId}: ${selected.length} case(s) on provider '${config.provider}'; records in ${join(runDir, RECORDS_FILE)}`)
+
+  const byId = new Map(state.benchmarks.map((b) => [b.id, b]))
+  const benchmarks = [...new Set(selected.map((c) => c.benchmark))].map((id) => byId.get(id)!)
+  const pairs = new Map<string, { bench: BenchmarkDefinition; language: Language }>()
+  for (const c of selected) pairs.set(`${c.benchmark}/${c.language}`, { bench: byId.get(c.benchmark)!, language: c.language })
+
+  const provider: Provider = await createProvider(config.provider, {
+    runId: config.runId,
+    cacheDir: config.cacheDir,
+    logger: logger.child(`provider:${config.provider}`),
+    options: config[config.provider],
+  })
+  const deployed: DeployedFunction[] = []
+  let storage: ObjectStorage | undefined
+  let nosql: NoSqlStorage | undefined
+  let fileServer: FileServer | undefined
+
+  const release = async (removeFunctions: boolean) => {
+    const results = await Promise.allSettled([
+      ...(removeFunctions ? deployed.map((fn) => fn.delete()) : []),
+      storage?.close(),
+      nosql?.close(),
+      fileServer?.close(),
+    ])
+    for (const r of results) if (r.status === 'rejected') logger.warn(`cleanup: ${errorMessage(r.reason)}`)
+    await provider.close().catch((err) => logger.warn(`cleanup: ${errorMessage(err)}`))
+  }
+
+  try {
+    await provider.checkCredentials()
+
+    const modules = new Map(await Promise.all(benchmarks.map(async (b) => [b.id, await loadInputModule(b, { python: config.runtimes.python })] as const)))
+
+    const packages = new Map<string, CodePackage>()
+    for (const [key, { bench, language }] of pairs) {
+      packages.set(
+        key,
+        await provider.package(
+          { benchmark: bench, language, arch: config.arch },
+          { cacheDir: config.cacheDir, logger, runtimes: config.runtimes, force: config.force },
+        ),
+      )
+    }
+
+    const needsStorage = benchmarks.some((b) => b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0))
+    const needsNoSql = benchmarks.some((b) => b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql)
+    if (needsStorage) storage = await provider.storage()
+    if (needsNoSql) {
+      if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
+      nosql = await provider.nosql()
+    }
+    if (config.provider === 'local') fileServer = await startFileServer(config.dataDir)
+    const fileServerUrl = (config[config.provider].fileServerUrl as string | undefined) ?? fileServer?.url
+
+    const events = new Map<string, Map<Size, Record<string, unknown>>>()
+    for (const bench of benchmarks) {
+      const sizes = [...new Set(selected.filter((c) => c.benchmark === bench.id).map((c) => c.size))]
+      events.set(
+        bench.id,
+        await prepareBenchmarkInputs(bench, sizes, {
+          dataRoot: config.dataDir,
+          cacheDir: config.cacheDir,
+          logger,
+          python: config.runtimes.python,
+          storageIdentity: storage ? `${config.provider}:${storage.connection.bucket}` : undefined,
+          storage,
+          nosql,
+          fileServerUrl,
+          force: config.force,
+        }),
+      )
+    }
+
+    const cases: ProvidedCase[] = []
+    for (const [key, { bench, language }] of pairs) {
+      const started = Date.now()
+      const memory = config.memory?.[0] ?? bench.config.memory
+      const fn = await provider.deploy(packages.get(key)!, {
+        runId: config.runId,
+        memory,
+        timeout: bench.config.timeout,
+        trigger: config.trigger,
+        env: { ...functionStorageEnv(storage?.connection), ...functionNoSqlEnv(nosql?.connection) },
+      })
+      deployed.push(fn)
+      logger.debug(`deployed ${bench.id} (${language}) in ${formatDuration(Date.now() - started)}`)
+      for (const c of selected.filter((s) => s.benchmark === bench.id && s.language === language)) {
+        cases.push({ benchmark: c.benchmark, language, size: c.size, handle: fn.handle, event: events.get(bench.id)!.get(c.size)!, memory })
+      }
+    }
+
+    const provided: SebsProvided = {
+      runId: config.runId,
+      provider: config.provider,
+      recordsFile: join(runDir, RECORDS_FILE),
+      repetitions: config.repetitions,
+      trigger: config.trigger,
+      sizes: config.sizes,
+      languages: config.languages,
+      cacheDir: config.cacheDir,
+      python: config.runtimes.python,
+      providerOptions: config[config.provider],
+      benchmarks: benchmarks.map((b) => ({
+        id: b.id,
+        dir: b.dir,
+        inputKind: b.input.kind,
+        inputPath: b.input.path,
+        dataDir: benchmarkDataDir(config.dataDir, b),
+        languages: b.config.languages,
+      })),
+      cases,
+      storage: storage?.connection,
+    }
+    // Benchmarks that were discovered but not selected still get a (skipped) suite.
+    for (const b of state.benchmarks) {
+      if (!provided.benchmarks.some((p) => p.id === b.id)) {
+        provided.benchmarks.push({ id: b.id, dir: b.dir, inputKind: b.input.kind, inputPath: b.input.path, dataDir: benchmarkDataDir(config.dataDir, b), languages: b.config.languages })
+      }
+    }
+    project.provide('sebs', provided)
+    state.setupDone = true
+  } catch (err) {
+    await release(true)
+    throw err
+  }
+
+  return async () => {
+    if (config.keep) logger.info(`--keep: leaving deployed functions of run ${config.runId} in place ('npx sebs cleanup --provider=${config.provider}' removes them)`)
+    await release(!config.keep)
+  }
+}

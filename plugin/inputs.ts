@@ -1,0 +1,223 @@
+/**
+ * Generates benchmark inputs and uploads them to storage, once.
+ *
+ * A benchmark's `generateInput` makes its data files (deterministically, into
+ * the data directory) and calls `upload` for each; uploads are skipped when the
+ * same content (by SHA-256) is already in the bucket, so a second run
+ * re-uploads nothing. A manifest per benchmark and size records what was
+ * uploaded (for `sebs inputs`).
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync } from 'node:fs'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { BenchmarkInputModule, GenerateInputContext } from '../core/benchmark-input.ts'
+import { BenchmarkError, SebsError, errorMessage } from '../core/errors.ts'
+import { formatDuration, type Logger } from '../core/logger.ts'
+import type { BenchmarkDefinition, Size } from '../core/types.ts'
+import type { NoSqlStorage, ObjectStorage } from '../providers/types.ts'
+import { loadPythonInputModule } from './python-bridge.ts'
+
+export function benchmarkDataDir(dataRoot: string, bench: BenchmarkDefinition): string {
+  return join(dataRoot, bench.group, bench.id)
+}
+
+export function inputPrefixes(bench: BenchmarkDefinition, count: number, kind: 'input' | 'output'): string[] {
+  return Array.from({ length: count }, (_, i) => `${bench.id}-${i}-${kind}`)
+}
+
+/** Loads `input.ts`, or SeBS's `input.py` through the Python bridge. */
+export async function loadInputModule(
+  bench: Pick<BenchmarkDefinition, 'id' | 'dir' | 'input'>,
+  options: { python: string },
+): Promise<BenchmarkInputModule> {
+  if (bench.input.kind === 'py') return loadPythonInputModule(bench, options)
+  let mod: Partial<BenchmarkInputModule>
+  try {
+    mod = (await import(pathToFileURL(bench.input.path).href)) as Partial<BenchmarkInputModule>
+  } catch (cause) {
+    throw new BenchmarkError('BENCHMARK_LAYOUT_INVALID', bench.input.path, `cannot be loaded: ${errorMessage(cause)}`, { cause })
+  }
+  if (typeof mod.generateInput !== 'function') {
+    throw new BenchmarkError('BENCHMARK_LAYOUT_INVALID', bench.input.path, `must export a function generateInput(ctx).`)
+  }
+  return mod as BenchmarkInputModule
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  const tmp = `${file}.tmp-${process.pid}`
+  await writeFile(tmp, JSON.stringify(value, null, 2))
+  await rename(tmp, file)
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  if (!existsSync(file)) return undefined
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T
+  } catch {
+    return undefined // a damaged cache entry is just a miss
+  }
+}
+
+interface UploadCache {
+  /** object key → content hash and size of what was uploaded there */
+  objects: Record<string, { sha256: string; size: number }>
+}
+
+export interface InputManifest {
+  benchmark: string
+  size: Size
+  dataDir: string
+  generatedAt: string
+  storage?: string
+  files: Array<{ key: string; path: string; bytes: number }>
+  event: Record<string, unknown>
+}
+
+export interface PrepareInputsContext {
+  dataRoot: string
+  cacheDir: string
+  logger: Logger
+  python: string
+  /** Identifies the store the cache entries are valid for (`<provider>:<bucket>`). */
+  storageIdentity?: string
+  storage?: ObjectStorage
+  nosql?: NoSqlStorage
+  /** Base URL of a file server that serves the data root (120.uploader). */
+  fileServerUrl?: string
+  force?: boolean
+}
+
+export function manifestPath(cacheDir: string, benchmark: string, size: Size): string {
+  return join(cacheDir, 'inputs', 'manifests', benchmark, `${size}.json`)
+}
+
+/** Generates (and uploads) the input of one benchmark for one size; returns the event. */
+export async function prepareInput(
+  bench: BenchmarkDefinition,
+  size: Size,
+  mod: BenchmarkInputModule,
+  ctx: PrepareInputsContext,
+): Promise<{ event: Record<string, unknown>; uploaded: number; cached: number; bytes: number }> {
+  const [nIn, nOut] = mod.bucketsCount?.() ?? [0, 0]
+  const dataDir = benchmarkDataDir(ctx.dataRoot, bench)
+  await mkdir(dataDir, { recursive: true })
+  const storage = ctx.storage
+  if ((nIn > 0 || nOut > 0) && !storage) {
+    throw new SebsError('STORAGE_FAILED', `${bench.id} needs object storage (bucketsCount ${nIn},${nOut}) but the provider has none.`)
+  }
+  const cacheFile = join(ctx.cacheDir, 'inputs', 'uploads', (ctx.storageIdentity ?? 'none').replace(/[^a-zA-Z0-9._-]/g, '_'), `${bench.id}.json`)
+  const cache: UploadCache = (await readJson<UploadCache>(cacheFile)) ?? { objects: {} }
+  const bucket = storage?.connection.bucket ?? ''
+  const inputs = inputPrefixes(bench, nIn, 'input')
+  const outputs = inputPrefixes(bench, nOut, 'output')
+  const files: InputManifest['files'] = []
+  let uploaded = 0
+  let cached = 0
+  let bytes = 0
+
+  const upload = async (prefixIndex: number, key: string, filePath: string): Promise<string> => {
+    if (!storage) throw new SebsError('STORAGE_FAILED', `${bench.id}: upload called but no storage is configured.`)
+    const prefix = inputs[prefixIndex]
+    if (prefix === undefined) {
+      throw new BenchmarkError('INPUT_GENERATION_FAILED', bench.input.path, `upload to input prefix ${prefixIndex}, but bucketsCount() declares ${nIn} input prefix(es).`)
+    }
+    const objectKey = `${prefix}/${key}`
+    const sha256 = await sha256File(filePath)
+    const known = cache.objects[objectKey]
+    let size = 0
+    if (!ctx.force && known && known.sha256 === sha256) {
+      const stat = await storage.stat(bucket, objectKey)
+      if (stat && stat.size === known.size) {
+        cached++
+        size = known.size
+      }
+    }
+    if (size === 0 || ctx.force) {
+      await storage.upload(bucket, objectKey, filePath)
+      const stat = await storage.stat(bucket, objectKey)
+      size = stat?.size ?? 0
+      cache.objects[objectKey] = { sha256, size }
+      uploaded++
+    }
+    bytes += size
+    files.push({ key: objectKey, path: filePath, bytes: size })
+    return objectKey
+  }
+
+  const tables = mod.allocateNosql?.() ?? {}
+  const physical = new Map<string, string>()
+  const nosql = ctx.nosql
+    ? async (table: string, data: Record<string, unknown>, pk: [string, string], sk?: [string, string]) => {
+        let name = physical.get(table)
+        if (!name) {
+          const spec = tables[table] ?? { primaryKey: pk[0], secondaryKey: sk?.[0] }
+          name = await ctx.nosql!.createTable(bench.id, table, spec.primaryKey, spec.secondaryKey)
+          physical.set(table, name)
+        }
+        await ctx.nosql!.insert(name, pk, sk, data)
+      }
+    : undefined
+
+  const genCtx: GenerateInputContext = {
+    dataDir,
+    size,
+    bucket,
+    inputPrefixes: inputs,
+    outputPrefixes: outputs,
+    upload,
+    nosql,
+    fileServerUrl: ctx.fileServerUrl ? `${ctx.fileServerUrl}/${bench.group}/${bench.id}` : undefined,
+  }
+  let event: Record<string, unknown>
+  try {
+    event = await mod.generateInput(genCtx)
+  } catch (cause) {
+    if (cause instanceof SebsError) throw cause
+    throw new BenchmarkError('INPUT_GENERATION_FAILED', bench.input.path, `generateInput failed for size '${size}': ${errorMessage(cause)}`, { cause })
+  }
+  if (!event || typeof event !== 'object') {
+    throw new BenchmarkError('INPUT_GENERATION_FAILED', bench.input.path, `generateInput must return an object (the event), got ${typeof event}.`)
+  }
+  await writeJsonAtomic(cacheFile, cache)
+  const manifest: InputManifest = {
+    benchmark: bench.id,
+    size,
+    dataDir,
+    generatedAt: new Date().toISOString(),
+    storage: ctx.storageIdentity,
+    files,
+    event,
+  }
+  await writeJsonAtomic(manifestPath(ctx.cacheDir, bench.id, size), manifest)
+  return { event, uploaded, cached, bytes }
+}
+
+/** Prepares every size of a benchmark with progress lines. */
+export async function prepareBenchmarkInputs(
+  bench: BenchmarkDefinition,
+  sizes: Size[],
+  ctx: PrepareInputsContext,
+): Promise<Map<Size, Record<string, unknown>>> {
+  const mod = await loadInputModule(bench, { python: ctx.python })
+  const events = new Map<Size, Record<string, unknown>>()
+  for (const size of sizes) {
+    const started = Date.now()
+    const { event, uploaded, cached, bytes } = await prepareInput(bench, size, mod, ctx)
+    events.set(size, event)
+    const mb = (bytes / 1e6).toFixed(1)
+    if (uploaded === 0 && cached > 0) ctx.logger.info(`inputs ${bench.id} (${size}): ${cached} object(s), ${mb} MB cached`)
+    else if (uploaded > 0) {
+      ctx.logger.info(`inputs ${bench.id} (${size}): uploaded ${uploaded} object(s)${cached ? `, ${cached} cached` : ''}, ${mb} MB in ${formatDuration(Date.now() - started)}`)
+    } else ctx.logger.debug(`inputs ${bench.id} (${size}): no objects`)
+  }
+  return events
+}

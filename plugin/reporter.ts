@@ -1,0 +1,63 @@
+/**
+ * The Vitest reporter: at the end of a run it reads the invocation records
+ * (not tinybench's numbers, which mix cold and warm samples), prints the
+ * summary table and writes summary.json / summary.csv and the run index.
+ * The formatting and writing live in reporters/; this is the Vitest adapter.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Reporter } from 'vitest/reporters'
+import { errorMessage } from '../core/errors.ts'
+import { readRecords, RECORDS_FILE } from '../core/records.ts'
+import { formatFailures, formatSummaryTable } from '../reporters/console-table.ts'
+import { updateRunIndex } from '../reporters/run-index.ts'
+import { writeSummaryFiles } from '../reporters/summary-writers.ts'
+import { summarizeRecords } from '../reporters/summary.ts'
+import { redactConfig } from './redact.ts'
+import { getRunState } from './state.ts'
+
+function gitCommit(cwd: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+export class SebsReporter implements Reporter {
+  async onTestRunEnd(): Promise<void> {
+    const state = getRunState()
+    if (!state?.setupDone) return
+    const { config } = state
+    const runDir = join(config.resultsDir, config.runId)
+    const file = join(runDir, RECORDS_FILE)
+    const out = (s: string) => process.stdout.write(s + '\n')
+    if (!existsSync(file)) {
+      out(`\n[sebs] no invocations were recorded for run ${config.runId}.`)
+      return
+    }
+    try {
+      const { records, skippedLines } = readRecords(file)
+      const summary = summarizeRecords(records, { runId: config.runId, provider: config.provider })
+      out('\n' + formatSummaryTable(summary))
+      const failures = formatFailures(summary)
+      if (failures) out(failures)
+      if (skippedLines > 0) out(`[sebs] ${skippedLines} unreadable line(s) in ${file} were skipped.`)
+      const written = await writeSummaryFiles(runDir, summary)
+      await updateRunIndex(config.resultsDir, {
+        runId: config.runId,
+        createdAt: new Date().toISOString(),
+        provider: config.provider,
+        gitCommit: gitCommit(config.root),
+        benchmarks: [...new Set(records.map((r) => r.benchmark))],
+        invocations: records.length,
+        failures: summary.totals.errors + summary.totals.timeouts + summary.totals.invalid,
+        config: redactConfig({ sizes: config.sizes, languages: config.languages, repetitions: config.repetitions, memory: config.memory, trigger: config.trigger, experiment: config.experiment }),
+      })
+      out(`[sebs] results: ${file}${written.length ? `, ${written.map((w) => w.replace(runDir + '/', '')).join(', ')}` : ''}`)
+    } catch (err) {
+      out(`[sebs] could not write the run summary: ${errorMessage(err)} (the records in ${file} are intact)`)
+    }
+  }
+}

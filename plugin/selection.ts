@@ -1,0 +1,82 @@
+/**
+ * Which bench cases a run has, and which of them the user's filters select.
+ * The global setup builds, deploys and uploads only what is selected, so it
+ * applies Vitest's own filters (`-t`, file filters) itself, the same way
+ * Vitest will when it runs the bench files.
+ */
+import { join, relative } from 'node:path'
+import { ConfigError } from '../core/errors.ts'
+import { LANGUAGES, SIZES, type BenchmarkDefinition, type Language, type Size } from '../core/types.ts'
+
+export interface BenchCase {
+  benchmark: string
+  language: Language
+  size: Size
+  /** The bench name inside `describe(benchmark)`. */
+  name: string
+  /** What Vitest matches `-t` against: `<describe> <bench>`. */
+  fullName: string
+  /** The file Vitest reports for the suite (the benchmark's config.json). */
+  file: string
+}
+
+export function caseName(language: Language, size: Size): string {
+  return `${language} ${size}`
+}
+
+/** Every case the configured languages and sizes give, benchmark by benchmark. */
+export function enumerateCases(
+  benchmarks: BenchmarkDefinition[],
+  options: { languages?: Language[]; sizes: Size[] },
+): BenchCase[] {
+  const cases: BenchCase[] = []
+  for (const b of benchmarks) {
+    const langs = b.config.languages.filter((l) => !options.languages || options.languages.includes(l))
+    for (const language of LANGUAGES.filter((l) => langs.includes(l))) {
+      for (const size of SIZES.filter((s) => options.sizes.includes(s))) {
+        const name = caseName(language, size)
+        cases.push({ benchmark: b.id, language, size, name, fullName: `${b.id} ${name}`, file: join(b.dir, 'config.json') })
+      }
+    }
+  }
+  return cases
+}
+
+export interface CaseFilters {
+  testNamePattern?: RegExp
+  /** Vitest's positional file filters: a file is selected when its path contains one. */
+  fileFilters?: string[]
+  root: string
+}
+
+export function fileMatches(file: string, filters: string[] | undefined, root: string): boolean {
+  if (!filters || filters.length === 0) return true
+  const rel = relative(root, file)
+  return filters.some((f) => file.includes(f) || rel.includes(f) || rel.includes(f.replace(/^\.\//, '')))
+}
+
+export function selectCases(cases: BenchCase[], filters: CaseFilters): BenchCase[] {
+  return cases.filter(
+    (c) =>
+      fileMatches(c.file, filters.fileFilters, filters.root) &&
+      (!filters.testNamePattern || new RegExp(filters.testNamePattern.source, filters.testNamePattern.flags.replace('g', '')).test(c.fullName)),
+  )
+}
+
+/** The error for filters that select nothing: says what exists and how to widen the run. */
+export function nothingSelectedError(all: BenchCase[], filters: CaseFilters, options: { sizes: Size[]; languages?: Language[] }): ConfigError {
+  const what: string[] = []
+  if (filters.testNamePattern) what.push(`-t ${filters.testNamePattern.source}`)
+  if (filters.fileFilters?.length) what.push(`file filter ${filters.fileFilters.join(' ')}`)
+  what.push(`sizes ${options.sizes.join(',')}`)
+  if (options.languages) what.push(`languages ${options.languages.join(',')}`)
+  const listed = all.slice(0, 60).map((c) => `  ${c.fullName}`)
+  if (all.length > listed.length) listed.push(`  … and ${all.length - listed.length} more`)
+  const hint = filters.testNamePattern && SIZES.some((s) => filters.testNamePattern!.source.includes(s) && !options.sizes.includes(s))
+    ? ` To run other input sizes, pass --size (e.g. --size small); -t only selects among the sizes being run.`
+    : ''
+  return new ConfigError(
+    'NOTHING_SELECTED',
+    `No benchmark case matches ${what.join(', ')}.${hint} Cases that exist:\n${listed.join('\n') || '  (none)'}`,
+  )
+}

@@ -1,0 +1,107 @@
+/**
+ * Worker side of a generated benchmark suite: `describe('<NNN.name>')` with a
+ * bench case per language and size. Each case runs exactly one forced-cold
+ * invocation and then `repetitions` warm ones; every invocation becomes a
+ * record on disk before the next one starts.
+ */
+import { afterAll, bench, describe, inject } from 'vitest'
+import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
+import { SebsError } from '../core/errors.ts'
+import { createLogger } from '../core/logger.ts'
+import { LANGUAGES, SIZES } from '../core/types.ts'
+import { createProvider } from '../providers/registry.ts'
+import { connectStorage } from '../providers/storage-clients.ts'
+import type { DeployedFunction, FunctionHandle, ObjectStorage } from '../providers/types.ts'
+import { loadInputModule } from './inputs.ts'
+import { InvocationFailedError, measureInvocation } from './invoke.ts'
+import { caseName } from './selection.ts'
+import './state.ts'
+
+/**
+ * Bench options that give exact iteration control: Vitest's defaults (time
+ * 500 ms, warm-up) would call the function many more times than configured,
+ * and without `throws` a failing bench is silently ignored.
+ */
+export function exactBenchOptions(iterations: number) {
+  return { time: 0, warmupTime: 0, iterations, warmupIterations: 0, throws: true } as Parameters<typeof bench>[2]
+}
+
+export function defineBenchmarkSuite(benchmarkId: string): void {
+  const provided = inject('sebs')
+  const benchmark = provided.benchmarks.find((b) => b.id === benchmarkId)
+  if (!benchmark) {
+    throw new SebsError('BENCHMARK_NOT_FOUND', `benchmark ${benchmarkId} was not discovered by the global setup; is the sebs plugin configured?`)
+  }
+  const live: DeployedFunction[] = []
+  let storage: Promise<ObjectStorage> | undefined
+  let inputModule: Promise<Partial<BenchmarkInputModule>> | undefined
+
+  const connectFunction = async (handle: FunctionHandle): Promise<DeployedFunction> => {
+    const provider = await createProvider(provided.provider, {
+      runId: provided.runId,
+      cacheDir: provided.cacheDir,
+      logger: createLogger('sebs').child(`provider:${provided.provider}`),
+      options: provided.providerOptions,
+    })
+    const connected = provider.connect(handle)
+    live.push(connected)
+    return connected
+  }
+
+  describe(benchmarkId, () => {
+    afterAll(async () => {
+      await Promise.allSettled(live.map((fn) => fn.close?.()))
+      if (storage) await (await storage).close()
+    })
+
+    for (const language of LANGUAGES.filter((l) => benchmark.languages.includes(l) && (!provided.languages || provided.languages.includes(l)))) {
+      for (const size of SIZES.filter((s) => provided.sizes.includes(s))) {
+        let fn: DeployedFunction | undefined
+        let iteration = 0
+        bench(
+          caseName(language, size),
+          async () => {
+            const prepared = provided.cases.find((c) => c.benchmark === benchmarkId && c.language === language && c.size === size)
+            if (!prepared) {
+              throw new SebsError(
+                'NOTHING_SELECTED',
+                `${benchmarkId} ${language} ${size} was not prepared by the global setup (its filters differ from this run's); run it through 'npx sebs bench' or widen -t.`,
+              )
+            }
+            const target: DeployedFunction = fn ?? (await connectFunction(prepared.handle))
+            fn = target
+            if (provided.storage && !storage) storage = connectStorage(provided.storage)
+            inputModule ??= loadInputModule(
+              { id: benchmarkId, dir: benchmark.dir, input: { kind: benchmark.inputKind, path: benchmark.inputPath } },
+              { python: provided.python },
+            )
+            const phase = iteration === 0 ? 'cold' : 'warm'
+            const repetition = iteration === 0 ? 0 : iteration - 1
+            iteration++
+            if (phase === 'cold') await target.forceColdStart()
+            const record = await measureInvocation(
+              target,
+              prepared.event,
+              {
+                runId: provided.runId,
+                recordsFile: provided.recordsFile,
+                benchmark: benchmarkId,
+                language,
+                size,
+                provider: provided.provider,
+                memory: prepared.memory,
+                trigger: provided.trigger,
+                dataDir: benchmark.dataDir,
+                validator: (await inputModule).validateOutput,
+                storage: storage ? await storage : undefined,
+              },
+              { phase, repetition, expect: phase },
+            )
+            if (record.state !== 'ok' || !record.outputValid) throw new InvocationFailedError(record)
+          },
+          exactBenchOptions(1 + provided.repetitions),
+        )
+      }
+    }
+  })
+}

@@ -1,0 +1,82 @@
+/**
+ * The Vitest plugin. In benchmark mode it discovers benchmark directories,
+ * makes each one's `config.json` a bench file (transformed into a generated
+ * suite, so no per-benchmark bench file is written by hand), and wires the
+ * global setup and the reporter. In test mode (`vitest run`) it does nothing.
+ */
+import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import type { Plugin } from 'vite'
+import { configFromEnv, resolveConfig, type SebsUserConfig } from './config.ts'
+import { discoverBenchmarks } from './discovery.ts'
+import { SebsReporter } from './reporter.ts'
+import { enumerateCases } from './selection.ts'
+import { getRunState, setRunState } from './state.ts'
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+const SUITE_MODULE = here('./suite.ts')
+const GLOBAL_SETUP = here('./global-setup.ts')
+const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
+
+export interface SebsPluginOptions {
+  /** Internal: the instance the `sebs` CLI adds; it steps aside when a config file already has the plugin. */
+  fallback?: boolean
+}
+
+export function sebs(userConfig: SebsUserConfig = {}, pluginOptions: SebsPluginOptions = {}): Plugin {
+  let suiteFiles = new Map<string, string>()
+  let active = false
+  return {
+    name: 'serverless-benchmarks',
+    enforce: 'pre',
+    config(viteConfig, env) {
+      if (env.mode !== 'benchmark') return
+      const g = globalThis as Record<symbol, unknown>
+      if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
+      g[CLAIMED] = true
+      active = true
+      void pluginOptions
+      const root = resolve(viteConfig.root ?? process.cwd())
+      const config = resolveConfig(
+        [
+          { source: 'sebs plugin options', config: userConfig },
+          { source: 'SEBS_* environment / sebs CLI flags', config: configFromEnv(process.env) },
+        ],
+        { root, runId: process.env.SEBS_RUN_ID || undefined },
+      )
+      process.env.SEBS_RUN_ID = config.runId
+      const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
+      const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+      suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
+      setRunState({ config, benchmarks, notices, cases })
+      return {
+        test: {
+          benchmark: {
+            include: [...suiteFiles.keys()],
+            reporters: ['default', new SebsReporter()],
+          },
+          globalSetup: [GLOBAL_SETUP],
+          // Parallel cases would skew each other's timings on a small machine.
+          fileParallelism: false,
+          // Builds, deploys and cloud cleanups take longer than Vitest's defaults.
+          hookTimeout: 10 * 60_000,
+          teardownTimeout: 10 * 60_000,
+        },
+      }
+    },
+    transform(_code, id) {
+      if (!active) return
+      const file = id.split('?')[0]!
+      const benchmarkId = suiteFiles.get(file)
+      if (!benchmarkId) return
+      return {
+        code: `import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)})\n`,
+        map: null,
+        // Vite would otherwise parse the generated code as the JSON it replaced.
+        moduleType: 'js' as const,
+      }
+    },
+  }
+}
+
+export { getRunState }
