@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import type { BenchmarkDefinition } from '../core/types.ts'
+import { enumerateCases, nothingSelectedError, selectCases } from './selection.ts'
+
+const bench = (id: string, languages: Array<'python' | 'nodejs'>): BenchmarkDefinition => ({
+  id,
+  group: '100.g',
+  dir: `/b/100.g/${id}`,
+  config: { timeout: 1, memory: 128, languages, variants: {}, modules: [] },
+  input: { kind: 'ts', path: `/b/100.g/${id}/input.ts` },
+  source: '/b',
+})
+
+describe('selection', () => {
+  const all = enumerateCases([bench('110.dynamic-html', ['python', 'nodejs']), bench('501.graph-pagerank', ['python'])], { sizes: ['test', 'small'] })
+
+  it('enumerates benchmark × language × size', () => {
+    expect(all.map((c) => c.fullName)).toEqual([
+      '110.dynamic-html python test',
+      '110.dynamic-html python small',
+      '110.dynamic-html nodejs test',
+      '110.dynamic-html nodejs small',
+      '501.graph-pagerank python test',
+      '501.graph-pagerank python small',
+    ])
+  })
+
+  it('restricts languages', () => {
+    expect(enumerateCases([bench('110.a', ['python', 'nodejs'])], { sizes: ['test'], languages: ['nodejs'] }).map((c) => c.fullName)).toEqual(['110.a nodejs test'])
+  })
+
+  it('applies -t like Vitest (against "<describe> <bench>") and file filters', () => {
+    expect(selectCases(all, { root: '/', testNamePattern: /110.dynamic-html/ })).toHaveLength(4)
+    expect(selectCases(all, { root: '/', testNamePattern: /python/ })).toHaveLength(4)
+    expect(selectCases(all, { root: '/', testNamePattern: /small/ }).map((c) => c.fullName)).toEqual(['110.dynamic-html python small', '110.dynamic-html nodejs small', '501.graph-pagerank python small'])
+    expect(selectCases(all, { root: '/b', fileFilters: ['501'] }).map((c) => c.benchmark)).toEqual(['501.graph-pagerank', '501.graph-pagerank'])
+    expect(selectCases(all, { root: '/', testNamePattern: /nothing/ })).toEqual([])
+  })
+
+  it('explains an empty selection and lists what exists', () => {
+    const err = nothingSelectedError(all, { root: '/', testNamePattern: /large/ }, { sizes: ['test', 'small'] })
+    expect(err.code).toBe('NOTHING_SELECTED')
+    expect(err.message).toContain('No benchmark case matches -t large')
+    expect(err.message).toContain('--size')
+    expect(err.message).toContain('  110.dynamic-html python test')
+  })
+})
