@@ -1,0 +1,150 @@
+/**
+ * Plain-text rendering of a run summary for the terminal (pure): one row per
+ * case and phase, aligned columns, no colours. Times in ms.
+ */
+import { caseFailures, type PhaseSummary, type RunSummary } from './summary.ts'
+
+/** Decimals for a time in ms: about four significant digits, never more than 3 decimals (1 µs). */
+function msDecimals(ms: number): number {
+  const abs = Math.abs(ms)
+  if (abs < 10) return 3
+  if (abs < 100) return 2
+  if (abs < 1000) return 1
+  return 0
+}
+
+/** Formats a time in µs as ms with {@link msDecimals} precision (or the given decimals). */
+export function formatMs(us: number, decimals?: number): string {
+  const ms = us / 1000
+  return ms.toFixed(decimals ?? msDecimals(ms))
+}
+
+const NONE = '-'
+
+function plural(count: number, word: string, pluralWord = `${word}s`): string {
+  return `${count} ${count === 1 ? word : pluralWord}`
+}
+
+/** "2 errors, 1 timeout, 1 invalid" for the non-zero failure kinds. */
+function failureText(c: Pick<PhaseSummary, 'errors' | 'timeouts' | 'invalid'>): string {
+  const parts: string[] = []
+  if (c.errors) parts.push(plural(c.errors, 'error'))
+  if (c.timeouts) parts.push(plural(c.timeouts, 'timeout'))
+  if (c.invalid) parts.push(`${c.invalid} invalid`)
+  return parts.join(', ')
+}
+
+interface Column {
+  header: string
+  align: 'left' | 'right'
+  cell: (c: PhaseSummary) => string
+}
+
+function renderTable(columns: Column[], rows: PhaseSummary[]): string[] {
+  const cells = rows.map((row) => columns.map((col) => col.cell(row)))
+  const widths = columns.map((col, i) => Math.max(col.header.length, ...cells.map((r) => r[i].length)))
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (columns[i].align === 'right' ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
+  return [line(columns.map((c) => c.header)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)]
+}
+
+/** Whether a field takes more than one value across the cases (then it gets a column). */
+function varies(cases: PhaseSummary[], field: (c: PhaseSummary) => unknown): boolean {
+  return new Set(cases.map(field)).size > 1
+}
+
+/**
+ * The summary table: benchmark, language, size, phase, n, cold/warm counts,
+ * median client time with its nonparametric 95% CI, p95 client time, median
+ * function time, and the failures of each case when there are any. Memory,
+ * trigger, experiment and provider get a column only when they differ between
+ * cases. Times in ms; the CI uses the median's precision.
+ */
+export function formatSummaryTable(summary: RunSummary): string {
+  const { cases, totals } = summary
+  const failures = totals.errors + totals.timeouts + totals.invalid
+  const headline =
+    `Run ${summary.runId} (${summary.provider}): ${plural(totals.invocations, 'invocation')}, ${totals.ok} ok` +
+    (failures ? `, ${failureText(totals)}` : '') +
+    (totals.discarded ? `, ${totals.discarded} discarded` : '')
+  if (cases.length === 0) return `${headline}\nNo invocations recorded.`
+
+  const columns: Column[] = [
+    { header: 'benchmark', align: 'left', cell: (c) => c.benchmark },
+    { header: 'language', align: 'left', cell: (c) => c.language },
+    { header: 'size', align: 'left', cell: (c) => c.size },
+  ]
+  if (varies(cases, (c) => c.provider)) columns.push({ header: 'provider', align: 'left', cell: (c) => c.provider })
+  if (varies(cases, (c) => c.memory)) columns.push({ header: 'memory', align: 'right', cell: (c) => `${c.memory} MB` })
+  if (varies(cases, (c) => c.trigger)) columns.push({ header: 'trigger', align: 'left', cell: (c) => c.trigger })
+  if (varies(cases, (c) => c.experiment)) {
+    columns.push({ header: 'experiment', align: 'left', cell: (c) => c.experiment ?? NONE })
+  }
+  columns.push(
+    { header: 'phase', align: 'left', cell: (c) => c.phase },
+    { header: 'n', align: 'right', cell: (c) => String(c.n) },
+    { header: 'cold/warm', align: 'right', cell: (c) => `${c.cold}/${c.warm}` },
+    {
+      header: 'client median',
+      align: 'right',
+      cell: (c) => (c.clientTimeUs ? formatMs(c.clientTimeUs.median) : NONE),
+    },
+    {
+      header: '95% CI',
+      align: 'left',
+      cell: (c) => {
+        const stats = c.clientTimeUs
+        if (!stats?.ciMedian95) return NONE
+        const decimals = msDecimals(stats.median / 1000)
+        return `[${formatMs(stats.ciMedian95[0], decimals)}, ${formatMs(stats.ciMedian95[1], decimals)}]`
+      },
+    },
+    { header: 'client p95', align: 'right', cell: (c) => (c.clientTimeUs ? formatMs(c.clientTimeUs.p95) : NONE) },
+    {
+      header: 'function median',
+      align: 'right',
+      cell: (c) => (c.functionTimeUs ? formatMs(c.functionTimeUs.median) : NONE),
+    },
+  )
+  if (cases.some((c) => caseFailures(c) > 0 || c.discarded > 0)) {
+    columns.push({
+      header: 'notes',
+      align: 'left',
+      cell: (c) => [failureText(c), c.discarded ? `${c.discarded} discarded` : ''].filter(Boolean).join('; '),
+    })
+  }
+
+  return [`${headline}; times in ms, median CI nonparametric (Le Boudec)`, ...renderTable(columns, cases)].join('\n')
+}
+
+/** One line naming a case: "[experiment] benchmark language size memory MB trigger phase". */
+export function caseLabel(c: PhaseSummary): string {
+  return [c.experiment, c.benchmark, c.language, c.size, `${c.memory} MB`, c.trigger, c.phase].filter(Boolean).join(' ')
+}
+
+const MAX_ERROR_LENGTH = 300
+
+/** First line of an error message, shortened for a terminal line. */
+function shortError(message: string): string {
+  const firstLine = message.split('\n').find((l) => l.trim()) ?? message
+  const trimmed = firstLine.trim()
+  return trimmed.length > MAX_ERROR_LENGTH ? `${trimmed.slice(0, MAX_ERROR_LENGTH - 3)}...` : trimmed
+}
+
+/**
+ * The failing cases (errors, timeouts, invalid outputs) with the first error
+ * of each; an empty string when nothing failed.
+ */
+export function formatFailures(summary: RunSummary): string {
+  const failing = summary.cases.filter((c) => caseFailures(c) > 0)
+  if (failing.length === 0) return ''
+  const lines = [`Failures in ${plural(failing.length, 'case')}:`]
+  for (const c of failing) {
+    lines.push(`  ${caseLabel(c)}: ${failureText(c)} of ${plural(c.total, 'invocation')}`)
+    if (c.firstError) lines.push(`    first: ${shortError(c.firstError)}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { appendRecord } from '../core/records.ts'
+import { formatHistory, readRunIndex, runIndexEntryFromSummary, updateRunIndex, type RunIndexEntry } from './run-index.ts'
+import { writeSummaryFiles } from './summary-writers.ts'
+import { summarizeRecords } from './summary.ts'
+import { makeRecord } from './test-records.ts'
+
+let results: string
+beforeEach(() => {
+  results = join(mkdtempSync(join(tmpdir(), 'sebs-index-')), 'results')
+})
+afterEach(() => {
+  rmSync(join(results, '..'), { recursive: true, force: true })
+})
+
+const entryA: RunIndexEntry = {
+  runId: '2024-05-01T12-00-00-aaaa',
+  createdAt: '2024-05-01T12:00:00.000Z',
+  provider: 'local',
+  gitCommit: '0123456789abcdef',
+  benchmarks: ['110.dynamic-html'],
+  invocations: 11,
+  failures: 0,
+  config: { sizes: ['test'], repetitions: 10 },
+}
+const entryB: RunIndexEntry = {
+  runId: '2024-05-02T08-30-00-bbbb',
+  createdAt: '2024-05-02T08:30:00.000Z',
+  provider: 'aws',
+  benchmarks: ['110.dynamic-html', '210.thumbnailer'],
+  invocations: 22,
+  failures: 3,
+}
+
+function indexFile(): unknown {
+  return JSON.parse(readFileSync(join(results, 'index.json'), 'utf8'))
+}
+
+describe('updateRunIndex / readRunIndex', () => {
+  it('creates the index, appends, replaces by run id, and keeps runs oldest first', async () => {
+    expect(await readRunIndex(results)).toEqual([])
+
+    await updateRunIndex(results, entryB)
+    await updateRunIndex(results, entryA)
+    expect(indexFile()).toEqual({ schemaVersion: 1, runs: [entryA, entryB] })
+
+    const replaced = { ...entryB, invocations: 23, failures: 4 }
+    expect(await updateRunIndex(results, replaced)).toEqual([entryA, replaced])
+    expect(await readRunIndex(results)).toEqual([entryA, replaced])
+    expect(readdirSync(results)).toEqual(['index.json'])
+  })
+
+  it('rebuilds a corrupt index from summary.json, or invocations.jsonl when a run has no summary', async () => {
+    // Run 1 finished: summary.json exists.
+    const run1 = summarizeRecords(
+      [
+        makeRecord({ runId: 'run-1', benchmark: '210.thumbnailer', startedAt: Date.UTC(2024, 4, 1) }),
+        makeRecord({ runId: 'run-1', state: 'error', error: 'boom', startedAt: Date.UTC(2024, 4, 1) + 5 }),
+      ],
+      { runId: 'run-1', provider: 'local' },
+    )
+    await writeSummaryFiles(join(results, 'run-1'), run1)
+    // Run 2 crashed before its summary: only records.
+    for (const startedAt of [Date.UTC(2024, 4, 3), Date.UTC(2024, 4, 3) + 1]) {
+      appendRecord(join(results, 'run-2', 'invocations.jsonl'), makeRecord({ runId: 'run-2', provider: 'aws', startedAt }))
+    }
+    // Not runs: an empty directory and a stray file.
+    mkdirSync(join(results, 'empty'))
+    writeFileSync(join(results, 'notes.txt'), 'hello')
+    writeFileSync(join(results, 'index.json'), '{"schemaVersion": 1, "runs": [')
+
+    const expected: RunIndexEntry[] = [
+      { runId: 'run-1', createdAt: '2024-05-01T00:00:00.000Z', provider: 'local', benchmarks: ['110.dynamic-html', '210.thumbnailer'], invocations: 2, failures: 1 },
+      { runId: 'run-2', createdAt: '2024-05-03T00:00:00.000Z', provider: 'aws', benchmarks: ['110.dynamic-html'], invocations: 2, failures: 0 },
+    ]
+    // Reading rebuilds in memory without touching the file.
+    expect(await readRunIndex(results)).toEqual(expected)
+    expect(readFileSync(join(results, 'index.json'), 'utf8')).toBe('{"schemaVersion": 1, "runs": [')
+
+    // Updating writes the rebuilt entries plus the new one.
+    await updateRunIndex(results, entryB)
+    expect(indexFile()).toEqual({ schemaVersion: 1, runs: [expected[0], entryB, expected[1]] })
+  })
+
+  it('keeps the surviving entries of a damaged index (they hold commit and config)', async () => {
+    await writeSummaryFiles(join(results, entryA.runId), summarizeRecords([makeRecord({ runId: entryA.runId })], { runId: entryA.runId }))
+    writeFileSync(join(results, 'index.json'), JSON.stringify({ schemaVersion: 1, runs: [entryA, { runId: 42 }] }))
+    const entries = await readRunIndex(results)
+    expect(entries).toEqual([entryA])
+  })
+
+  it('treats a missing results folder as no runs and refuses a malformed entry', async () => {
+    expect(await readRunIndex(join(results, 'nope'))).toEqual([])
+    await expect(updateRunIndex(results, { ...entryA, benchmarks: 'x' } as unknown as RunIndexEntry)).rejects.toThrow(/not a valid run index entry/)
+    expect(existsSync(join(results, 'index.json'))).toBe(false)
+  })
+})
+
+describe('runIndexEntryFromSummary', () => {
+  it('takes counts from the totals and adds what the caller knows', () => {
+    const summary = summarizeRecords(
+      [
+        makeRecord({ benchmark: '311.compression', startedAt: Date.UTC(2024, 0, 2) }),
+        makeRecord({ state: 'timeout', error: 't', startedAt: Date.UTC(2024, 0, 2) + 1 }),
+        makeRecord({ outputValid: false, startedAt: Date.UTC(2024, 0, 2) + 2 }),
+        makeRecord({ startedAt: Date.UTC(2024, 0, 2) + 3 }),
+      ],
+      { runId: 'r', provider: 'local' },
+    )
+    expect(runIndexEntryFromSummary(summary, { gitCommit: 'abc1234', config: { repetitions: 3 } })).toEqual({
+      runId: 'r',
+      createdAt: '2024-01-02T00:00:00.000Z',
+      provider: 'local',
+      gitCommit: 'abc1234',
+      benchmarks: ['110.dynamic-html', '311.compression'],
+      invocations: 4,
+      failures: 2,
+      config: { repetitions: 3 },
+    })
+  })
+})
+
+describe('formatHistory', () => {
+  it('lists runs newest first in aligned columns', () => {
+    const many: RunIndexEntry = {
+      ...entryA,
+      runId: 'r-many',
+      createdAt: '2024-05-03T00:00:00.000Z',
+      gitCommit: undefined,
+      benchmarks: ['110.dynamic-html', '120.uploader', '210.thumbnailer', '220.video-processing', '311.compression'],
+    }
+    expect(formatHistory([entryA, entryB, many])).toBe(
+      [
+        'run                       created (UTC)        provider  commit   invocations  failures  benchmarks',
+        '------------------------  -------------------  --------  -------  -----------  --------  -------------------------------------------------------',
+        'r-many                    2024-05-03 00:00:00  local     -                 11         0  110.dynamic-html, 120.uploader, 210.thumbnailer +2 more',
+        '2024-05-02T08-30-00-bbbb  2024-05-02 08:30:00  aws       -                 22         3  110.dynamic-html, 210.thumbnailer',
+        '2024-05-01T12-00-00-aaaa  2024-05-01 12:00:00  local     0123456           11         0  110.dynamic-html',
+      ].join('\n'),
+    )
+    expect(formatHistory([])).toBe('No runs recorded.')
+  })
+})
