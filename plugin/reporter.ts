@@ -11,7 +11,7 @@ import type { Reporter } from 'vitest/reporters'
 import { errorMessage } from '../core/errors.ts'
 import { readRecords, RECORDS_FILE } from '../core/records.ts'
 import { formatFailures, formatSummaryTable } from '../reporters/console-table.ts'
-import { updateRunIndex } from '../reporters/run-index.ts'
+import { runIndexEntryFromSummary, updateRunIndex } from '../reporters/run-index.ts'
 import { writeSummaryFiles } from '../reporters/summary-writers.ts'
 import { summarizeRecords } from '../reporters/summary.ts'
 import { redactConfig } from './redact.ts'
@@ -45,16 +45,13 @@ export class SebsReporter implements Reporter {
       if (failures) out(failures)
       if (skippedLines > 0) out(`[sebs] ${skippedLines} unreadable line(s) in ${file} were skipped.`)
       const written = await writeSummaryFiles(runDir, summary)
-      await updateRunIndex(config.resultsDir, {
-        runId: config.runId,
-        createdAt: new Date().toISOString(),
-        provider: config.provider,
-        gitCommit: gitCommit(config.root),
-        benchmarks: [...new Set(records.map((r) => r.benchmark))],
-        invocations: records.length,
-        failures: summary.totals.errors + summary.totals.timeouts + summary.totals.invalid,
-        config: redactConfig({ sizes: config.sizes, languages: config.languages, repetitions: config.repetitions, memory: config.memory, trigger: config.trigger, experiment: config.experiment }),
-      })
+      await updateRunIndex(
+        config.resultsDir,
+        runIndexEntryFromSummary(summary, {
+          gitCommit: gitCommit(config.root),
+          config: redactConfig({ sizes: config.sizes, languages: config.languages, repetitions: config.repetitions, memory: config.memory, trigger: config.trigger, experiment: config.experiment }),
+        }),
+      )
       out(`[sebs] results: ${file}${written.length ? `, ${written.map((w) => w.replace(runDir + '/', '')).join(', ')}` : ''}`)
     } catch (err) {
       out(`[sebs] could not write the run summary: ${errorMessage(err)} (the records in ${file} are intact)`)
