@@ -16,6 +16,7 @@ import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from './config.ts'
 import { discoverBenchmarks } from './discovery.ts'
 import type { InputManifest } from './inputs.ts'
+import { enumerateCases, selectCases } from './selection.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -168,10 +169,10 @@ async function benchCommand(args: string[]): Promise<number> {
   const { startVitest } = await import('vitest/node')
   const { sebs } = await import('./vite-plugin.ts')
   const file = await loadSebsConfigFile(root)
-  let pattern: string | undefined = values.testNamePattern as string | undefined
+  const pattern = values.testNamePattern as string | undefined
   const ctx = await startVitest(
     'benchmark',
-    positionals,
+    preselectFiles(positionals, pattern, await resolveForCommand(root, flags)),
     {
       run: true,
       watch: false,
@@ -182,11 +183,29 @@ async function benchCommand(args: string[]): Promise<number> {
     // Used only when the project's Vitest config does not add the plugin itself.
     { plugins: [sebs(file?.config ?? {}, { fallback: true })] },
   )
-  pattern = undefined
   if (!ctx) return 1
   await ctx.close()
   const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0
   return failed || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0
+}
+
+/**
+ * Vitest loads every bench file even when -t selects a few cases, and each
+ * file costs a worker start. With no file filters of the user's, pass the
+ * files of the selected benchmarks. When nothing matches, leave the filters
+ * alone so that the global setup reports the empty selection with the list
+ * of cases.
+ */
+function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig): string[] {
+  if (positionals.length > 0 || !pattern) return positionals
+  try {
+    const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
+    const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+    const selected = selectCases(cases, { testNamePattern: new RegExp(pattern), root: config.root })
+    return selected.length > 0 ? [...new Set(selected.map((c) => c.file))] : positionals
+  } catch {
+    return positionals // the plugin reports discovery errors with full context
+  }
 }
 
 async function cleanupCommand(args: string[]): Promise<number> {
