@@ -1,0 +1,166 @@
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SebsError } from '../../core/errors.ts'
+import type { BenchmarkDefinition } from '../../core/types.ts'
+import { computePackageHash, directorySize, formatBytes, formatCommand, requireTool, type AssembleOptions } from './package-builder.ts'
+
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__', '900.fixtures', '901.shared-build')
+
+let work: string
+let benchA: string
+let benchB: string
+let wrapper: string
+
+function def(dir: string, id: string): BenchmarkDefinition {
+  return {
+    id,
+    group: '900.fixtures',
+    dir,
+    config: { timeout: 10, memory: 128, languages: ['python', 'nodejs'], variants: {}, modules: [] },
+    input: { kind: 'ts', path: join(dir, 'input.ts') },
+    source: dirname(dir),
+  }
+}
+
+function opts(dir = benchA, extra: Partial<AssembleOptions> = {}): AssembleOptions {
+  return {
+    benchmark: def(dir, dir === benchA ? '901.a' : '902.b'),
+    language: 'python',
+    provider: 'local',
+    arch: 'x64',
+    wrapperFiles: [wrapper],
+    runtimeVersion: 'python3.11.7',
+    ...extra,
+  }
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'sebs-hash-'))
+  benchA = join(work, 'a', '901.a')
+  benchB = join(work, 'b', '902.b')
+  await cp(FIXTURE, benchA, { recursive: true })
+  await cp(FIXTURE, benchB, { recursive: true })
+  wrapper = join(work, 'w1', 'handler.py')
+  await mkdir(dirname(wrapper), { recursive: true })
+  await writeFile(wrapper, 'print("wrapper")\n')
+})
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true })
+})
+
+describe('computePackageHash', () => {
+  it('is stable, 16 hex chars', () => {
+    expect(computePackageHash(opts())).toMatch(/^[0-9a-f]{16}$/)
+    expect(computePackageHash(opts())).toBe(computePackageHash(opts()))
+  })
+
+  it('changes with every build input', () => {
+    const base = computePackageHash(opts())
+    const variants: Partial<AssembleOptions>[] = [
+      { runtimeVersion: 'python3.12.1' },
+      { arch: 'arm64' },
+      { provider: 'aws' },
+      { pythonTarget: '.' },
+      { pipExtraArgs: ['--only-binary=:all:'] },
+      { npmExtraArgs: ['--cpu=arm64'] },
+      { extraDependencies: { python: ['boto3'] } },
+      { extraDependencies: { nodejs: { minio: '8.0.7' } } },
+      { functionModules: [fileURLToPath(new URL('./wrappers/s3/python/storage.py', import.meta.url))] },
+    ]
+    const hashes = variants.map((v) => computePackageHash(opts(benchA, v)))
+    for (const h of hashes) expect(h).not.toBe(base)
+    expect(new Set(hashes).size).toBe(hashes.length)
+  })
+
+  it('ignores where the wrapper lives, not what it holds', async () => {
+    const base = computePackageHash(opts())
+    const moved = join(work, 'w2', 'handler.py')
+    await mkdir(dirname(moved), { recursive: true })
+    await writeFile(moved, 'print("wrapper")\n')
+    expect(computePackageHash(opts(benchA, { wrapperFiles: [moved] }))).toBe(base)
+    await writeFile(moved, 'print("changed")\n')
+    expect(computePackageHash(opts(benchA, { wrapperFiles: [moved] }))).not.toBe(base)
+  })
+
+  it('ignores node_modules, __pycache__ and .pyc in the sources', async () => {
+    const base = computePackageHash(opts())
+    await mkdir(join(benchA, 'python', '__pycache__'), { recursive: true })
+    await writeFile(join(benchA, 'python', '__pycache__', 'function.cpython-311.pyc'), 'x')
+    await writeFile(join(benchA, 'python', 'stray.pyc'), 'x')
+    await mkdir(join(benchA, 'python', 'node_modules', 'x'), { recursive: true })
+    await writeFile(join(benchA, 'python', 'node_modules', 'x', 'index.js'), 'x')
+    expect(computePackageHash(opts())).toBe(base)
+  })
+
+  it('changes only the edited benchmark, and only its edited language', async () => {
+    const a = computePackageHash(opts())
+    const aNode = computePackageHash(opts(benchA, { language: 'nodejs' }))
+    const b = computePackageHash(opts(benchB))
+    await writeFile(join(benchA, 'python', 'helper.py'), 'X = 1\n')
+    expect(computePackageHash(opts())).not.toBe(a)
+    expect(computePackageHash(opts(benchA, { language: 'nodejs' }))).toBe(aNode)
+    expect(computePackageHash(opts(benchB))).toBe(b)
+  })
+
+  it('covers config.json, the benchmark-level init.sh and the executable bit', async () => {
+    let h = computePackageHash(opts(benchB))
+    await writeFile(join(benchB, 'config.json'), '{"timeout":11,"memory":128,"languages":["python"]}')
+    expect(computePackageHash(opts(benchB))).not.toBe(h)
+    h = computePackageHash(opts(benchB))
+    await writeFile(join(benchB, 'init.sh'), '#!/bin/bash\ntrue\n')
+    expect(computePackageHash(opts(benchB))).not.toBe(h)
+    h = computePackageHash(opts(benchB))
+    await chmod(join(benchB, 'python', 'function.py'), 0o755)
+    expect(computePackageHash(opts(benchB))).not.toBe(h)
+  })
+
+  it('refuses a missing language directory and a pythonTarget outside the package', async () => {
+    const noNode = join(work, 'c', '903.c')
+    await mkdir(join(noNode, 'python'), { recursive: true })
+    expect(() => computePackageHash(opts(noNode, { language: 'nodejs' }))).toThrow(/no nodejs\/ directory/)
+    try {
+      computePackageHash(opts(noNode, { language: 'nodejs' }))
+    } catch (err) {
+      expect((err as SebsError).code).toBe('BENCHMARK_LAYOUT_INVALID')
+    }
+    expect(() => computePackageHash(opts(benchA, { pythonTarget: '../outside' }))).toThrow(/inside the package/)
+    expect(() => computePackageHash(opts(benchA, { wrapperFiles: [join(work, 'missing.py')] }))).toThrow(/Cannot read wrapper file/)
+  })
+})
+
+describe('requireTool', () => {
+  it('accepts a command on PATH or an executable path', async () => {
+    await expect(requireTool('sh', 'unused')).resolves.toBeUndefined()
+    await expect(requireTool(process.execPath, 'unused')).resolves.toBeUndefined()
+  })
+
+  it('throws TOOL_MISSING with the hint', async () => {
+    const err = await requireTool('sebs-no-such-tool', 'Install it with apt-get install sebs-tool.').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SebsError)
+    expect((err as SebsError).code).toBe('TOOL_MISSING')
+    expect((err as Error).message).toBe("'sebs-no-such-tool' was not found on PATH. Install it with apt-get install sebs-tool.")
+    const err2 = await requireTool(join(work, 'nope', 'python3'), 'Hint.').catch((e: unknown) => e)
+    expect((err2 as Error).message).toContain('is not an executable file')
+  })
+})
+
+describe('helpers', () => {
+  it('directorySize sums regular files', async () => {
+    const d = join(work, 'size')
+    await mkdir(join(d, 'x'), { recursive: true })
+    await writeFile(join(d, 'a'), Buffer.alloc(1000))
+    await writeFile(join(d, 'x', 'b'), Buffer.alloc(24))
+    expect(await directorySize(d)).toBe(1024)
+  })
+
+  it('formats sizes and commands for messages', () => {
+    expect(formatBytes(512)).toBe('512 B')
+    expect(formatBytes(1536)).toBe('1.5 KB')
+    expect(formatBytes(1.3 * 1024 * 1024)).toBe('1.3 MB')
+    expect(formatCommand('pip', ['install', '-r', '/tmp/a b.txt'])).toBe("pip install -r '/tmp/a b.txt'")
+  })
+})

@@ -1,0 +1,742 @@
+/**
+ * Provider-independent code-package builder.
+ *
+ * A package is a directory assembled from a benchmark's `<language>/` sources,
+ * the provider's wrapper files and shared function modules, with the
+ * dependencies installed next to them. Packages are content-addressed: the
+ * hash covers everything that goes into them, so an unchanged benchmark is
+ * never rebuilt, and a changed one gets a new directory built beside the old.
+ *
+ * Layout (the contract providers rely on):
+ *
+ *     <pkg>/                        wrapper files (handler.js, server.py, …)
+ *     <pkg>/function/               the benchmark's <language>/ directory + function modules
+ *     <pkg>/function/node_modules/  nodejs dependencies
+ *     <pkg>/<pythonTarget>/         python dependencies (pip --target)
+ *
+ * Cache: `<cacheDir>/packages/<provider>/<benchmark>/<language>-<arch>/<hash>/`,
+ * complete once it holds `.sebs-package.json`.
+ */
+import { spawn } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { accessSync, constants as fsConstants, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, delimiter, dirname, isAbsolute, join, normalize, sep } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import yazl from 'yazl'
+import { BenchmarkError, SebsError, errorMessage } from '../../core/errors.ts'
+import { formatDuration } from '../../core/logger.ts'
+import type { Architecture, BenchmarkDefinition, Language } from '../../core/types.ts'
+import type { BuildContext } from '../types.ts'
+
+/** Bump when the layout or the build steps change: every cached package is rebuilt. */
+export const BUILD_FORMAT_VERSION = 1
+
+/** The metadata file that marks a cached package as complete. */
+export const PACKAGE_METADATA_FILE = '.sebs-package.json'
+
+export interface AssembleOptions {
+  benchmark: BenchmarkDefinition
+  language: Language
+  /** 'local' | 'aws' | 'azure': the cache folder name. */
+  provider: string
+  arch: Architecture
+  /** Absolute paths of files copied to the package root (the provider's wrapper: handler.js, server.js, …). */
+  wrapperFiles: string[]
+  /** Absolute paths of files copied into function/ (storage.js/.py, nosql.js/.py). */
+  functionModules?: string[]
+  /** Dependencies added to the benchmark's own: nodejs package.json deps, python requirement lines. */
+  extraDependencies?: { nodejs?: Record<string, string>; python?: string[] }
+  /** Where pip installs python deps, relative to the package root (default 'python_packages'; AWS uses '.'). */
+  pythonTarget?: string
+  /** e.g. ['--platform','manylinux2014_x86_64','--only-binary=:all:'] */
+  pipExtraArgs?: string[]
+  /** e.g. ['--os=linux','--cpu=arm64'] */
+  npmExtraArgs?: string[]
+  /** Runtime identity, part of the hash, e.g. 'python3.11.7' or 'node20.20.2'. */
+  runtimeVersion: string
+  /** Timeout of each install step (pip, npm, init.sh); default 15 minutes. */
+  installTimeoutMs?: number
+}
+
+export interface BuiltPackage {
+  dir: string
+  hash: string
+  cached: boolean
+  sizeBytes: number
+}
+
+/** Contents of `.sebs-package.json`. */
+export interface PackageMetadata {
+  formatVersion: number
+  hash: string
+  builtAt: string
+  buildTimeMs: number
+  sizeBytes: number
+  benchmark: string
+  language: Language
+  provider: string
+  arch: Architecture
+  runtimeVersion: string
+}
+
+const DEFAULT_PYTHON_TARGET = 'python_packages'
+const DEFAULT_INSTALL_TIMEOUT_MS = 15 * 60_000
+/** Never part of a package: installed or generated per machine. */
+const EXCLUDED_DIRS = new Set(['node_modules', '__pycache__'])
+
+function excludedName(name: string, isDir: boolean): boolean {
+  if (isDir) return EXCLUDED_DIRS.has(name)
+  return name.endsWith('.pyc')
+}
+
+// ---------------------------------------------------------------------------
+// Hash
+
+/** Relative (posix) paths of the files below `root`, sorted, without excluded entries. */
+function listSourceFiles(root: string): string[] {
+  const out: string[] = []
+  const walk = (dir: string, rel: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name
+      const abs = join(dir, entry.name)
+      // Follow symlinks the way the copy does (fs.cp copies links as links,
+      // but their targets' contents are what the function sees).
+      let isDir = entry.isDirectory()
+      if (entry.isSymbolicLink()) {
+        try {
+          isDir = statSync(abs).isDirectory()
+        } catch {
+          continue // dangling link: nothing the function could read
+        }
+      }
+      if (excludedName(entry.name, isDir)) continue
+      if (isDir) walk(abs, childRel)
+      else out.push(childRel)
+    }
+  }
+  walk(root, '')
+  return out.sort()
+}
+
+function languageDir(opts: AssembleOptions): string {
+  return join(opts.benchmark.dir, opts.language)
+}
+
+/** The init.sh scripts SeBS runs, in SeBS's order: the benchmark's, then the language's. */
+function initScripts(opts: AssembleOptions): string[] {
+  return [join(opts.benchmark.dir, 'init.sh'), join(languageDir(opts), 'init.sh')].filter((p) => existsSync(p))
+}
+
+function versionTag(runtimeVersion: string): { major?: string; majorMinor?: string } {
+  const m = /(\d+)(?:\.(\d+))?/.exec(runtimeVersion)
+  if (!m) return {}
+  return { major: m[1], majorMinor: m[2] !== undefined ? `${m[1]}.${m[2]}` : undefined }
+}
+
+function resolvedPythonTarget(opts: AssembleOptions): string {
+  const target = normalize(opts.pythonTarget ?? DEFAULT_PYTHON_TARGET)
+  if (isAbsolute(target) || target === '..' || target.startsWith(`..${sep}`)) {
+    throw new SebsError(
+      'BUILD_FAILED',
+      `pythonTarget '${opts.pythonTarget}' must be a path inside the package (relative, without '..').`,
+    )
+  }
+  return target
+}
+
+/**
+ * Content hash of everything that goes into the package: the benchmark's
+ * `<language>/` files (paths, contents, executable bit), `config.json`, any
+ * `init.sh`, the wrapper files and function modules (by file name, so moving
+ * the checkout does not invalidate the cache), the extra dependencies and
+ * install arguments, the runtime, architecture and provider.
+ */
+export function computePackageHash(opts: AssembleOptions): string {
+  const langDir = languageDir(opts)
+  if (!existsSync(langDir) || !statSync(langDir).isDirectory()) {
+    throw new BenchmarkError(
+      'BENCHMARK_LAYOUT_INVALID',
+      opts.benchmark.dir,
+      `no ${opts.language}/ directory, but ${opts.language} was selected for it. Add ${opts.language}/ with the function code or remove '${opts.language}' from config.json's languages.`,
+    )
+  }
+  const h = createHash('sha256')
+  // Length-prefixed fields: no two different inputs can produce the same byte stream.
+  const add = (label: string, data: string | Buffer) => {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data
+    h.update(`${label}\0${buf.length}\0`)
+    h.update(buf)
+  }
+  const readOrFail = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path)
+    } catch (err) {
+      throw new SebsError('BUILD_FAILED', `Cannot read ${what} ${path}: ${errorMessage(err)}`, { cause: err })
+    }
+  }
+
+  add('format', String(BUILD_FORMAT_VERSION))
+  add('benchmark', opts.benchmark.id)
+  add('language', opts.language)
+  add('provider', opts.provider)
+  add('arch', opts.arch)
+  add('runtime', opts.runtimeVersion)
+  add('pythonTarget', resolvedPythonTarget(opts))
+  add('pipArgs', JSON.stringify(opts.pipExtraArgs ?? []))
+  add('npmArgs', JSON.stringify(opts.npmExtraArgs ?? []))
+  const nodeDeps = Object.entries(opts.extraDependencies?.nodejs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  add('extraNodeDeps', JSON.stringify(nodeDeps))
+  add('extraPythonDeps', JSON.stringify([...(opts.extraDependencies?.python ?? [])].sort()))
+
+  for (const rel of listSourceFiles(langDir)) {
+    const abs = join(langDir, ...rel.split('/'))
+    add(`src:${rel}`, readOrFail(abs, 'benchmark file'))
+    add(`mode:${rel}`, statSync(abs).mode & 0o111 ? 'x' : '-')
+  }
+  const configPath = join(opts.benchmark.dir, 'config.json')
+  if (existsSync(configPath)) add('config.json', readOrFail(configPath, 'benchmark config'))
+  const rootInit = join(opts.benchmark.dir, 'init.sh')
+  if (existsSync(rootInit)) add('init.sh', readOrFail(rootInit, 'init script'))
+
+  for (const file of opts.wrapperFiles) add(`wrapper:${basename(file)}`, readOrFail(file, 'wrapper file'))
+  for (const file of opts.functionModules ?? []) add(`module:${basename(file)}`, readOrFail(file, 'function module'))
+  return h.digest('hex').slice(0, 16)
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+const TAIL_LINES = 40
+/** Kept of each output stream; pip and npm print far less, this bounds memory on a runaway tool. */
+const MAX_CAPTURE = 8 * 1024 * 1024
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
+}
+
+/** The shell-like display form of a command, for messages. */
+export function formatCommand(cmd: string, args: string[]): string {
+  return [cmd, ...args].map(quoteArg).join(' ')
+}
+
+function tailLines(text: string, n = TAIL_LINES): string {
+  const lines = text.replace(/\s+$/, '').split('\n')
+  return lines.slice(-n).join('\n')
+}
+
+/**
+ * Runs a command to completion. Rejects with BUILD_FAILED (naming the command
+ * and the last ~40 lines of its output) on a non-zero exit, a signal or the
+ * timeout (the process is killed), and with TOOL_MISSING when the command does
+ * not exist.
+ */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<{ stdout: string; stderr: string }> {
+  const display = formatCommand(cmd, args)
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    let stderr = ''
+    // Interleaved, for the error message: what a user would have seen in a terminal.
+    let combined = ''
+    const capture = (which: 'out' | 'err') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8')
+      if (which === 'out') stdout = (stdout + text).slice(-MAX_CAPTURE)
+      else stderr = (stderr + text).slice(-MAX_CAPTURE)
+      combined = (combined + text).slice(-256 * 1024)
+    }
+    // Not detached: the child stays in our process group, so a Ctrl+C of the
+    // harness reaches pip/npm too instead of leaving them running.
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', capture('out'))
+    child.stderr.on('data', capture('err'))
+    let timedOut = false
+    let settled = false
+    const timers: NodeJS.Timeout[] = []
+    const failure = (why: string) => {
+      const tail = tailLines(combined)
+      return new SebsError(
+        'BUILD_FAILED',
+        `Command ${why}: ${display} (in ${opts.cwd})` +
+          (tail ? `\n--- last ${TAIL_LINES} lines of output ---\n${tail}` : '\n(no output)'),
+      )
+    }
+    const finish = (err: Error | undefined) => {
+      if (settled) return
+      settled = true
+      for (const t of timers) clearTimeout(t)
+      if (err) reject(err)
+      else resolve({ stdout, stderr })
+    }
+    const timedOutError = () => failure(`timed out after ${formatDuration(opts.timeoutMs)} and was killed`)
+    timers.push(
+      setTimeout(() => {
+        timedOut = true
+        child.kill('SIGTERM')
+        timers.push(
+          setTimeout(() => {
+            child.kill('SIGKILL')
+            // 'close' waits for the output pipes, which a surviving grandchild
+            // may hold open: give up on them shortly after the kill.
+            timers.push(
+              setTimeout(() => {
+                child.stdout.destroy()
+                child.stderr.destroy()
+                finish(timedOutError())
+              }, 2000),
+            )
+          }, 5000),
+        )
+      }, opts.timeoutMs),
+    )
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        const where = existsSync(opts.cwd) ? '' : ` (or its working directory ${opts.cwd} does not exist)`
+        finish(new SebsError('TOOL_MISSING', `Cannot run '${cmd}': command not found${where}. Command: ${display}`, { cause: err }))
+      } else {
+        finish(new SebsError('BUILD_FAILED', `Cannot run ${display}: ${err.message}`, { cause: err }))
+      }
+    })
+    child.on('close', (code, signal) => {
+      if (timedOut) return finish(timedOutError())
+      if (code === 0) return finish(undefined)
+      finish(failure(signal ? `was killed by ${signal}` : `exited with code ${code}`))
+    })
+  })
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** Where `command` resolves: itself when it is a path, else the first match on PATH. */
+export function findExecutable(command: string): string | undefined {
+  if (command.includes('/')) return isExecutable(command) ? command : undefined
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, command)
+    if (isExecutable(candidate)) return candidate
+  }
+  return undefined
+}
+
+/** Throws TOOL_MISSING with the install hint when `command` is neither an executable path nor on PATH. */
+export async function requireTool(command: string, installHint: string): Promise<void> {
+  if (findExecutable(command)) return
+  const where = command.includes('/') ? 'is not an executable file' : 'was not found on PATH'
+  throw new SebsError('TOOL_MISSING', `'${command}' ${where}. ${installHint}`)
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+/** Total size in bytes of the regular files below `dir` (symlinks are not followed). */
+export async function directorySize(dir: string): Promise<number> {
+  let total = 0
+  const walk = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const abs = join(d, entry.name)
+      if (entry.isDirectory()) await walk(abs)
+      else if (entry.isFile()) total += (await lstat(abs)).size
+    }
+  }
+  await walk(dir)
+  return total
+}
+
+// A fixed timestamp keeps zips byte-identical across builds. DOS timestamps
+// cannot go below 1980, and yazl encodes local time, so a local-time
+// constructor yields the same fields in every time zone.
+const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0)
+
+interface ZipEntry {
+  rel: string
+  abs: string
+  kind: 'dir' | 'file' | 'symlink'
+  executable: boolean
+}
+
+async function listZipEntries(root: string): Promise<ZipEntry[]> {
+  const out: ZipEntry[] = []
+  const walk = async (dir: string, rel: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name
+      const abs = join(dir, entry.name)
+      // The cache's own metadata (with its build timestamp) is not part of a deployable package.
+      if (!rel && entry.name === PACKAGE_METADATA_FILE) continue
+      if (entry.isSymbolicLink()) out.push({ rel: childRel, abs, kind: 'symlink', executable: false })
+      else if (entry.isDirectory()) {
+        out.push({ rel: childRel, abs, kind: 'dir', executable: true })
+        await walk(abs, childRel)
+      } else if (entry.isFile()) {
+        const mode = (await lstat(abs)).mode
+        out.push({ rel: childRel, abs, kind: 'file', executable: (mode & 0o111) !== 0 })
+      }
+      // Sockets, FIFOs and devices have no place in a code package: skipped.
+    }
+  }
+  await walk(root, '')
+  // Byte order of the path, not locale order: the same on every machine.
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
+}
+
+/**
+ * Zips `dir` (its contents at the archive root) into `zipPath`, deterministically:
+ * entries sorted by path, a fixed timestamp, normalised modes (0644, or 0755
+ * for executables and directories), symlinks stored as symlinks. Two zips of
+ * the same directory are byte-identical. A root-level `.sebs-package.json`
+ * is left out. The zip is written to a temporary file and renamed into place.
+ */
+export async function zipDirectory(dir: string, zipPath: string): Promise<{ sizeBytes: number }> {
+  const entries = await listZipEntries(dir)
+  await mkdir(dirname(zipPath), { recursive: true })
+  const tmp = `${zipPath}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+  const zip = new yazl.ZipFile()
+  try {
+    const written = pipeline(zip.outputStream, createWriteStream(tmp))
+    for (const e of entries) {
+      if (e.kind === 'dir') {
+        zip.addEmptyDirectory(e.rel, { mtime: ZIP_MTIME, mode: 0o40755, forceDosTimestamp: true })
+      } else if (e.kind === 'symlink') {
+        zip.addBuffer(Buffer.from(await readlink(e.abs)), e.rel, {
+          mtime: ZIP_MTIME,
+          mode: 0o120777,
+          compress: false,
+          forceDosTimestamp: true,
+        })
+      } else {
+        zip.addFile(e.abs, e.rel, {
+          mtime: ZIP_MTIME,
+          mode: e.executable ? 0o100755 : 0o100644,
+          compress: true,
+          forceDosTimestamp: true,
+        })
+      }
+    }
+    zip.end()
+    await written
+    await rename(tmp, zipPath)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw new SebsError('BUILD_FAILED', `Could not zip ${dir} into ${zipPath}: ${errorMessage(err)}`, { cause: err })
+  }
+  return { sizeBytes: (await stat(zipPath)).size }
+}
+
+/** Human-readable size for progress lines: 812 B, 14.2 KB, 1.3 MB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`
+}
+
+// ---------------------------------------------------------------------------
+// Build
+
+async function readMetadata(dir: string): Promise<PackageMetadata | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, PACKAGE_METADATA_FILE), 'utf8')) as PackageMetadata
+  } catch {
+    return undefined
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Requirement lines that install something (not blank, not comments). */
+function requirementEntries(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+    .filter((l) => l.length > 0)
+}
+
+/** The npm next to the configured node, so that both come from the same installation. */
+function npmFor(node: string): string {
+  if (node.includes('/')) {
+    const sibling = join(dirname(node), 'npm')
+    if (isExecutable(sibling)) return sibling
+  }
+  return 'npm'
+}
+
+/**
+ * npm started through `npx`/`npm run` exports `npm_config_local_prefix`,
+ * `npm_package_*` and friends; a nested `npm install` would obey them and
+ * could install into the harness's own checkout. Drop them.
+ */
+function cleanNpmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    const lower = k.toLowerCase()
+    if (
+      lower.startsWith('npm_package_') ||
+      lower.startsWith('npm_lifecycle_') ||
+      lower === 'npm_config_local_prefix' ||
+      lower === 'npm_config_global' ||
+      lower === 'npm_command' ||
+      lower === 'init_cwd'
+    ) {
+      continue
+    }
+    env[k] = v
+  }
+  return env
+}
+
+async function copyInto(files: string[], destDir: string): Promise<void> {
+  for (const file of files) {
+    try {
+      await cp(file, join(destDir, basename(file)), { force: true })
+    } catch (err) {
+      throw new SebsError('BUILD_FAILED', `Cannot copy ${file} into the package: ${errorMessage(err)}`, { cause: err })
+    }
+  }
+}
+
+async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number): Promise<void> {
+  const pkgJsonPath = join(fnDir, 'package.json')
+  // SeBS: a version-specific package.json.<major> replaces package.json.
+  const { major } = versionTag(opts.runtimeVersion)
+  const versioned = major ? join(fnDir, `package.json.${major}`) : undefined
+  if (versioned && existsSync(versioned)) await cp(versioned, pkgJsonPath, { force: true })
+
+  const extra = opts.extraDependencies?.nodejs ?? {}
+  const hasPkgJson = existsSync(pkgJsonPath)
+  if (!hasPkgJson && Object.keys(extra).length === 0) return
+
+  let pkg: Record<string, unknown> = { name: opts.benchmark.id.replace(/[^a-z0-9-]/g, '-'), version: '1.0.0', private: true }
+  if (hasPkgJson) {
+    try {
+      pkg = JSON.parse(await readFile(pkgJsonPath, 'utf8')) as Record<string, unknown>
+    } catch (err) {
+      throw new BenchmarkError(
+        'BENCHMARK_LAYOUT_INVALID',
+        join(languageDir(opts), 'package.json'),
+        `is not valid JSON: ${errorMessage(err)}`,
+        { cause: err },
+      )
+    }
+  }
+  const deps = (pkg.dependencies ?? {}) as Record<string, string>
+  pkg.dependencies = { ...deps, ...extra }
+  await writeFile(pkgJsonPath, JSON.stringify(pkg, null, 2) + '\n')
+
+  const npm = npmFor(ctx.runtimes.node)
+  await requireTool(npm, 'Install Node.js with npm (https://nodejs.org, or apt-get install nodejs npm) to build nodejs packages.')
+  const args = ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', ...(opts.npmExtraArgs ?? [])]
+  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs })
+}
+
+async function installPython(
+  opts: AssembleOptions,
+  ctx: BuildContext,
+  pkgDir: string,
+  fnDir: string,
+  timeoutMs: number,
+): Promise<void> {
+  const sources: string[] = []
+  const base = join(fnDir, 'requirements.txt')
+  if (existsSync(base)) sources.push(await readFile(base, 'utf8'))
+  // SeBS: requirements.txt.<python version> (and .arm.<version> on arm64) add version-specific pins.
+  const { majorMinor } = versionTag(opts.runtimeVersion)
+  if (majorMinor) {
+    const arm = join(fnDir, `requirements.txt.arm.${majorMinor}`)
+    const plain = join(fnDir, `requirements.txt.${majorMinor}`)
+    if (opts.arch === 'arm64' && existsSync(arm)) sources.push(await readFile(arm, 'utf8'))
+    else if (existsSync(plain)) sources.push(await readFile(plain, 'utf8'))
+  }
+  const lines = sources.flatMap(requirementEntries)
+  lines.push(...(opts.extraDependencies?.python ?? []))
+  if (lines.length === 0) return
+
+  await requireTool(
+    ctx.runtimes.python,
+    'Install Python 3 with pip (e.g. apt-get install python3 python3-pip) or point the python runtime setting at an interpreter.',
+  )
+  const target = join(pkgDir, resolvedPythonTarget(opts))
+  await mkdir(target, { recursive: true })
+  // The merged file lives outside the package: it is build input, not function code.
+  const reqDir = await mkdtemp(join(tmpdir(), 'sebs-req-'))
+  try {
+    const reqFile = join(reqDir, 'requirements.txt')
+    await writeFile(reqFile, lines.join('\n') + '\n')
+    const args = [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--target',
+      target,
+      '-r',
+      reqFile,
+      ...(opts.pipExtraArgs ?? []),
+    ]
+    await runCommand(ctx.runtimes.python, args, {
+      cwd: fnDir,
+      env: { ...process.env, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+      timeoutMs,
+    })
+  } finally {
+    await rm(reqDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Removes other hashes of the same benchmark/language/arch (with their derived
+ * `<hash>.*` artifacts), and temp dirs of dead builders.
+ */
+async function pruneSiblings(parent: string, keep: string): Promise<void> {
+  let names: string[]
+  try {
+    names = await readdir(parent)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (name === keep) continue
+    const m = /\.(?:tmp|old)-(\d+)-/.exec(name)
+    // Another process may be building right now; leave its temp dir alone.
+    if (m && Number(m[1]) !== process.pid && pidAlive(Number(m[1]))) continue
+    // Artifacts derived from the kept package (AWS's `<hash>.zip`) stay with it.
+    if (!m && name.startsWith(`${keep}.`)) continue
+    await rm(join(parent, name), { recursive: true, force: true }).catch(() => {})
+  }
+}
+
+/**
+ * Builds (or reuses from the cache) the code package of one benchmark in one
+ * language for one provider and architecture. See the module comment for the
+ * layout and the cache.
+ */
+export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Promise<BuiltPackage> {
+  const label = `${opts.benchmark.id} (${opts.language}, ${opts.provider})`
+  const hash = computePackageHash(opts)
+  const parent = join(ctx.cacheDir, 'packages', opts.provider, opts.benchmark.id, `${opts.language}-${opts.arch}`)
+  const finalDir = join(parent, hash)
+
+  if (!ctx.force) {
+    const meta = await readMetadata(finalDir)
+    if (meta && meta.hash === hash) {
+      ctx.logger.info(`${label}: package cached`)
+      return { dir: finalDir, hash, cached: true, sizeBytes: meta.sizeBytes }
+    }
+  }
+
+  ctx.logger.info(`building ${label}…`)
+  const started = performance.now()
+  const timeoutMs = opts.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS
+  await mkdir(parent, { recursive: true })
+  const tmp = join(parent, `${hash}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    const fnDir = join(tmp, 'function')
+    await mkdir(fnDir, { recursive: true })
+    await copyInto(opts.wrapperFiles, tmp)
+    await cp(languageDir(opts), fnDir, {
+      recursive: true,
+      // Keep relative links relative (the default rewrites them to absolute paths into the sources).
+      verbatimSymlinks: true,
+      filter: (src) => {
+        if (src === languageDir(opts)) return true
+        const name = basename(src)
+        let isDir = false
+        try {
+          isDir = statSync(src).isDirectory()
+        } catch {
+          // A dangling symlink: copied as the link it is.
+        }
+        return !excludedName(name, isDir)
+      },
+    })
+    await copyInto(opts.functionModules ?? [], fnDir)
+    if (opts.language === 'python') {
+      // SeBS's function code does `from . import storage`: function/ must be a package.
+      const init = join(fnDir, '__init__.py')
+      if (!existsSync(init)) await writeFile(init, '')
+    }
+
+    const scripts = initScripts(opts)
+    if (scripts.length > 0) {
+      await requireTool('bash', 'Install bash (apt-get install bash): benchmarks with init.sh need it.')
+      for (const script of scripts) {
+        // SeBS passes the directory that holds the function's code, a verbosity flag and the architecture.
+        await runCommand('bash', ['init.sh', fnDir, 'false', opts.arch], { cwd: dirname(script), timeoutMs })
+      }
+    }
+
+    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs)
+    else await installPython(opts, ctx, tmp, fnDir, timeoutMs)
+
+    const sizeBytes = await directorySize(tmp)
+    const buildTimeMs = performance.now() - started
+    const meta: PackageMetadata = {
+      formatVersion: BUILD_FORMAT_VERSION,
+      hash,
+      builtAt: new Date().toISOString(),
+      buildTimeMs: Math.round(buildTimeMs),
+      sizeBytes,
+      benchmark: opts.benchmark.id,
+      language: opts.language,
+      provider: opts.provider,
+      arch: opts.arch,
+      runtimeVersion: opts.runtimeVersion,
+    }
+    await writeFile(join(tmp, PACKAGE_METADATA_FILE), JSON.stringify(meta, null, 2) + '\n')
+    await publish(tmp, finalDir)
+    await pruneSiblings(parent, hash)
+    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)}`)
+    return { dir: finalDir, hash, cached: false, sizeBytes }
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {})
+    // Benchmark-layout errors already name the file; everything else gets the benchmark and language.
+    if (err instanceof BenchmarkError) throw err
+    const code = err instanceof SebsError ? err.code : 'BUILD_FAILED'
+    throw new SebsError(code, `Could not build ${label}: ${errorMessage(err)}`, { cause: err })
+  }
+}
+
+/**
+ * Moves a finished build into place. `rename` of a directory is atomic, so a
+ * reader sees either no package or a complete one. An existing directory (a
+ * forced rebuild, or a stale dir without metadata) is first moved aside.
+ * When a concurrent builder won the race, its identical package is kept.
+ */
+async function publish(tmp: string, finalDir: string): Promise<void> {
+  if (existsSync(finalDir)) {
+    const aside = `${finalDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`
+    try {
+      await rename(finalDir, aside)
+    } catch {
+      // Someone else moved or removed it meanwhile: fine, the rename below decides.
+    }
+    await rm(aside, { recursive: true, force: true }).catch(() => {})
+  }
+  try {
+    await rename(tmp, finalDir)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await readMetadata(finalDir))) {
+      await rm(tmp, { recursive: true, force: true })
+      return
+    }
+    throw err
+  }
+}
