@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatFailures, formatMs, formatSummaryTable } from './console-table.ts'
+import { formatFailures, formatMs, formatSignificant, formatSummaryTable } from './console-table.ts'
 import { summarizeRecords } from './summary.ts'
 import { makeRecord } from './test-records.ts'
 
@@ -112,5 +112,30 @@ describe('formatFailures', () => {
 
   it('is empty when nothing failed', () => {
     expect(formatFailures(summarizeRecords([makeRecord({}), makeRecord({ discarded: true })], { runId: 'r' }))).toBe('')
+  })
+})
+
+describe('summary columns for memory and cost', () => {
+  it('adds memory used, peak RSS and cost per million invocations only when present', () => {
+    const summary = summarizeRecords(
+      [
+        makeRecord({ clientTimeUs: 20_000, functionTimeUs: 15_000, rssPeakKb: 51_200, costUsd: 3e-6 }),
+        makeRecord({ clientTimeUs: 22_000, functionTimeUs: 15_000, rssPeakKb: 53_248, costUsd: 5e-6 }),
+        makeRecord({ language: 'python', clientTimeUs: 30_000, functionTimeUs: 25_000, memoryUsedMb: 88 }),
+      ],
+      { runId: 'r3', provider: 'aws' },
+    )
+    const lines = formatSummaryTable(summary).split('\n')
+    expect(lines[1]).toMatch(/function median {2}mem used MB {2}rss peak MB {2}\$\/1M inv$/)
+    // RSS median 52 224 KB = 51.0 MB; mean cost 4e-6 USD = 4.00 per million.
+    expect(lines[3]).toMatch(/\s-\s+51\.0\s+4\.00$/)
+    expect(lines[4]).toMatch(/\s88\.0\s+-\s+-$/)
+  })
+
+  it('formats small costs without an exponent', () => {
+    expect(formatSignificant(2.08)).toBe('2.08')
+    expect(formatSignificant(0.002081)).toBe('0.00208')
+    expect(formatSignificant(20_812)).toBe('20812')
+    expect(formatSignificant(0)).toBe('0')
   })
 })

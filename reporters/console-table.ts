@@ -19,6 +19,12 @@ export function formatMs(us: number, decimals?: number): string {
   return ms.toFixed(decimals ?? msDecimals(ms))
 }
 
+/** "[12.16, 13.28]": a CI in ms, at the precision of the median it belongs to (µs in, like the records). */
+export function formatCiMs(ci: readonly [number, number], medianUs: number): string {
+  const decimals = msDecimals(medianUs / 1000)
+  return `[${formatMs(ci[0], decimals)}, ${formatMs(ci[1], decimals)}]`
+}
+
 const NONE = '-'
 
 function plural(count: number, word: string, pluralWord = `${word}s`): string {
@@ -34,11 +40,13 @@ function failureText(c: Pick<PhaseSummary, 'errors' | 'timeouts' | 'invalid'>): 
   return parts.join(', ')
 }
 
-interface Column {
+/** One column of the summary table; the console and Markdown renderers draw the same columns. */
+export interface SummaryColumn {
   header: string
   align: 'left' | 'right'
   cell: (c: PhaseSummary) => string
 }
+type Column = SummaryColumn
 
 function renderTable(columns: Column[], rows: PhaseSummary[]): string[] {
   const cells = rows.map((row) => columns.map((col) => col.cell(row)))
@@ -56,22 +64,30 @@ function varies(cases: PhaseSummary[], field: (c: PhaseSummary) => unknown): boo
   return new Set(cases.map(field)).size > 1
 }
 
-/**
- * The summary table: benchmark, language, size, phase, n, cold/warm counts,
- * median client time with its nonparametric 95% CI, p95 client time, median
- * function time, and the failures of each case when there are any. Memory,
- * trigger, experiment and provider get a column only when they differ between
- * cases. Times in ms; the CI uses the median's precision.
- */
-export function formatSummaryTable(summary: RunSummary): string {
-  const { cases, totals } = summary
-  const failures = totals.errors + totals.timeouts + totals.invalid
-  const headline =
-    `Run ${summary.runId} (${summary.provider}): ${plural(totals.invocations, 'invocation')}, ${totals.ok} ok` +
-    (failures ? `, ${failureText(totals)}` : '') +
-    (totals.discarded ? `, ${totals.discarded} discarded` : '')
-  if (cases.length === 0) return `${headline}\nNo invocations recorded.`
+/** "1.5" MB: one decimal below 1000 MB, none above. */
+function formatMb(mb: number): string {
+  return mb.toFixed(Math.abs(mb) < 1000 ? 1 : 0)
+}
 
+/** Three significant digits without an exponent: 2.08, 0.00208, 20800. */
+export function formatSignificant(value: number, digits = 3): string {
+  if (value === 0) return '0'
+  const magnitude = Math.floor(Math.log10(Math.abs(value)))
+  const decimals = Math.max(0, digits - 1 - magnitude)
+  // toFixed keeps at most 100 decimals; values that small are 0 for every purpose here.
+  return value.toFixed(Math.min(decimals, 100))
+}
+
+/**
+ * The columns of the summary table for these cases: benchmark, language,
+ * size, phase, n, cold/warm counts, median client time with its
+ * nonparametric 95% CI, p95 client time, median function time; memory,
+ * trigger, experiment and provider only when they differ between cases; the
+ * memory the function used (provider-reported MB, peak RSS) and the cost per
+ * million invocations (mean costUsd × 10⁶) only when some record has them;
+ * and the failures of each case when there are any. Times in ms.
+ */
+export function summaryColumns(cases: PhaseSummary[]): SummaryColumn[] {
   const columns: Column[] = [
     { header: 'benchmark', align: 'left', cell: (c) => c.benchmark },
     { header: 'language', align: 'left', cell: (c) => c.language },
@@ -97,9 +113,7 @@ export function formatSummaryTable(summary: RunSummary): string {
       align: 'left',
       cell: (c) => {
         const stats = c.clientTimeUs
-        if (!stats?.ciMedian95) return NONE
-        const decimals = msDecimals(stats.median / 1000)
-        return `[${formatMs(stats.ciMedian95[0], decimals)}, ${formatMs(stats.ciMedian95[1], decimals)}]`
+        return stats?.ciMedian95 ? formatCiMs(stats.ciMedian95, stats.median) : NONE
       },
     },
     { header: 'client p95', align: 'right', cell: (c) => (c.clientTimeUs ? formatMs(c.clientTimeUs.p95) : NONE) },
@@ -109,6 +123,15 @@ export function formatSummaryTable(summary: RunSummary): string {
       cell: (c) => (c.functionTimeUs ? formatMs(c.functionTimeUs.median) : NONE),
     },
   )
+  if (cases.some((c) => c.memoryUsedMb)) {
+    columns.push({ header: 'mem used MB', align: 'right', cell: (c) => (c.memoryUsedMb ? formatMb(c.memoryUsedMb.median) : NONE) })
+  }
+  if (cases.some((c) => c.rssPeakKb)) {
+    columns.push({ header: 'rss peak MB', align: 'right', cell: (c) => (c.rssPeakKb ? formatMb(c.rssPeakKb.median / 1024) : NONE) })
+  }
+  if (cases.some((c) => c.costUsd)) {
+    columns.push({ header: '$/1M inv', align: 'right', cell: (c) => (c.costUsd ? formatSignificant(c.costUsd.mean * 1e6) : NONE) })
+  }
   if (cases.some((c) => caseFailures(c) > 0 || c.discarded > 0)) {
     columns.push({
       header: 'notes',
@@ -116,8 +139,30 @@ export function formatSummaryTable(summary: RunSummary): string {
       cell: (c) => [failureText(c), c.discarded ? `${c.discarded} discarded` : ''].filter(Boolean).join('; '),
     })
   }
+  return columns
+}
 
-  return [`${headline}; times in ms, median CI nonparametric (Le Boudec)`, ...renderTable(columns, cases)].join('\n')
+/** "Run r1 (local): 15 invocations, 13 ok, 1 error, 1 timeout, 2 discarded". */
+export function summaryHeadline(summary: RunSummary): string {
+  const { totals } = summary
+  const failures = totals.errors + totals.timeouts + totals.invalid
+  return (
+    `Run ${summary.runId} (${summary.provider}): ${plural(totals.invocations, 'invocation')}, ${totals.ok} ok` +
+    (failures ? `, ${failureText(totals)}` : '') +
+    (totals.discarded ? `, ${totals.discarded} discarded` : '')
+  )
+}
+
+/**
+ * The summary table ({@link summaryColumns}), one row per case and phase,
+ * under a headline with the run's totals. Times in ms; the CI uses the
+ * median's precision.
+ */
+export function formatSummaryTable(summary: RunSummary): string {
+  const { cases } = summary
+  const headline = summaryHeadline(summary)
+  if (cases.length === 0) return `${headline}\nNo invocations recorded.`
+  return [`${headline}; times in ms, median CI nonparametric (Le Boudec)`, ...renderTable(summaryColumns(cases), cases)].join('\n')
 }
 
 /** One line naming a case: "[experiment] benchmark language size memory MB trigger phase". */

@@ -102,8 +102,11 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
+/** The fields that make a case and phase (a record and a PhaseSummary both have them). */
+export type CaseFields = Pick<PhaseSummary, 'benchmark' | 'language' | 'size' | 'memory' | 'trigger' | 'phase' | 'experiment' | 'provider'>
+
 /** The stable order of cases: benchmark, language, size, memory, phase, then trigger, experiment, provider. */
-export function compareCases(a: PhaseSummary, b: PhaseSummary): number {
+export function compareCases(a: CaseFields, b: CaseFields): number {
   return (
     compareStrings(a.benchmark, b.benchmark) ||
     compareStrings(a.language, b.language) ||
@@ -118,8 +121,17 @@ export function compareCases(a: PhaseSummary, b: PhaseSummary): number {
   )
 }
 
-function groupKey(r: InvocationRecord): string {
+/**
+ * The key of a case and phase: a record and the PhaseSummary it lands in get
+ * the same key, so reports can go from a summary row back to its samples.
+ */
+export function caseGroupKey(r: CaseFields): string {
   return JSON.stringify([r.benchmark, r.language, r.size, r.memory, r.trigger, r.phase, r.experiment ?? null, r.provider])
+}
+
+/** Whether a record counts in statistics: state 'ok', valid output, not discarded. */
+export function usableForStatistics(r: InvocationRecord): boolean {
+  return r.state === 'ok' && r.outputValid && !r.discarded
 }
 
 function summarizeCase(records: InvocationRecord[]): PhaseSummary {
@@ -154,7 +166,7 @@ function summarizeCase(records: InvocationRecord[]): PhaseSummary {
       else summary.invalid++
       if (r.isCold) summary.cold++
       else summary.warm++
-      if (r.outputValid && !r.discarded) used.push(r)
+      if (usableForStatistics(r)) used.push(r)
     }
   }
   summary.n = used.length
@@ -198,7 +210,7 @@ function earliestFailure(records: InvocationRecord[]): string | undefined {
 export function summarizeRecords(records: InvocationRecord[], meta: SummaryMeta): RunSummary {
   const groups = new Map<string, InvocationRecord[]>()
   for (const r of records) {
-    const key = groupKey(r)
+    const key = caseGroupKey(r)
     const group = groups.get(key)
     if (group) group.push(r)
     else groups.set(key, [r])

@@ -31,3 +31,29 @@ export function makeRecord(overrides: Overrides = { state: 'ok' }): InvocationRe
   }
   return { ...base, state: 'ok', ...overrides } as InvocationRecord
 }
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1); the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** n samples of N(mean, sd) from a seeded PRNG (Box-Muller), rounded to whole units like the records' µs. */
+export function normalSamples(seed: number, n: number, mean: number, sd: number): number[] {
+  const random = seededRandom(seed)
+  const out: number[] = []
+  while (out.length < n) {
+    const u = 1 - random() // (0, 1]: log(0) is -Infinity
+    const v = random()
+    const r = Math.sqrt(-2 * Math.log(u))
+    out.push(Math.round(mean + sd * r * Math.cos(2 * Math.PI * v)))
+    if (out.length < n) out.push(Math.round(mean + sd * r * Math.sin(2 * Math.PI * v)))
+  }
+  return out
+}

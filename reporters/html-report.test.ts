@@ -1,0 +1,173 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { buildReportCharts, loadHistory, paretoFrontier, renderReportHtml, type ChartSpec } from './html-report.ts'
+import { fixtureRecords } from './report-fixture.ts'
+import { runIndexEntryFromSummary, updateRunIndex } from './run-index.ts'
+import { writeSummaryFiles } from './summary-writers.ts'
+import { summarizeRecords } from './summary.ts'
+
+const records = fixtureRecords('r3')
+const summary = summarizeRecords(records, { runId: 'r3', provider: 'local' })
+
+function caseDatasets(chart: ChartSpec) {
+  return chart.config.data.datasets.filter((d) => d.sebsCases)
+}
+function pointCount(chart: ChartSpec): number {
+  return caseDatasets(chart).reduce((n, d) => n + d.data.filter((v) => v !== null && v !== undefined).length, 0)
+}
+
+describe('buildReportCharts', () => {
+  it('plots distributions per benchmark and phase, scaling across sizes and the memory frontier', () => {
+    const charts = buildReportCharts({ summary, records })
+    expect(charts.map((c) => [c.id, c.kind, c.points])).toEqual([
+      ['chart-dist-110-dynamic-html-cold', 'distribution', 6],
+      ['chart-dist-110-dynamic-html-warm', 'distribution', 6],
+      ['chart-dist-210-thumbnailer-cold', 'distribution', 4],
+      ['chart-dist-210-thumbnailer-warm', 'distribution', 4],
+      // 110 ran 3 sizes (2 languages × 2 phases × 3 sizes); 210 one size only: no scaling chart.
+      ['chart-scaling-110-dynamic-html', 'scaling', 12],
+      // 210's warm phase ran 4 memory sizes; its cold phase is never a frontier; 110 ran one memory size.
+      ['chart-frontier-210-thumbnailer-python-small-http-warm', 'frontier', 4],
+    ])
+    for (const chart of charts) expect(pointCount(chart)).toBe(chart.points)
+  })
+
+  it('draws each distribution case as whiskers, box, CI and median from the samples', () => {
+    const warm = buildReportCharts({ summary, records }).find((c) => c.id === 'chart-dist-110-dynamic-html-warm')!
+    expect(warm.config.data.labels).toEqual(['nodejs test', 'nodejs small', 'nodejs large', 'python test', 'python small', 'python large'])
+    const [whiskers, box, ci, median] = warm.config.data.datasets
+    for (const d of [whiskers, box, ci, median]) expect(d.data).toHaveLength(6)
+    const c = summary.cases.find((x) => x.phase === 'warm' && x.language === 'nodejs' && x.size === 'test')!
+    const s = c.clientTimeUs!
+    expect(whiskers.data[0]).toEqual([s.min / 1000, s.max / 1000])
+    expect(ci.data[0]).toEqual([s.ciMedian95![0] / 1000, s.ciMedian95![1] / 1000])
+    expect(median.data[0]).toBe(s.median / 1000)
+    const [p25, p75] = box.data[0] as [number, number]
+    expect(p25).toBeGreaterThanOrEqual(s.min / 1000)
+    expect(p25).toBeLessThanOrEqual(s.median / 1000)
+    expect(p75).toBeGreaterThanOrEqual(s.median / 1000)
+    expect(p75).toBeLessThanOrEqual(s.max / 1000)
+    // 10 ms … 230 ms medians: a log axis keeps the small cases readable.
+    expect((warm.config.options.scales as { y: { type: string } }).y.type).toBe('logarithmic')
+    expect(median.sebsNotes![0]).toMatch(/^110\.dynamic-html nodejs test 256 MB http warm: median \d+\.\d+ ms, 95% CI \[/)
+  })
+
+  it('puts cost per million invocations against latency, frontier through the undominated sizes', () => {
+    const frontier = buildReportCharts({ summary, records }).find((c) => c.kind === 'frontier')!
+    const [points, line] = frontier.config.data.datasets
+    expect(points.sebsPointLabels).toEqual(['128 MB', '256 MB', '512 MB', '1024 MB'])
+    const pts = points.data as Array<{ x: number; y: number }>
+    // 1024 MB is no faster than 512 MB and costs twice as much: off the frontier.
+    expect(line.data).toEqual([pts[2], pts[1], pts[0]])
+    expect(pts[3].y).toBeGreaterThan(1.8 * pts[2].y)
+    expect(JSON.stringify(frontier.config.options)).toContain('cost per 1M invocations (USD)')
+
+    // Without costUsd the y axis is GB-seconds from the billed time.
+    const noCost = records.map((r) => ({ ...r, costUsd: undefined }))
+    const gb = buildReportCharts({ summary: summarizeRecords(noCost, { runId: 'r3' }), records: noCost }).find((c) => c.kind === 'frontier')!
+    expect(JSON.stringify(gb.config.options)).toContain('GB-seconds per invocation')
+    const y128 = (gb.config.data.datasets[0].data[0] as { y: number }).y
+    const billed128 = records.filter((r) => r.memory === 128 && r.phase === 'warm' && r.state === 'ok').map((r) => r.billedTimeMs!)
+    expect(y128).toBeCloseTo((128 / 1024) * (billed128.reduce((a, b) => a + b, 0) / billed128.length / 1000), 12)
+  })
+
+  it('adds time series per benchmark and phase when a history of two or more runs is given', () => {
+    const r1 = summarizeRecords(fixtureRecords('r1', { only110nodejs: true, t0: Date.UTC(2024, 3, 1) }), { runId: 'r1', provider: 'local' })
+    const r2 = summarizeRecords(fixtureRecords('r2', { slowdown: 1.1, t0: Date.UTC(2024, 3, 2) }), { runId: 'r2', provider: 'local' })
+    expect(buildReportCharts({ summary, records, history: [summary] }).some((c) => c.kind === 'history')).toBe(false)
+    const history = buildReportCharts({ summary, records, history: [r1, r2, summary] }).filter((c) => c.kind === 'history')
+    // 110 per phase: r1 has the 3 nodejs cases, r2 and r3 all 6 → 15; 210 per phase: r2 and r3 have 4 → 8.
+    expect(history.map((c) => [c.id, c.points])).toEqual([
+      ['chart-history-110-dynamic-html-cold', 15],
+      ['chart-history-110-dynamic-html-warm', 15],
+      ['chart-history-210-thumbnailer-cold', 8],
+      ['chart-history-210-thumbnailer-warm', 8],
+    ])
+    const warm110 = history[1]
+    expect(warm110.config.data.labels).toEqual(['r1 (2024-04-01 00:00)', 'r2 (2024-04-02 00:00)', 'r3 (2024-05-01 12:00)'])
+    const pythonTest = warm110.config.data.datasets.find((d) => d.label === 'python test')!
+    expect(pythonTest.data[0]).toBeNull()
+    for (const chart of history) expect(pointCount(chart)).toBe(chart.points)
+  })
+})
+
+describe('paretoFrontier', () => {
+  it('keeps the points nothing beats on both axes', () => {
+    const pts = [
+      { x: 10, y: 5 },
+      { x: 5, y: 9 },
+      { x: 20, y: 5 }, // dominated by (10, 5)
+      { x: 30, y: 1 },
+      { x: 12, y: 6 }, // dominated by (10, 5)
+    ]
+    expect(paretoFrontier(pts)).toEqual([1, 0, 3])
+    expect(paretoFrontier([])).toEqual([])
+  })
+})
+
+describe('renderReportHtml', () => {
+  it('is one self-contained page: Chart.js inlined, no external resources, data escaped', async () => {
+    const hostile = records.map((r) => (r.benchmark === '210.thumbnailer' ? { ...r, experiment: '</script><script>alert(1)</script>' } : r))
+    const html = await renderReportHtml({ summary: summarizeRecords(hostile, { runId: 'r<3>' }), records: hostile })
+    expect(html).toMatch(/^<!doctype html>/)
+    expect(html).toContain('Chart.js v4')
+    expect(html).not.toMatch(/<script[^>]+src=/i)
+    expect(html).not.toMatch(/<link[^>]+href=/i)
+    expect(html).not.toMatch(/<img[^>]+src=["']?https?:/i)
+    // Only the three scripts of the page: the user's strings cannot open another.
+    expect(html.match(/<script/gi)).toHaveLength(3)
+    expect(html).toContain('SeBS run r&lt;3&gt;')
+    expect(html).toContain('MemoryError: &lt;out of memory&gt; &amp; &quot;quotes&quot;')
+    const data = html.match(/<script type="application\/json" id="sebs-report-data">(.*?)<\/script>/s)![1]
+    const specs = JSON.parse(data) as ChartSpec[]
+    expect(specs.map((s) => s.id)).toEqual(buildReportCharts({ summary: summarizeRecords(hostile, { runId: 'r<3>' }), records: hostile }).map((s) => s.id))
+    for (const s of specs) expect(html).toContain(`<canvas id="${s.id}"`)
+  })
+
+  it('says what is missing when a plot has no data', async () => {
+    const single = records.filter((r) => r.benchmark === '110.dynamic-html' && r.size === 'test')
+    const html = await renderReportHtml({ summary: summarizeRecords(single, { runId: 'r' }), records: single })
+    expect(html).toContain('Only one input size ran per benchmark.')
+    expect(html).toContain('Only one memory size ran per case.')
+    expect(html).toContain('No history')
+  })
+})
+
+describe('loadHistory', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sebs-history-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  async function addRun(runId: string, day: number, provider = 'local') {
+    const s = summarizeRecords(fixtureRecords(runId, { t0: Date.UTC(2024, 3, day), only110nodejs: true }), { runId, provider })
+    await writeSummaryFiles(join(dir, runId), s)
+    await updateRunIndex(dir, runIndexEntryFromSummary(s))
+  }
+
+  it('reads the runs of the same provider, oldest first, ending with the current one, up to the limit', async () => {
+    await addRun('a', 3)
+    await addRun('b', 1)
+    await addRun('c', 2, 'aws')
+    await addRun('d', 4)
+    // In the index but its summary.json is gone.
+    await addRun('e', 5)
+    rmSync(join(dir, 'e', 'summary.json'))
+    mkdirSync(join(dir, 'f'))
+    writeFileSync(join(dir, 'f', 'summary.json'), '{"schemaVersion": 2}')
+    await updateRunIndex(dir, { runId: 'f', createdAt: '2024-04-06T00:00:00.000Z', provider: 'local', benchmarks: [], invocations: 0, failures: 0 })
+
+    const { runs, notes } = await loadHistory(dir, summary)
+    expect(runs.map((r) => r.runId)).toEqual(['b', 'a', 'd', 'r3'])
+    expect(notes).toEqual([
+      expect.stringMatching(/^run e: no readable .*summary\.json; left out/),
+      expect.stringMatching(/^run f: .* is not a summary of schemaVersion 1/),
+      '1 run(s) on other providers left out of the history.',
+    ])
+    expect((await loadHistory(dir, summary, { limit: 2 })).runs.map((r) => r.runId)).toEqual(['d', 'r3'])
+    expect((await loadHistory(join(dir, 'none'), summary)).runs.map((r) => r.runId)).toEqual(['r3'])
+  })
+})
