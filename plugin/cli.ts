@@ -36,6 +36,7 @@ sebs bench options:
   --repetitions N              --memory 128,256           --trigger http|library
   --benchmarks DIR             --data-dir DIR             --cache-dir DIR
   --results-dir DIR            --keep                     --force (rebuild, re-upload)
+  --baseline RUN               compare with a run (dir, invocations.jsonl, run id or 'latest'); exit 1 on a regression
   -t PATTERN                   --reporter NAME            --outputJson FILE
   [file filters…]              passed to Vitest as usual
 `
@@ -153,7 +154,8 @@ async function benchCommand(args: string[]): Promise<number> {
   }
   if (values.keep) flags.keep = true
   if (values.force) flags.force = true
-  for (const unsupported of ['experiment', 'baseline', 'max-cost'] as const) {
+  if (values.baseline !== undefined) flags.baseline = values.baseline as string
+  for (const unsupported of ['experiment', 'max-cost'] as const) {
     if (values[unsupported] !== undefined) {
       throw new SebsError('NOT_SUPPORTED', `--${unsupported} is not available in this version of serverless-benchmarks yet.`)
     }
@@ -297,7 +299,10 @@ export async function main(argv: string[]): Promise<number> {
       return inputsCommand(rest)
     case 'package':
       return packageCommand(rest)
-    case 'compare':
+    case 'compare': {
+      const { compareCommand } = await import('../reporters/compare.ts')
+      return compareCommand(rest)
+    }
     case 'docker':
       throw new SebsError('NOT_SUPPORTED', `'sebs ${command}' is not available in this version of serverless-benchmarks yet.`)
     default:

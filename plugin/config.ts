@@ -48,6 +48,8 @@ export interface SebsUserConfig {
   keep?: boolean
   /** Interpreters for local instances and dependency installs. */
   runtimes?: { python?: string; node?: string }
+  /** A run (directory, invocations.jsonl, run id or `latest`) to compare this run against; a regression fails the run. */
+  baseline?: string
   /** Rebuild packages and re-upload inputs even when cached. */
   force?: boolean
   local?: Record<string, unknown>
@@ -72,6 +74,7 @@ export interface SebsConfig {
   keep: boolean
   force: boolean
   runtimes: { python: string; node: string }
+  baseline?: string
   /** Identifies this run: results directory name and the tag on every created resource. */
   runId: string
   /** The project root (where `benchmarks/` and `results/` are resolved from). */
@@ -104,6 +107,7 @@ const userConfigSchema = z
     keep: z.boolean().optional(),
     force: z.boolean().optional(),
     runtimes: z.object({ python: z.string().optional(), node: z.string().optional() }).strict().optional(),
+    baseline: z.string().optional(),
     local: z.record(z.string(), z.unknown()).optional(),
     aws: z.record(z.string(), z.unknown()).optional(),
     azure: z.record(z.string(), z.unknown()).optional(),
@@ -218,6 +222,7 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     keep: merged.keep ?? false,
     force: merged.force ?? false,
     runtimes: { python: merged.runtimes?.python ?? 'python3', node: merged.runtimes?.node ?? process.execPath },
+    baseline: merged.baseline,
     runId: options.runId ?? createRunId(),
     root,
     local: merged.local ?? {},

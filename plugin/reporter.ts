@@ -10,10 +10,9 @@ import { join } from 'node:path'
 import type { Reporter } from 'vitest/reporters'
 import { errorMessage } from '../core/errors.ts'
 import { readRecords, RECORDS_FILE } from '../core/records.ts'
-import { formatFailures, formatSummaryTable } from '../reporters/console-table.ts'
 import { runIndexEntryFromSummary, updateRunIndex } from '../reporters/run-index.ts'
-import { writeSummaryFiles } from '../reporters/summary-writers.ts'
-import { summarizeRecords } from '../reporters/summary.ts'
+import { compareWithBaseline } from '../reporters/compare.ts'
+import { writeRunReports } from '../reporters/run-reports.ts'
 import { redactConfig } from './redact.ts'
 import { getRunState } from './state.ts'
 
@@ -39,12 +38,14 @@ export class SebsReporter implements Reporter {
     }
     try {
       const { records, skippedLines } = readRecords(file)
-      const summary = summarizeRecords(records, { runId: config.runId, provider: config.provider })
-      out('\n' + formatSummaryTable(summary))
-      const failures = formatFailures(summary)
-      if (failures) out(failures)
+      const { consoleTable, summary, files } = await writeRunReports(runDir, records, {
+        resultsDir: config.resultsDir,
+        runId: config.runId,
+        provider: config.provider,
+        history: true,
+      })
+      out('\n' + consoleTable)
       if (skippedLines > 0) out(`[sebs] ${skippedLines} unreadable line(s) in ${file} were skipped.`)
-      const written = await writeSummaryFiles(runDir, summary)
       await updateRunIndex(
         config.resultsDir,
         runIndexEntryFromSummary(summary, {
@@ -52,7 +53,13 @@ export class SebsReporter implements Reporter {
           config: redactConfig({ sizes: config.sizes, languages: config.languages, repetitions: config.repetitions, memory: config.memory, trigger: config.trigger, experiment: config.experiment }),
         }),
       )
-      out(`[sebs] results: ${file}${written.length ? `, ${written.map((w) => w.replace(runDir + '/', '')).join(', ')}` : ''}`)
+      out(`[sebs] results in ${runDir}: ${['invocations.jsonl', ...files.map((w) => w.replace(runDir + '/', ''))].join(', ')}`)
+      if (config.baseline) {
+        const comparison = await compareWithBaseline(config.baseline, runDir, records, { resultsDir: config.resultsDir })
+        out('\n' + comparison.text)
+        // A real regression fails the run (CI gates on the exit code).
+        if (comparison.regression) process.exitCode = 1
+      }
     } catch (err) {
       out(`[sebs] could not write the run summary: ${errorMessage(err)} (the records in ${file} are intact)`)
     }
