@@ -1,0 +1,482 @@
+/**
+ * One local function instance = one child process running the wrapper's HTTP
+ * server (`node server.js` / `python3 -u server.py`) in the package
+ * directory, with its own TMPDIR (its "/tmp", where the cold-start marker
+ * lives).
+ *
+ * Lifecycle guarantees (CONVENTIONS.md §9, "cleanup is guaranteed"):
+ *  - every live instance has a pid file under `<cacheDir>/local/instances/<runId>/`
+ *    so `sweep` can find it after a crash of the harness;
+ *  - the child runs in its own process group, so a kill also reaches the
+ *    processes the function started (ffmpeg, …);
+ *  - the child's stdin is a lifeline: when this process dies, the instance
+ *    sees EOF and exits by itself;
+ *  - a synchronous `exit` handler SIGKILLs whatever is still running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import { join } from 'node:path'
+import { ProviderError, errorMessage } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import type { Language, WrapperEnvelope } from '../../core/types.ts'
+import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
+
+export interface Runtimes {
+  python: string
+  node: string
+}
+
+export interface InstanceOptions {
+  runId: string
+  functionName: string
+  language: Language
+  packageDir: string
+  runtimes: Runtimes
+  /** The function's environment from the deployment (storage endpoints, …). */
+  env: Record<string, string>
+  cacheDir: string
+  /** How long to wait for `SEBS_READY` before giving up. */
+  startTimeoutMs: number
+  logger: Logger
+}
+
+/** What one request to an instance came to. */
+export type InstanceResponse =
+  | { kind: 'ok'; envelope: WrapperEnvelope }
+  | { kind: 'timeout' }
+  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
+  | { kind: 'failed'; message: string }
+
+/** The child's exit status, once it has exited and its pipes are drained. */
+export interface ExitStatus {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+const STDERR_TAIL_BYTES = 4096
+const READY_RE = /^SEBS_READY (\d+)\s*$/
+
+/**
+ * Variables a function instance inherits from the harness. Deliberately a
+ * short list: a cloud function does not see the caller's environment, and
+ * variables such as NODE_OPTIONS (set by test runners and loaders) or
+ * credentials must not leak into functions. PATH, HOME, PYENV_* and LD_LIBRARY_PATH
+ * are needed to find interpreters, their libraries and tools (pyenv, ffmpeg).
+ */
+const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z_]+|TZ|PYENV_[A-Z_]+|LD_LIBRARY_PATH|SSL_CERT_FILE|SSL_CERT_DIR)$/
+
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && INHERITED_ENV.test(key)) env[key] = value
+  }
+  return env
+}
+
+function formatExit(status: ExitStatus): string {
+  return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`
+}
+
+// ---------------------------------------------------------------------------
+// Process-wide registry: the synchronous exit handler kills what is left.
+
+const liveInstances = new Set<LocalInstance>()
+let exitHandlerInstalled = false
+
+function installExitHandler(): void {
+  if (exitHandlerInstalled) return
+  exitHandlerInstalled = true
+  // 'exit' handlers must be synchronous: signal, unlink, done.
+  process.on('exit', () => {
+    for (const instance of liveInstances) instance.killSync()
+  })
+}
+
+// ---------------------------------------------------------------------------
+
+export class LocalInstance {
+  readonly id: string
+  readonly pid: number
+  readonly tmpDir: string
+  readonly pidFile: string
+  /** Spawn → `SEBS_READY`, µs. */
+  readonly startupUs: number
+  readonly #child: ChildProcess
+  readonly #port: number
+  readonly #agent: http.Agent
+  readonly #logger: Logger
+  readonly #closed: Promise<ExitStatus>
+  readonly #stderr: () => string
+  readonly #exitListeners = new Set<() => void>()
+  #exit: ExitStatus | undefined
+  /** Set once a kill or stop was requested: the instance must not get new requests. */
+  #dying = false
+  #cleanup: Promise<void> | undefined
+
+  private constructor(init: {
+    id: string
+    child: ChildProcess
+    port: number
+    tmpDir: string
+    pidFile: string
+    startupUs: number
+    logger: Logger
+    closed: Promise<ExitStatus>
+    stderr: () => string
+  }) {
+    this.id = init.id
+    this.#child = init.child
+    this.pid = init.child.pid!
+    this.#port = init.port
+    this.tmpDir = init.tmpDir
+    this.pidFile = init.pidFile
+    this.startupUs = init.startupUs
+    this.#logger = init.logger
+    this.#closed = init.closed
+    this.#stderr = init.stderr
+    // One connection per instance: an instance serves one request at a time.
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+
+    liveInstances.add(this)
+    installExitHandler()
+    // Idle instances must not keep the harness (or a bench worker) alive;
+    // in-flight requests and stop() keep the event loop busy themselves.
+    this.#child.unref()
+    for (const stream of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) {
+      ;(stream as unknown as { unref?: () => void } | null)?.unref?.()
+    }
+    // After readiness, stdout is the function's own output: keep draining it.
+    this.#child.stdout!.on('data', (chunk: Buffer) => this.#logger.debug(`stdout: ${chunk.toString('utf8').trimEnd()}`))
+    this.#child.stdin!.on('error', () => {
+      // EPIPE after the instance died; the exit status tells the story.
+    })
+    void this.#closed.then(async (status) => {
+      this.#exit = status
+      this.#logger.debug(`pid ${this.pid} ${formatExit(status)}`)
+      for (const listener of this.#exitListeners) listener()
+      this.#exitListeners.clear()
+      await this.#removeFiles()
+    })
+  }
+
+  /**
+   * Spawns an instance and waits until it listens. Rejects with a
+   * ProviderError (code TIMEOUT, TOOL_MISSING or INVOCATION_FAILED) that says
+   * why, with the last lines of the instance's stderr.
+   */
+  static async start(options: InstanceOptions): Promise<LocalInstance> {
+    const id = randomBytes(4).toString('hex')
+    const logger = options.logger.child(`instance:${id}`)
+    const tmpDir = join(instanceTmpRoot(options.cacheDir, options.runId), `${safeSegment(options.functionName)}-${id}`)
+    await mkdir(tmpDir, { recursive: true })
+
+    const [command, args] =
+      options.language === 'python'
+        ? [options.runtimes.python, ['-u', 'server.py']]
+        : [options.runtimes.node, ['server.js']]
+    const env: Record<string, string> = {
+      ...baseEnv(),
+      ...options.env,
+      TMPDIR: tmpDir,
+      SEBS_RUN_ID: options.runId,
+      SEBS_FUNCTION_NAME: options.functionName,
+      SEBS_INSTANCE_ID: id,
+      SEBS_EXIT_ON_STDIN_EOF: '1',
+      // Cold starts must not get faster from run to run because a previous
+      // instance left compiled bytecode in the package.
+      PYTHONDONTWRITEBYTECODE: '1',
+    }
+
+    const spawnedAt = process.hrtime.bigint()
+    const child = spawn(command, args, {
+      cwd: options.packageDir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Own process group: killing -pid also reaches the function's children.
+      detached: true,
+    })
+
+    let stderrTail = ''
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (chunk: string) => {
+      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES)
+      logger.debug(`stderr: ${chunk.trimEnd()}`)
+    })
+
+    let spawnError: Error | undefined
+    const closed = new Promise<ExitStatus>((resolve) => {
+      child.on('error', (err) => {
+        spawnError ??= err
+        // A child that never started emits 'error' and no 'close'.
+        if (child.pid === undefined) resolve({ code: null, signal: null })
+      })
+      // 'close' comes after the pipes are drained, so the stderr tail is complete.
+      child.once('close', (code, signal) => resolve({ code, signal }))
+    })
+
+    const describeFailure = (what: string): string => {
+      const tail = stderrTail.trim()
+      return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
+    }
+
+    let pidFile = ''
+    try {
+      if (child.pid === undefined) {
+        await closed
+        const missing = (spawnError as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+        throw new ProviderError(
+          'local',
+          missing ? 'TOOL_MISSING' : 'INVOCATION_FAILED',
+          `cannot start the ${options.language} instance of ${options.functionName} with '${command}': ${errorMessage(spawnError)}. ` +
+            `Check the '${options.language === 'python' ? 'python' : 'node'}' entry of the local provider's runtimes.`,
+          { cause: spawnError },
+        )
+      }
+      pidFile = pidFilePath(options.cacheDir, options.runId, child.pid)
+      const entry: PidFileEntry = {
+        pid: child.pid,
+        runId: options.runId,
+        functionName: options.functionName,
+        instanceId: id,
+        tmpDir,
+        startedAt: new Date().toISOString(),
+      }
+      await writeFile(pidFile, JSON.stringify(entry) + '\n')
+
+      const port = await waitForReady(child, closed, options.startTimeoutMs).catch((err: unknown) => {
+        if (err instanceof ReadyTimeout) {
+          throw new ProviderError(
+            'local',
+            'TIMEOUT',
+            describeFailure(
+              `the instance of ${options.functionName} did not print SEBS_READY within ${options.startTimeoutMs / 1000} s ` +
+                `(raise the local provider's startTimeoutMs if its runtime is slow to start)`,
+            ),
+          )
+        }
+        const status = err as ExitStatus
+        throw new ProviderError(
+          'local',
+          'INVOCATION_FAILED',
+          describeFailure(`the instance of ${options.functionName} ${formatExit(status)} before it was ready`),
+        )
+      })
+
+      const startupUs = Number((process.hrtime.bigint() - spawnedAt) / 1000n)
+      logger.debug(`pid ${child.pid} ready on port ${port} after ${Math.round(startupUs / 1000)} ms`)
+      return new LocalInstance({ id, child, port, tmpDir, pidFile, startupUs, logger, closed, stderr: () => stderrTail })
+    } catch (err) {
+      // A failed start leaves nothing behind: no process, no pid file, no temp dir.
+      killGroup(child, 'SIGKILL')
+      await Promise.race([closed, delay(2000)])
+      await rm(tmpDir, { recursive: true, force: true })
+      if (pidFile) await rm(pidFile, { force: true })
+      throw err
+    }
+  }
+
+  /** True until the process has exited. */
+  get alive(): boolean {
+    return this.#exit === undefined
+  }
+
+  /** Alive and not being killed or stopped: may take a request. */
+  get usable(): boolean {
+    return this.#exit === undefined && !this.#dying
+  }
+
+  get exitStatus(): ExitStatus | undefined {
+    return this.#exit
+  }
+
+  /** The last few KB the instance wrote to stderr. */
+  stderrTail(): string {
+    return this.#stderr()
+  }
+
+  /**
+   * Sends one event. Resolves (never rejects) with the outcome; on timeout
+   * the instance is killed, as a platform kills a sandbox that overran.
+   */
+  invoke(body: string, requestId: string, timeoutMs: number): Promise<InstanceResponse> {
+    return new Promise<InstanceResponse>((resolve) => {
+      let settled = false
+      let timer: NodeJS.Timeout | undefined
+      const finish = (response: InstanceResponse): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        this.#exitListeners.delete(exited)
+        resolve(response)
+      }
+      const exited = (): void => {
+        const status = this.#exit ?? { code: null, signal: null }
+        finish({ kind: 'exited', code: status.code, signal: status.signal, stderrTail: this.#stderr() })
+      }
+      if (!this.alive) {
+        exited()
+        return
+      }
+      this.#exitListeners.add(exited)
+
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: this.#port,
+          method: 'POST',
+          path: '/',
+          agent: this.#agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'x-sebs-request-id': requestId,
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = []
+          response.on('data', (chunk: Buffer) => chunks.push(chunk))
+          response.on('error', (err) => onRequestError(err))
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            if (response.statusCode !== 200) {
+              finish({ kind: 'failed', message: `the instance answered HTTP ${response.statusCode}: ${text.slice(0, 1000)}` })
+              return
+            }
+            try {
+              finish({ kind: 'ok', envelope: JSON.parse(text) as WrapperEnvelope })
+            } catch (err) {
+              finish({
+                kind: 'failed',
+                message: `the instance answered with invalid JSON (${errorMessage(err)}): ${text.slice(0, 200)}`,
+              })
+            }
+          })
+        },
+      )
+      const onRequestError = (err: Error): void => {
+        if (settled) return
+        // The usual cause is the process dying mid-request: wait (briefly) for
+        // its exit status so the error says "exited with code 3", not "socket hang up".
+        void Promise.race([this.#closed, delay(2000)]).then(() => {
+          if (this.#exit) exited()
+          else finish({ kind: 'failed', message: `the request to the instance failed: ${err.message}` })
+        })
+      }
+      request.on('error', onRequestError)
+
+      timer = setTimeout(() => {
+        if (settled) return
+        finish({ kind: 'timeout' })
+        this.kill()
+        request.destroy()
+      }, timeoutMs)
+
+      request.end(body)
+    })
+  }
+
+  /**
+   * Stops the instance: SIGTERM to its process group, SIGKILL after
+   * `graceMs`, then removes its pid file and temp dir. Resolves once the
+   * process is gone (if even SIGKILL does not end it within 5 s, it logs a
+   * warning and gives up: `sweep` can retry later).
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    this.#dying = true
+    if (this.alive) {
+      // Keep the event loop alive while waiting for the exit.
+      this.#child.ref()
+      killGroup(this.#child, 'SIGTERM')
+      const ended = await Promise.race([this.#closed.then(() => true), delay(graceMs).then(() => false)])
+      if (!ended) {
+        killGroup(this.#child, 'SIGKILL')
+        const killed = await Promise.race([this.#closed.then(() => true), delay(5000).then(() => false)])
+        if (!killed) this.#logger.warn(`local instance pid ${this.pid} did not exit after SIGKILL`)
+      }
+    }
+    await this.#removeFiles()
+  }
+
+  /** SIGKILL the process group now; files are removed once the process is reaped. */
+  kill(): void {
+    this.#dying = true
+    if (this.alive) killGroup(this.#child, 'SIGKILL')
+  }
+
+  /** For the process 'exit' handler: SIGKILL and remove the files synchronously. */
+  killSync(): void {
+    this.kill()
+    if (this.#cleanup) return
+    try {
+      rmSync(this.pidFile, { force: true })
+      rmSync(this.tmpDir, { recursive: true, force: true })
+    } catch {
+      // Best effort: `sweep` removes what is left.
+    }
+  }
+
+  /** Once the process has exited: forget it and remove its pid file and temp dir (once; callers share the promise). */
+  #removeFiles(): Promise<void> {
+    if (this.alive) return Promise.resolve()
+    this.#cleanup ??= (async () => {
+      liveInstances.delete(this)
+      this.#agent.destroy()
+      await rm(this.pidFile, { force: true })
+      await rm(this.tmpDir, { recursive: true, force: true })
+    })()
+    return this.#cleanup
+  }
+}
+
+class ReadyTimeout extends Error {}
+
+/** Resolves with the port; rejects with ReadyTimeout, or with the ExitStatus of a child that exited first. */
+function waitForReady(child: ChildProcess, closed: Promise<ExitStatus>, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let buffer = ''
+    let done = false
+    const finish = (fn: () => void): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      child.stdout!.off('data', onData)
+      fn()
+    }
+    const onData = (chunk: Buffer): void => {
+      buffer += chunk.toString('utf8')
+      let newline: number
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        const match = READY_RE.exec(line)
+        if (match) {
+          finish(() => resolve(Number(match[1])))
+          return
+        }
+      }
+    }
+    const timer = setTimeout(() => finish(() => reject(new ReadyTimeout())), timeoutMs)
+    child.stdout!.on('data', onData)
+    void closed.then((status) => finish(() => reject(status)))
+  })
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    try {
+      child.kill(signal)
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}

@@ -1,0 +1,336 @@
+/**
+ * A deployed local function, live in the calling process: it owns a pool of
+ * instances (child processes) and behaves like a FaaS platform's scheduler:
+ *
+ *  - an invocation takes an idle instance (warm) or starts a new one (cold;
+ *    the client time then includes spawn and readiness, like a cloud cold start);
+ *  - concurrent invocations that find every instance busy start more (burst);
+ *  - an invocation that overruns the timeout kills its instance;
+ *  - with `keepAliveMs`, instances idle for longer are stopped (eviction).
+ *
+ * Each process that calls `provider.connect(handle)` (the main process, each
+ * bench worker) gets its own pool; instances never outlive it.
+ */
+import { randomUUID } from 'node:crypto'
+import { ProviderError, errorMessage } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import type { Language, WrapperEnvelope } from '../../core/types.ts'
+import type { DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
+import { LocalInstance, type InstanceResponse, type Runtimes } from './instance.ts'
+import { killFunctionInstances } from './sweep.ts'
+
+/** The provider-specific part of a local FunctionHandle (plain data). */
+export interface LocalHandleData {
+  packageDir: string
+  language: Language
+  runtimes: Runtimes
+  env: Record<string, string>
+  cacheDir: string
+  /** Stop instances idle for longer than this (no limit when unset). */
+  keepAliveMs?: number
+  /** How long an instance may take to become ready; default 30 s. */
+  startTimeoutMs?: number
+}
+
+export const DEFAULT_START_TIMEOUT_MS = 30_000
+/** Lines of an exited instance's stderr kept in the error message. */
+const ERROR_STDERR_LINES = 20
+/** How long a stopped instance gets between SIGTERM and SIGKILL. */
+const STOP_GRACE_MS = 1000
+
+interface Slot {
+  instance: LocalInstance
+  busy: boolean
+  /** Stop as soon as the current request finishes (forceColdStart, update). */
+  retired: boolean
+  lastUsed: number
+  idleTimer?: NodeJS.Timeout
+}
+
+/** Reads and checks the local part of a handle; a wrong handle is a programming error worth a clear message. */
+export function localHandleData(handle: FunctionHandle): LocalHandleData {
+  const data = handle.data as Partial<LocalHandleData>
+  const problems: string[] = []
+  if (handle.provider !== 'local') problems.push(`provider is '${handle.provider}', not 'local'`)
+  if (typeof data.packageDir !== 'string') problems.push('data.packageDir is missing')
+  if (data.language !== 'python' && data.language !== 'nodejs') problems.push('data.language is missing')
+  if (typeof data.runtimes?.python !== 'string' || typeof data.runtimes?.node !== 'string') problems.push('data.runtimes is missing')
+  if (typeof data.cacheDir !== 'string') problems.push('data.cacheDir is missing')
+  if (data.env !== undefined && (typeof data.env !== 'object' || data.env === null)) problems.push('data.env is not an object')
+  if (problems.length > 0) {
+    throw new ProviderError(
+      'local',
+      'INVOCATION_FAILED',
+      `cannot connect to function '${handle.name}': the handle is not a local function handle (${problems.join('; ')}). ` +
+        `Pass a handle returned by the local provider's deploy().`,
+    )
+  }
+  return { ...(data as LocalHandleData), env: data.env ?? {} }
+}
+
+export class LocalFunction implements DeployedFunction {
+  #handle: FunctionHandle
+  #data: LocalHandleData
+  readonly #logger: Logger
+  readonly #slots = new Set<Slot>()
+  /** Instances being started (not yet in #slots), so close() can wait for them. */
+  readonly #starting = new Set<Promise<unknown>>()
+  #closed = false
+  readonly #onClose: (fn: LocalFunction) => void
+
+  constructor(handle: FunctionHandle, logger: Logger, onClose: (fn: LocalFunction) => void = () => {}) {
+    this.#data = localHandleData(handle)
+    this.#handle = handle
+    this.#logger = logger.child(handle.name)
+    this.#onClose = onClose
+  }
+
+  get handle(): FunctionHandle {
+    return this.#handle
+  }
+
+  /** Live instances of this function in this process (diagnostics and tests). */
+  instances(): Array<{ pid: number; busy: boolean; tmpDir: string }> {
+    return [...this.#slots]
+      .filter((slot) => slot.instance.alive)
+      .map((slot) => ({ pid: slot.instance.pid, busy: slot.busy, tmpDir: slot.instance.tmpDir }))
+  }
+
+  async invoke(payload: Record<string, unknown>, _options?: InvokeOptions): Promise<InvokeResult> {
+    // The local provider has one trigger path (HTTP on loopback); a 'library'
+    // trigger is served the same way.
+    if (this.#closed) {
+      throw new ProviderError(
+        'local',
+        'INVOCATION_FAILED',
+        `function '${this.#handle.name}' was closed or deleted in this process; connect to its handle again to invoke it`,
+      )
+    }
+    let body: string
+    try {
+      body = JSON.stringify(payload)
+    } catch (cause) {
+      throw new ProviderError(
+        'local',
+        'INVOCATION_FAILED',
+        `the event for '${this.#handle.name}' is not JSON-serializable: ${errorMessage(cause)}`,
+        { cause },
+      )
+    }
+
+    const started = process.hrtime.bigint()
+    const elapsedUs = (): number => Number((process.hrtime.bigint() - started) / 1000n)
+    const timeoutS = this.#handle.timeout
+
+    this.#evictExpired()
+    let slot = this.#takeIdle()
+    let initTimeUs: number | undefined
+    if (!slot) {
+      try {
+        slot = await this.#startInstance()
+      } catch (err) {
+        return { state: 'error', error: errorMessage(err), clientTimeUs: elapsedUs(), memoryEnforced: false }
+      }
+      initTimeUs = slot.instance.startupUs
+    }
+
+    let response: InstanceResponse
+    try {
+      response = await slot.instance.invoke(body, randomUUID(), timeoutS * 1000)
+    } finally {
+      this.#release(slot)
+    }
+    const clientTimeUs = elapsedUs()
+    const times = { clientTimeUs, memoryEnforced: false, ...(initTimeUs !== undefined ? { initTimeUs } : {}) }
+
+    switch (response.kind) {
+      case 'timeout':
+        return { state: 'timeout', error: `function exceeded its ${timeoutS} s timeout; instance killed`, ...times }
+      case 'exited': {
+        const how = response.signal ? `was killed by ${response.signal}` : `exited with code ${response.code}`
+        const tail = lastLines(response.stderrTail, ERROR_STDERR_LINES)
+        return { state: 'error', error: `instance ${how}: ${tail || '(no stderr output)'}`, ...times }
+      }
+      case 'failed':
+        return { state: 'error', error: response.message, ...times }
+      case 'ok': {
+        const problem = envelopeProblem(response.envelope)
+        if (problem) return { state: 'error', error: `malformed wrapper envelope: ${problem}`, ...times }
+        const envelope = response.envelope
+        if (envelope.error) {
+          return { state: 'error', error: `${envelope.error.type}: ${envelope.error.message}`, envelope, ...times }
+        }
+        return { state: 'ok', envelope, ...times }
+      }
+    }
+  }
+
+  async forceColdStart(): Promise<void> {
+    await this.#retireAll()
+  }
+
+  async update(options: { memory?: number; timeout?: number; env?: Record<string, string> }): Promise<void> {
+    if (options.timeout !== undefined && !(options.timeout > 0)) {
+      throw new ProviderError('local', 'DEPLOY_FAILED', `cannot update '${this.#handle.name}': timeout must be > 0 s, got ${options.timeout}`)
+    }
+    if (options.memory !== undefined && !(options.memory > 0)) {
+      throw new ProviderError('local', 'DEPLOY_FAILED', `cannot update '${this.#handle.name}': memory must be > 0 MB, got ${options.memory}`)
+    }
+    const env = options.env ? { ...this.#data.env, ...options.env } : this.#data.env
+    this.#data = { ...this.#data, env }
+    this.#handle = {
+      ...this.#handle,
+      memory: options.memory ?? this.#handle.memory,
+      timeout: options.timeout ?? this.#handle.timeout,
+      data: { ...this.#handle.data, env },
+    }
+    // A configuration change gives new instances on a platform (Lambda starts
+    // new sandboxes after UpdateFunctionConfiguration); a timeout-only change
+    // applies to the next invocation without that.
+    if (options.env !== undefined || options.memory !== undefined) await this.#retireAll()
+  }
+
+  /**
+   * Deletes the function: stops its instances in this process and, as a
+   * platform would, any other process's instances of it that are still
+   * running (found through their pid files, e.g. a bench worker's).
+   */
+  async delete(): Promise<void> {
+    await this.close()
+    const killed = await killFunctionInstances(this.#data.cacheDir, this.#handle.runId, this.#handle.name)
+    if (killed > 0) this.#logger.debug(`stopped ${killed} instance(s) of ${this.#handle.name} left by other processes`)
+  }
+
+  /** Stops every instance of this function in this process and removes their pid files. */
+  async close(): Promise<void> {
+    this.#closed = true
+    // Starting instances join the pool (and are stopped below) or fail on their own.
+    await Promise.allSettled([...this.#starting])
+    await Promise.all([...this.#slots].map((slot) => this.#stopSlot(slot)))
+    this.#onClose(this)
+  }
+
+  // -------------------------------------------------------------------------
+
+  async #startInstance(): Promise<Slot> {
+    const starting = LocalInstance.start({
+      runId: this.#handle.runId,
+      functionName: this.#handle.name,
+      language: this.#data.language,
+      packageDir: this.#data.packageDir,
+      runtimes: this.#data.runtimes,
+      env: this.#data.env,
+      cacheDir: this.#data.cacheDir,
+      startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      logger: this.#logger,
+    })
+    this.#starting.add(starting)
+    try {
+      const instance = await starting
+      const slot: Slot = { instance, busy: true, retired: false, lastUsed: Date.now() }
+      this.#slots.add(slot)
+      return slot
+    } finally {
+      this.#starting.delete(starting)
+    }
+  }
+
+  /** The most recently used idle instance: platforms prefer hot sandboxes too. */
+  #takeIdle(): Slot | undefined {
+    let best: Slot | undefined
+    for (const slot of this.#slots) {
+      if (!slot.instance.usable) {
+        this.#slots.delete(slot)
+        continue
+      }
+      if (slot.busy || slot.retired) continue
+      if (!best || slot.lastUsed > best.lastUsed) best = slot
+    }
+    if (best) {
+      best.busy = true
+      clearTimeout(best.idleTimer)
+      best.idleTimer = undefined
+    }
+    return best
+  }
+
+  #release(slot: Slot): void {
+    slot.busy = false
+    slot.lastUsed = Date.now()
+    if (!slot.instance.usable) {
+      // Killed on timeout or exited: it stops (or has stopped) on its own.
+      this.#slots.delete(slot)
+      void this.#stopSlot(slot)
+      return
+    }
+    if (slot.retired || this.#closed) {
+      void this.#stopSlot(slot)
+      return
+    }
+    const keepAliveMs = this.#data.keepAliveMs
+    if (keepAliveMs !== undefined) {
+      // Eviction is also checked before each invocation (#evictExpired); the
+      // timer only makes sure idle processes do not linger when no call comes.
+      slot.idleTimer = setTimeout(() => {
+        if (!slot.busy) void this.#stopSlot(slot)
+      }, keepAliveMs)
+      slot.idleTimer.unref()
+    }
+  }
+
+  #evictExpired(): void {
+    const keepAliveMs = this.#data.keepAliveMs
+    if (keepAliveMs === undefined) return
+    const now = Date.now()
+    for (const slot of this.#slots) {
+      if (!slot.busy && now - slot.lastUsed >= keepAliveMs) {
+        // Taken out of the pool right away; the process stops in the background.
+        slot.retired = true
+        void this.#stopSlot(slot)
+      }
+    }
+  }
+
+  async #retireAll(): Promise<void> {
+    const stopping: Promise<void>[] = []
+    for (const slot of this.#slots) {
+      slot.retired = true
+      if (!slot.busy) stopping.push(this.#stopSlot(slot))
+    }
+    await Promise.all(stopping)
+  }
+
+  async #stopSlot(slot: Slot): Promise<void> {
+    clearTimeout(slot.idleTimer)
+    slot.retired = true
+    this.#slots.delete(slot)
+    try {
+      await slot.instance.stop(STOP_GRACE_MS)
+    } catch (err) {
+      this.#logger.warn(`stopping instance pid ${slot.instance.pid} of ${this.#handle.name} failed: ${errorMessage(err)}`)
+    }
+  }
+}
+
+/** The last `n` non-empty lines of a text. */
+function lastLines(text: string, n: number): string {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '')
+    .slice(-n)
+    .join('\n')
+}
+
+/** What is wrong with an envelope, or undefined when it has the fields every record needs. */
+function envelopeProblem(envelope: unknown): string | undefined {
+  if (envelope === null || typeof envelope !== 'object') return `expected an object, got ${JSON.stringify(envelope)}`
+  const e = envelope as Partial<WrapperEnvelope>
+  for (const key of ['begin', 'end', 'computeTimeUs'] as const) {
+    if (typeof e[key] !== 'number') return `'${key}' is not a number`
+  }
+  if (typeof e.isCold !== 'boolean') return `'isCold' is not a boolean`
+  if (typeof e.containerId !== 'string' || e.containerId === '') return `'containerId' is missing`
+  if (typeof e.requestId !== 'string') return `'requestId' is missing`
+  return undefined
+}

@@ -1,0 +1,103 @@
+"""Local provider HTTP trigger (Python): one process = one function instance.
+
+Listens on 127.0.0.1 with a random port, accepts ``POST /`` with a JSON event
+and answers with the JSON envelope from handler.py. Prints exactly one line
+``SEBS_READY <port>`` on stdout once it listens: the provider waits for it.
+
+The server is single-threaded on purpose: the function runs on the main
+thread (signals work, as in a real runtime) and an instance serves one request
+at a time; the provider starts more instances for concurrent invocations.
+
+With SEBS_EXIT_ON_STDIN_EOF=1 the provider's open stdin pipe is a lifeline:
+when the harness process dies, stdin reaches EOF and the instance exits.
+"""
+import json
+import os
+import sys
+import threading
+import uuid
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The package root first, so that `function` is the benchmark package and not
+# a same-named distribution among the installed dependencies.
+sys.path.insert(0, os.path.join(PACKAGE_DIR, "python_packages"))
+sys.path.insert(0, PACKAGE_DIR)
+
+from http.server import BaseHTTPRequestHandler, HTTPServer  # noqa: E402
+
+import handler  # noqa: E402
+
+
+def _serialize(envelope):
+    try:
+        return json.dumps(envelope, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        # A result JSON cannot represent is the function's error, not the server's.
+        failed = dict(envelope)
+        failed["result"] = None
+        failed.pop("measurement", None)
+        failed["error"] = {
+            "type": "SerializationError",
+            "message": "the handler's return value is not JSON-serializable: %s" % exc,
+        }
+        return json.dumps(failed, default=str)
+
+
+class InvocationHandler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps the provider's connection alive between invocations.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body
+    # waits for the client's delayed ACK, adding ~40 ms to every invocation.
+    disable_nagle_algorithm = True
+
+    def _send(self, status, body):
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        if self.path != "/":
+            self._send(404, json.dumps({"message": "only POST / is served, not POST %s" % self.path}))
+            return
+        try:
+            event = json.loads(raw.decode("utf-8")) if raw else {}
+        except ValueError as exc:
+            self._send(400, json.dumps({"message": "request body is not JSON: %s" % exc}))
+            return
+        request_id = self.headers.get("X-Sebs-Request-Id") or str(uuid.uuid4())
+        envelope = handler.handle(event, request_id)
+        self._send(200, _serialize(envelope))
+
+    def do_GET(self):
+        self._send(404, json.dumps({"message": "only POST / is served, not GET %s" % self.path}))
+
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
+        # Request logs would bury the function's own stderr, which the provider
+        # keeps (its tail) to explain crashes.
+        pass
+
+
+def _exit_on_stdin_eof():
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    finally:
+        os._exit(0)
+
+
+def main():
+    server = HTTPServer(("127.0.0.1", 0), InvocationHandler)
+    if os.environ.get("SEBS_EXIT_ON_STDIN_EOF") == "1":
+        threading.Thread(target=_exit_on_stdin_eof, name="sebs-lifeline", daemon=True).start()
+    print("SEBS_READY %d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
