@@ -13,7 +13,7 @@ import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, PROVIDERS, SIZES, type Language, type ProviderName, type Size } from '../core/types.ts'
 import { createProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
-import { configFromEnv, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from './config.ts'
+import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from './config.ts'
 import { discoverBenchmarks } from './discovery.ts'
 import type { InputManifest } from './inputs.ts'
 import { enumerateCases, selectCases } from './selection.ts'
@@ -36,6 +36,8 @@ sebs bench options:
   --repetitions N              --memory 128,256           --trigger http|library
   --benchmarks DIR             --data-dir DIR             --cache-dir DIR
   --results-dir DIR            --keep                     --force (rebuild, re-upload)
+  --experiment NAME            --ci-target PCT (adaptive)   --max-cost USD
+  --runtime process|docker
   --baseline RUN               compare with a run (dir, invocations.jsonl, run id or 'latest'); exit 1 on a regression
   -t PATTERN                   --reporter NAME            --outputJson FILE
   [file filters…]              passed to Vitest as usual
@@ -126,6 +128,7 @@ async function benchCommand(args: string[]): Promise<number> {
       runtime: { type: 'string' },
       baseline: { type: 'string' },
       'max-cost': { type: 'string' },
+      'ci-target': { type: 'string' },
       keep: { type: 'boolean' },
       force: { type: 'boolean' },
       testNamePattern: { type: 'string', short: 't' },
@@ -155,13 +158,22 @@ async function benchCommand(args: string[]): Promise<number> {
   if (values.keep) flags.keep = true
   if (values.force) flags.force = true
   if (values.baseline !== undefined) flags.baseline = values.baseline as string
-  for (const unsupported of ['experiment', 'max-cost'] as const) {
-    if (values[unsupported] !== undefined) {
-      throw new SebsError('NOT_SUPPORTED', `--${unsupported} is not available in this version of serverless-benchmarks yet.`)
-    }
+  if (values.experiment !== undefined) flags.experiment = values.experiment as string
+  if (values['max-cost'] !== undefined) {
+    const usd = Number(values['max-cost'])
+    if (!Number.isFinite(usd) || usd <= 0) throw new ConfigError('CONFIG_INVALID', `--max-cost must be a positive amount in USD, got '${values['max-cost']}'.`)
+    flags.maxCost = usd
   }
-  if (values.runtime !== undefined && values.runtime !== 'process') {
-    throw new ConfigError('CONFIG_INVALID', `--runtime '${values.runtime}' is not available; choose 'process'.`)
+  if (values['ci-target'] !== undefined) {
+    const pct = Number(values['ci-target'])
+    if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new ConfigError('CONFIG_INVALID', `--ci-target must be a percentage in (0, 100], got '${values['ci-target']}'.`)
+    flags.ciTarget = pct
+  }
+  if (values.runtime !== undefined) {
+    if (values.runtime !== 'process' && values.runtime !== 'docker') {
+      throw new ConfigError('CONFIG_INVALID', `--runtime must be 'process' or 'docker', got '${values.runtime}'.`)
+    }
+    flags.runtime = values.runtime
   }
   // Validate now, so a bad flag fails before Vitest starts.
   validateUserConfig(JSON.parse(JSON.stringify(flags)), 'command line')
@@ -214,7 +226,7 @@ async function cleanupCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { ...commonOptions, 'dry-run': { type: 'boolean' }, 'run-id': { type: 'string' } }, 'cleanup')
   const config = await resolveForCommand(process.cwd(), commonFlags(values))
   const logger = createLogger('sebs')
-  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: config[config.provider] })
+  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: providerOptions(config) })
   try {
     const swept = await provider.sweep({ runId: values['run-id'] as string | undefined, dryRun: Boolean(values['dry-run']) })
     if (swept.length === 0) process.stdout.write(`nothing to clean up on provider '${config.provider}'.\n`)
@@ -264,7 +276,7 @@ async function packageCommand(args: string[]): Promise<number> {
   const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
   if (positionals.length === 0) throw new ConfigError('BENCHMARK_NOT_FOUND', `sebs package needs a benchmark id. Known: ${listChoices(benchmarks.map((b) => b.id))}.`)
   const logger = createLogger('sebs')
-  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: config[config.provider] })
+  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: providerOptions(config) })
   try {
     for (const id of positionals) {
       const bench = benchmarks.find((b) => b.id === id)

@@ -34,6 +34,14 @@ export interface SebsUserConfig {
   arch?: Architecture
   /** Experiment suite to run instead of the per-benchmark suites. */
   experiment?: string
+  /** Per-experiment settings, keyed by experiment name (e.g. `{ 'perf-cost': { concurrency: 20 } }`). */
+  experiments?: Record<string, Record<string, unknown>>
+  /** Stop adding repetitions once the 95% CI of the median is within ±this % of it (adaptive mode). */
+  ciTarget?: number
+  /** Estimated cost ceiling for the run, USD. */
+  maxCost?: number
+  /** Function runtime of the local provider: `process` (default) or `docker`. */
+  runtime?: 'process' | 'docker'
   /** Extra benchmark folders; a benchmark there shadows a built-in one with the same id. */
   benchmarks?: string[]
   /** Include the built-in `benchmarks/` folder (default true). */
@@ -66,6 +74,10 @@ export interface SebsConfig {
   trigger: Trigger
   arch: Architecture
   experiment?: string
+  experiments: Record<string, Record<string, unknown>>
+  ciTarget?: number
+  maxCost?: number
+  runtime: 'process' | 'docker'
   benchmarks: string[]
   builtinBenchmarks: boolean
   dataDir: string
@@ -99,6 +111,10 @@ const userConfigSchema = z
     trigger: z.enum(['http', 'library']).optional(),
     arch: z.enum(['x64', 'arm64']).optional(),
     experiment: z.string().optional(),
+    experiments: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    ciTarget: z.number().positive().max(100).optional(),
+    maxCost: z.number().positive().optional(),
+    runtime: z.enum(['process', 'docker']).optional(),
     benchmarks: z.array(z.string()).optional(),
     builtinBenchmarks: z.boolean().optional(),
     dataDir: z.string().optional(),
@@ -214,6 +230,10 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     trigger: merged.trigger ?? 'http',
     arch: merged.arch ?? 'x64',
     experiment: merged.experiment,
+    experiments: merged.experiments ?? {},
+    ciTarget: merged.ciTarget,
+    maxCost: merged.maxCost,
+    runtime: merged.runtime ?? 'process',
     benchmarks: (merged.benchmarks ?? []).map(abs),
     builtinBenchmarks: merged.builtinBenchmarks ?? true,
     dataDir: abs(merged.dataDir ?? resolve(cacheDir, 'benchmarks-data')),
@@ -229,4 +249,13 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     aws: merged.aws ?? {},
     azure: merged.azure ?? {},
   }
+}
+
+/**
+ * The options a provider is created with: its own config section; the local
+ * provider also needs the interpreters it runs instances with.
+ */
+export function providerOptions(config: SebsConfig): Record<string, unknown> {
+  if (config.provider === 'local') return { runtimes: config.runtimes, runtime: config.runtime, ...config.local }
+  return config[config.provider]
 }

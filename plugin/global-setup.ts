@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { ConfigError, SebsError, errorMessage } from '../core/errors.ts'
+import { providerOptions } from './config.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
 import { RECORDS_FILE } from '../core/records.ts'
 import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
@@ -50,7 +51,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     runId: config.runId,
     cacheDir: config.cacheDir,
     logger: logger.child(`provider:${config.provider}`),
-    options: config[config.provider],
+    options: providerOptions(config),
   })
   const deployed: DeployedFunction[] = []
   let storage: ObjectStorage | undefined
@@ -141,7 +142,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       languages: config.languages,
       cacheDir: config.cacheDir,
       python: config.runtimes.python,
-      providerOptions: config[config.provider],
+      providerOptions: providerOptions(config),
       benchmarks: benchmarks.map((b) => ({
         id: b.id,
         dir: b.dir,
@@ -152,6 +153,10 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       })),
       cases,
       storage: storage?.connection,
+      memory: config.memory,
+      ciTarget: config.ciTarget,
+      maxCost: config.maxCost,
+      experiment: config.experiment ? { name: config.experiment, options: config.experiments[config.experiment] ?? {} } : undefined,
     }
     // Benchmarks that were discovered but not selected still get a (skipped) suite.
     for (const b of state.benchmarks) {

@@ -62,6 +62,8 @@ export interface PythonInputModuleOptions {
 
 /** A loaded `input.py`: the harness's input-module contract plus process control. */
 export interface PythonInputModule extends BenchmarkInputModule {
+  generateInput(ctx: GenerateInputContext): Promise<Record<string, unknown>>
+  validateOutput?: (ctx: ValidateOutputContext) => Promise<string | undefined>
   /** Stops the bridge process (idempotent). A later call starts a new one. */
   close(): Promise<void>
   /** Pid of the running bridge process, if one runs. */

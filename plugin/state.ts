@@ -68,6 +68,13 @@ export interface SebsProvided {
   benchmarks: ProvidedBenchmark[]
   cases: ProvidedCase[]
   storage?: StorageConnection
+  /** Memory sizes to sweep (MB), from --memory; the first one is what functions were deployed with. */
+  memory?: number[]
+  /** Adaptive repetitions: stop when the 95% CI of the median is within ±ciTarget % of it. */
+  ciTarget?: number
+  maxCost?: number
+  /** The experiment this run executes, with its settings from the config file. */
+  experiment?: { name: string; options: Record<string, unknown> }
 }
 
 declare module 'vitest' {

@@ -7,6 +7,8 @@
 import { fileURLToPath } from 'node:url'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
+import { ConfigError, listChoices } from '../core/errors.ts'
+import { EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from './config.ts'
 import { discoverBenchmarks } from './discovery.ts'
 import { SebsReporter } from './reporter.ts'
@@ -15,6 +17,7 @@ import { getRunState, setRunState } from './state.ts'
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const SUITE_MODULE = here('./suite.ts')
+const EXPERIMENT_SUITE_MODULE = here('./experiment-suite.ts')
 const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
 
@@ -26,6 +29,7 @@ export interface SebsPluginOptions {
 export function sebs(userConfig: SebsUserConfig = {}, pluginOptions: SebsPluginOptions = {}): Plugin {
   let suiteFiles = new Map<string, string>()
   let active = false
+  let experiment: string | undefined
   return {
     name: 'serverless-benchmarks',
     enforce: 'pre',
@@ -45,6 +49,13 @@ export function sebs(userConfig: SebsUserConfig = {}, pluginOptions: SebsPluginO
         { root, runId: process.env.SEBS_RUN_ID || undefined },
       )
       process.env.SEBS_RUN_ID = config.runId
+      if (config.experiment && !EXPERIMENTS[config.experiment]) {
+        throw new ConfigError(
+          'UNKNOWN_EXPERIMENT',
+          `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
+        )
+      }
+      experiment = config.experiment
       const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
       const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
       suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
@@ -69,8 +80,11 @@ export function sebs(userConfig: SebsUserConfig = {}, pluginOptions: SebsPluginO
       const file = id.split('?')[0]!
       const benchmarkId = suiteFiles.get(file)
       if (!benchmarkId) return
+      const code = experiment
+        ? `import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)})\n`
+        : `import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)})\n`
       return {
-        code: `import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)})\n`,
+        code,
         map: null,
         // Vite would otherwise parse the generated code as the JSON it replaced.
         moduleType: 'js' as const,
