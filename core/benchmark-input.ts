@@ -43,6 +43,8 @@ export interface ValidateOutputContext {
   input: Record<string, unknown>
   /** `result` from the wrapper envelope. */
   output: unknown
+  /** `measurement` from the wrapper envelope (SeBS validators receive it with the output). */
+  measurement?: Record<string, unknown>
   /** Read an object back from storage, for benchmarks whose output is a stored file. */
   download?: (bucket: string, key: string) => Promise<Buffer>
 }
@@ -60,4 +62,6 @@ export interface BenchmarkInputModule {
   generateInput: (ctx: GenerateInputContext) => Promise<Record<string, unknown>> | Record<string, unknown>
   /** Returns undefined when the output is right, else a message saying what differed. */
   validateOutput?: (ctx: ValidateOutputContext) => Promise<string | undefined> | string | undefined
+  /** Releases what loading the module started (the Python bridge of a SeBS-format input.py). */
+  close?: () => Promise<void>
 }

@@ -36,6 +36,7 @@ sebs bench options:
   --repetitions N              --memory 128,256           --trigger http|library
   --benchmarks DIR             --data-dir DIR             --cache-dir DIR
   --results-dir DIR            --keep                     --force (rebuild, re-upload)
+  --allow-failures             exit 0 even when invocations failed (they are still recorded)
   --experiment NAME            --ci-target PCT (adaptive)   --max-cost USD
   --runtime process|docker
   --baseline RUN               compare with a run (dir, invocations.jsonl, run id or 'latest'); exit 1 on a regression
@@ -131,6 +132,7 @@ async function benchCommand(args: string[]): Promise<number> {
       'ci-target': { type: 'string' },
       keep: { type: 'boolean' },
       force: { type: 'boolean' },
+      'allow-failures': { type: 'boolean' },
       testNamePattern: { type: 'string', short: 't' },
       reporter: { type: 'string', multiple: true },
       outputJson: { type: 'string' },
@@ -157,6 +159,7 @@ async function benchCommand(args: string[]): Promise<number> {
   }
   if (values.keep) flags.keep = true
   if (values.force) flags.force = true
+  if (values['allow-failures']) flags.allowFailures = true
   if (values.baseline !== undefined) flags.baseline = values.baseline as string
   if (values.experiment !== undefined) flags.experiment = values.experiment as string
   if (values['max-cost'] !== undefined) {

@@ -54,6 +54,8 @@ export interface SebsUserConfig {
   resultsDir?: string
   /** Leave deployed functions and storage in place after the run. */
   keep?: boolean
+  /** Exit 0 even when invocations failed, timed out or returned invalid output (they are still recorded and reported). */
+  allowFailures?: boolean
   /** Interpreters for local instances and dependency installs. */
   runtimes?: { python?: string; node?: string }
   /** A run (directory, invocations.jsonl, run id or `latest`) to compare this run against; a regression fails the run. */
@@ -84,6 +86,7 @@ export interface SebsConfig {
   cacheDir: string
   resultsDir: string
   keep: boolean
+  allowFailures: boolean
   force: boolean
   runtimes: { python: string; node: string }
   baseline?: string
@@ -121,6 +124,7 @@ const userConfigSchema = z
     cacheDir: z.string().optional(),
     resultsDir: z.string().optional(),
     keep: z.boolean().optional(),
+    allowFailures: z.boolean().optional(),
     force: z.boolean().optional(),
     runtimes: z.object({ python: z.string().optional(), node: z.string().optional() }).strict().optional(),
     baseline: z.string().optional(),
@@ -240,6 +244,7 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     cacheDir,
     resultsDir: abs(merged.resultsDir ?? 'results'),
     keep: merged.keep ?? false,
+    allowFailures: merged.allowFailures ?? false,
     force: merged.force ?? false,
     runtimes: { python: merged.runtimes?.python ?? 'python3', node: merged.runtimes?.node ?? process.execPath },
     baseline: merged.baseline,

@@ -10,6 +10,7 @@ import { ConfigError, SebsError, errorMessage } from '../core/errors.ts'
 import { providerOptions } from './config.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
 import { RECORDS_FILE } from '../core/records.ts'
+import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
 import { createProvider } from '../providers/registry.ts'
 import { functionNoSqlEnv, functionStorageEnv } from '../providers/storage-clients.ts'
@@ -57,6 +58,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   let storage: ObjectStorage | undefined
   let nosql: NoSqlStorage | undefined
   let fileServer: FileServer | undefined
+  let modules = new Map<string, BenchmarkInputModule>()
 
   const release = async (removeFunctions: boolean) => {
     const results = await Promise.allSettled([
@@ -64,6 +66,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       storage?.close(),
       nosql?.close(),
       fileServer?.close(),
+      ...[...modules.values()].map((m) => m.close?.()),
     ])
     for (const r of results) if (r.status === 'rejected') logger.warn(`cleanup: ${errorMessage(r.reason)}`)
     await provider.close().catch((err) => logger.warn(`cleanup: ${errorMessage(err)}`))
@@ -72,7 +75,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   try {
     await provider.checkCredentials()
 
-    const modules = new Map(await Promise.all(benchmarks.map(async (b) => [b.id, await loadInputModule(b, { python: config.runtimes.python })] as const)))
+    modules = new Map(await Promise.all(benchmarks.map(async (b) => [b.id, await loadInputModule(b, { python: config.runtimes.python })] as const)))
 
     const packages = new Map<string, CodePackage>()
     for (const [key, { bench, language }] of pairs) {
@@ -110,7 +113,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
           nosql,
           fileServerUrl,
           force: config.force,
-        }),
+        }, modules.get(bench.id)),
       )
     }
 

@@ -206,8 +206,9 @@ export async function prepareBenchmarkInputs(
   bench: BenchmarkDefinition,
   sizes: Size[],
   ctx: PrepareInputsContext,
+  loaded?: BenchmarkInputModule,
 ): Promise<Map<Size, Record<string, unknown>>> {
-  const mod = await loadInputModule(bench, { python: ctx.python })
+  const mod = loaded ?? (await loadInputModule(bench, { python: ctx.python }))
   const events = new Map<Size, Record<string, unknown>>()
   for (const size of sizes) {
     const started = Date.now()

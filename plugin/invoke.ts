@@ -128,6 +128,7 @@ export async function measureInvocation(
         language: ctx.language,
         input: payload,
         output: result.envelope.result,
+        measurement: result.envelope.measurement,
         download: ctx.storage ? (bucket, key) => ctx.storage!.download(bucket, key) : undefined,
       })
       validation = message ? { valid: false, message } : { valid: true }

@@ -560,7 +560,8 @@ describe('sebs bench on a SeBS-format benchmark directory (local provider)', () 
         {
           cwd: ROOT,
           encoding: 'utf8',
-          env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', FORCE_COLOR: '0', NO_COLOR: '1' },
+          // The bridge's debug log carries input.py's prints: the fixture's validator prints one line per verdict.
+          env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', FORCE_COLOR: '0', NO_COLOR: '1', DEBUG: 'sebs:python-bridge' },
           timeout: 600_000,
         },
       )
@@ -576,6 +577,9 @@ describe('sebs bench on a SeBS-format benchmark directory (local provider)', () 
         expect(r, all).toMatchObject({ benchmark: '001.sebs-hello', state: 'ok', outputValid: true, size: 'test' })
         expect(r.measurement?.download_size).toBe(readFileSync(join(FIXTURE_DATA_ROOT, '000.sebs', '001.sebs-hello', 'greeting.txt'), 'utf8').length)
       }
+      // validate_output really ran (through the bridge, with storage) for every invocation.
+      const validated = [...all.matchAll(/validated the (python|nodejs) output 001\.sebs-hello-0-output\/shout\.[0-9a-f]{8}\.txt/g)].map((m) => m[1])
+      expect(validated.sort()).toEqual(['nodejs', 'nodejs', 'python', 'python'])
       // The bridge processes (main process and worker) did not outlive the run.
       expect(bridgeProcessesFor(join(FIXTURE, 'input.py'))).toEqual([])
     } finally {

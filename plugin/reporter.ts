@@ -45,6 +45,12 @@ export class SebsReporter implements Reporter {
         history: true,
       })
       out('\n' + consoleTable)
+      const failures = summary.totals.errors + summary.totals.timeouts + summary.totals.invalid
+      if (failures > 0 && !config.allowFailures) {
+        // Bench cases never throw (see plugin/suite.ts), so the records decide the exit status.
+        out(`[sebs] ${failures} invocation(s) failed, timed out or returned invalid output; exiting with status 1 (--allow-failures to exit 0).`)
+        process.exitCode = 1
+      }
       if (skippedLines > 0) out(`[sebs] ${skippedLines} unreadable line(s) in ${file} were skipped.`)
       await updateRunIndex(
         config.resultsDir,
