@@ -1,8 +1,8 @@
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { Size } from '../../../core/types.ts'
-import { runNodeHandler, runPythonHandler } from '../../500.scientific/_graph/function-runner.ts'
+import { runFunction } from '../../_lib/testing/run-function.ts'
 import { bucketsCount, generateInput, validateOutput } from './input.ts'
 
 const DIR = dirname(fileURLToPath(import.meta.url))
@@ -30,29 +30,27 @@ describe('010.sleep input', () => {
 // The first run of a language may install its dependencies into the cache first.
 const RUN_TIMEOUT = 180_000
 
-describe.each([
-  ['python', runPythonHandler],
-  ['nodejs', runNodeHandler],
-] as const)('010.sleep %s handler', (language, run) => {
+describe.each(['python', 'nodejs'] as const)('010.sleep %s handler', (language) => {
+  const run = (event: Record<string, unknown>) => runFunction({ benchmarkDir: DIR, language, event })
   it('sleeps for the test size (1 s) and returns the number', { timeout: RUN_TIMEOUT }, async () => {
     const event = inputFor('test')
-    const { output, elapsedMs } = await run(join(DIR, language), event)
+    const { output, elapsedMs } = await run(event)
     expect(validateOutput({ dataDir: '/x', size: 'test', language, input: event, output: output.result })).toBeUndefined()
     expect(elapsedMs).toBeGreaterThanOrEqual(995)
     expect(elapsedMs).toBeLessThan(10_000)
   })
 
   it('sleeps fractional seconds, and a zero sleep returns at once', { timeout: RUN_TIMEOUT }, async () => {
-    const short = await run(join(DIR, language), { sleep: 0.3 })
+    const short = await run({ sleep: 0.3 })
     expect(short.output.result).toBe(0.3)
     expect(short.elapsedMs).toBeGreaterThanOrEqual(295)
-    const none = await run(join(DIR, language), { sleep: 0 })
+    const none = await run({ sleep: 0 })
     expect(none.output.result).toBe(0)
     expect(none.elapsedMs).toBeLessThan(short.elapsedMs)
   })
 
   it('refuses a sleep that is not a non-negative number', { timeout: RUN_TIMEOUT }, async () => {
-    await expect(run(join(DIR, language), { sleep: 'ten' })).rejects.toThrow(/non-negative number of seconds/)
-    await expect(run(join(DIR, language), { sleep: -1 })).rejects.toThrow(/non-negative number of seconds/)
+    await expect(run({ sleep: 'ten' })).rejects.toThrow(/non-negative number of seconds/)
+    await expect(run({ sleep: -1 })).rejects.toThrow(/non-negative number of seconds/)
   })
 })

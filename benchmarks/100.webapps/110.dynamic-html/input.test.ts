@@ -1,8 +1,8 @@
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { Size } from '../../../core/types.ts'
-import { runNodeHandler, runPythonHandler } from '../../500.scientific/_graph/function-runner.ts'
+import { runFunction } from '../../_lib/testing/run-function.ts'
 import { bucketsCount, generateInput, validateOutput } from './input.ts'
 
 const DIR = dirname(fileURLToPath(import.meta.url))
@@ -49,13 +49,11 @@ describe('110.dynamic-html input', () => {
 // The first run of a language may install its dependencies into the cache first.
 const RUN_TIMEOUT = 180_000
 
-describe.each([
-  ['python', runPythonHandler],
-  ['nodejs', runNodeHandler],
-] as const)('110.dynamic-html %s handler', (language, run) => {
+describe.each(['python', 'nodejs'] as const)('110.dynamic-html %s handler', (language) => {
+  const run = (event: Record<string, unknown>) => runFunction({ benchmarkDir: DIR, language, event })
   it.each(['test', 'small', 'large'] as const)('renders a valid page for size %s', { timeout: RUN_TIMEOUT }, async (size) => {
     const event = inputFor(size)
-    const { output } = await run(join(DIR, language), event)
+    const { output } = await run(event)
     const html = output.result as string
     expect(validateOutput({ dataDir: '/x', size, language, input: event, output: html })).toBeUndefined()
     expect(html).toMatch(/^<!DOCTYPE html>/)
@@ -64,19 +62,19 @@ describe.each([
 
   it('draws fresh numbers on every call', { timeout: RUN_TIMEOUT }, async () => {
     const event = { username: 'testname', random_len: 50 }
-    const a = (await run(join(DIR, language), event)).output.result as string
-    const b = (await run(join(DIR, language), event)).output.result as string
+    const a = (await run(event)).output.result as string
+    const b = (await run(event)).output.result as string
     const numbers = (html: string) => [...html.matchAll(/<li>(\d+)<\/li>/g)].map((m) => m[1]).join(',')
     expect(numbers(a)).not.toBe(numbers(b))
   })
 
   it('escapes the username like any template input', { timeout: RUN_TIMEOUT }, async () => {
-    const { output } = await run(join(DIR, language), { username: '<script>x</script>', random_len: 1 })
+    const { output } = await run({ username: '<script>x</script>', random_len: 1 })
     expect(output.result).not.toContain('<script>')
     expect(output.result).toContain('&lt;script&gt;')
   })
 
   it('refuses a bad random_len', { timeout: RUN_TIMEOUT }, async () => {
-    await expect(run(join(DIR, language), { username: 'u', random_len: -1 })).rejects.toThrow(/random_len must be an integer/)
+    await expect(run({ username: 'u', random_len: -1 })).rejects.toThrow(/random_len must be an integer/)
   })
 })

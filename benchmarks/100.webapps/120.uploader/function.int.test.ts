@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { dirname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFsStorage, createInputContext, makeTempDir, runFunction, type FsStorage } from './test-support/run-function.ts'
+import { createFsStorage, createInputContext, makeTempDir, runFunction, type FsStorage } from '../../_lib/testing/run-function.ts'
 import { bucketsCount, FILES, generateInput, validateOutput } from './input.ts'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ValidateOutputContext } from '../../../core/benchmark-input.ts'
 import { seededBytes } from '../../_lib/data.ts'
-import { createInputContext, hashDir, makeTempDir, snapshotDir } from './test-support/run-function.ts'
+import { createInputContext, hashDir, makeTempDir, snapshotDir } from '../../_lib/testing/run-function.ts'
 import { bucketsCount, FILES, generateInput, validateOutput } from './input.ts'
 
 const BENCH = '120.uploader'

@@ -14,7 +14,7 @@ import {
   makeTempDir,
   runFunction,
   type FsStorage,
-} from '../../100.webapps/120.uploader/test-support/run-function.ts'
+} from '../../_lib/testing/run-function.ts'
 import { bucketsCount, generateInput, imageDimensions, RESOLUTION, validateOutput } from './input.ts'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))

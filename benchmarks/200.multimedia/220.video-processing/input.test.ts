@@ -3,7 +3,7 @@ import { readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ValidateOutputContext } from '../../../core/benchmark-input.ts'
-import { createInputContext, hashDir, makeTempDir, snapshotDir } from '../../100.webapps/120.uploader/test-support/run-function.ts'
+import { createInputContext, hashDir, makeTempDir, snapshotDir } from '../../_lib/testing/run-function.ts'
 import { bucketsCount, generateInput, probeMedia, validateOutput, VIDEOS, videoName, WATERMARK_NAME } from './input.ts'
 
 const BENCH = '220.video-processing'

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import yazl from 'yazl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { GenerateInputContext } from '../../../core/benchmark-input.ts'
 import type { Size } from '../../../core/types.ts'
-import { runNodeHandler, runPythonHandler } from '../../500.scientific/_graph/function-runner.ts'
+import { createFsStorage, createInputContext, runFunction, type FsStorage } from '../../_lib/testing/run-function.ts'
 import { TREES, bucketsCount, ensureTree, generateInput, latexText, planTree, readZip, treeName, validateOutput } from './input.ts'
 
 const DIR = dirname(fileURLToPath(import.meta.url))
@@ -25,35 +24,11 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
 
-/** A filesystem "bucket store" for the harness side of the tests (the function side uses test-doubles/). */
-function fsStorage(root: string) {
-  const path = (bucket: string, key: string) => join(root, bucket, ...key.split('/'))
-  return {
-    root,
-    path,
-    uploads: [] as string[],
-    async put(bucket: string, key: string, file: string) {
-      await mkdir(dirname(path(bucket, key)), { recursive: true })
-      await copyFile(file, path(bucket, key))
-    },
-    get: (bucket: string, key: string) => readFile(path(bucket, key)),
-  }
-}
-
-function contextFor(size: Size, dataDir: string, storage: ReturnType<typeof fsStorage>): GenerateInputContext {
-  return {
-    dataDir,
-    size,
-    bucket: BUCKET,
-    inputPrefixes: [INPUT],
-    outputPrefixes: [OUTPUT],
-    upload: async (index, key, file) => {
-      expect(index).toBe(0)
-      storage.uploads.push(key)
-      await storage.put(BUCKET, `${INPUT}/${key}`, file)
-      return key
-    },
-  }
+/** Generates the input like the harness: uploads land in `storage` under 311.compression-0-input/. */
+function contextFor(size: Size, dataDir: string, storage: FsStorage) {
+  const ctx = createInputContext({ benchmark: '311.compression', size, dataDir, storage, bucket: BUCKET, counts: bucketsCount() })
+  expect([ctx.inputPrefixes, ctx.outputPrefixes]).toEqual([[INPUT], [OUTPUT]])
+  return ctx
 }
 
 async function treeDigest(root: string): Promise<Record<string, string>> {
@@ -126,12 +101,15 @@ describe('311.compression generateInput', () => {
     'size %s: uploads every file under <name>/, deterministically, and regenerates nothing the second time',
     { timeout: 120_000 },
     async (size) => {
-      const storage = fsStorage(join(scratch, `store-gen-${size}`))
+      const storage = createFsStorage(join(scratch, `store-gen-${size}`))
       const dataDir = join(scratch, `data-gen-${size}`)
-      const event = await generateInput(contextFor(size, dataDir, storage))
+      const ctx = contextFor(size, dataDir, storage)
+      const event = await generateInput(ctx)
       expect(event).toEqual({ object: { key: treeName(size) }, bucket: { bucket: BUCKET, input: INPUT, output: OUTPUT } })
       const plan = planTree(size)
-      expect([...storage.uploads].sort()).toEqual(plan.map((f) => `${treeName(size)}/${f.path}`).sort())
+      expect(ctx.uploads.every((u) => u.prefixIndex === 0)).toBe(true)
+      expect(ctx.uploads.map((u) => u.key).sort()).toEqual(plan.map((f) => `${treeName(size)}/${f.path}`).sort())
+      expect(await storage.list(BUCKET)).toEqual(plan.map((f) => `${INPUT}/${treeName(size)}/${f.path}`).sort())
 
       const root = join(dataDir, treeName(size))
       const digest = await treeDigest(root)
@@ -141,7 +119,7 @@ describe('311.compression generateInput', () => {
 
       // Second run: nothing is generated again.
       expect((await ensureTree(dataDir, size)).generated).toBe(false)
-      await generateInput(contextFor(size, dataDir, fsStorage(join(scratch, `store-gen2-${size}`))))
+      await generateInput(contextFor(size, dataDir, createFsStorage(join(scratch, `store-gen2-${size}`))))
       expect(await Promise.all(plan.map(async (f) => (await stat(join(root, f.path))).mtimeMs))).toEqual(mtimes)
 
       // A fresh data directory gets byte-identical files.
@@ -156,12 +134,12 @@ describe('311.compression validateOutput', () => {
   const size = 'test'
   let dataDir: string
   let root: string
-  let storage: ReturnType<typeof fsStorage>
+  let storage: FsStorage
   let event: Record<string, unknown>
 
   beforeAll(async () => {
     dataDir = join(scratch, 'data-validate')
-    storage = fsStorage(join(scratch, 'store-validate'))
+    storage = createFsStorage(join(scratch, 'store-validate'))
     event = await generateInput(contextFor(size, dataDir, storage))
     root = join(dataDir, treeName(size))
   })
@@ -197,21 +175,12 @@ describe('311.compression validateOutput', () => {
   })
 })
 
-describe.each([
-  ['python', runPythonHandler, 'storage.py'],
-  ['nodejs', runNodeHandler, 'storage.js'],
-] as const)('311.compression %s handler (filesystem storage double)', (language, run, doubleFile) => {
+describe.each(['python', 'nodejs'] as const)('311.compression %s handler (filesystem storage stand-in)', (language) => {
   it.each(FUNCTION_SIZES)('size %s: zips the tree, uploads it, and the archive validates', { timeout: 300_000 }, async (size) => {
-    const storage = fsStorage(join(scratch, `store-fn-${language}-${size}`))
+    const storage = createFsStorage(join(scratch, `store-fn-${language}-${size}`))
     const dataDir = join(scratch, `data-fn-${size}`)
     const event = await generateInput(contextFor(size, dataDir, storage))
-    const functionTmp = join(scratch, `tmp-${language}-${size}`)
-    await mkdir(functionTmp)
-    const { output } = await run(join(DIR, language), event, {
-      extraFiles: { [doubleFile]: join(DIR, 'test-doubles', doubleFile) },
-      env: { SEBS_TEST_STORAGE_DIR: storage.root, TMPDIR: functionTmp },
-      timeoutMs: 240_000,
-    })
+    const { output, tmpLeftovers } = await runFunction({ benchmarkDir: DIR, language, event, storage, timeoutMs: 240_000 })
     const result = output.result as { bucket: string; key: string }
     expect(result.bucket).toBe(BUCKET)
     expect(result.key).toMatch(new RegExp(`^${OUTPUT}/${treeName(size)}\\.[0-9a-f]{8}\\.zip$`))
@@ -228,18 +197,13 @@ describe.each([
     const names = (await readZip(await storage.get(BUCKET, result.key))).map((e) => e.fileName)
     expect(names.every((n) => n.startsWith(`${treeName(size)}/`))).toBe(true)
     // The function cleans up its temporary directory (warm containers keep /tmp).
-    expect(await readdir(functionTmp)).toEqual([])
+    expect(tmpLeftovers).toEqual([])
   })
 
   it('fails with a clear message when the inputs are not there', { timeout: 180_000 }, async () => {
-    const storage = fsStorage(join(scratch, `store-empty-${language}`))
+    const storage = createFsStorage(join(scratch, `store-empty-${language}`))
     await mkdir(join(storage.root, BUCKET), { recursive: true })
     const event = { object: { key: 'acmart-test' }, bucket: { bucket: BUCKET, input: INPUT, output: OUTPUT } }
-    await expect(
-      run(join(DIR, language), event, {
-        extraFiles: { [doubleFile]: join(DIR, 'test-doubles', doubleFile) },
-        env: { SEBS_TEST_STORAGE_DIR: storage.root },
-      }),
-    ).rejects.toThrow(/nothing was downloaded from .*are the inputs uploaded/)
+    await expect(runFunction({ benchmarkDir: DIR, language, event, storage })).rejects.toThrow(/nothing was downloaded from .*are the inputs uploaded/)
   })
 })

@@ -15,7 +15,7 @@ import {
   runFunction,
   type FsStorage,
   type FunctionLanguage,
-} from '../../100.webapps/120.uploader/test-support/run-function.ts'
+} from '../../_lib/testing/run-function.ts'
 import { bucketsCount, fastaFileName, generateInput, validateOutput } from './input.ts'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ValidateOutputContext } from '../../../core/benchmark-input.ts'
-import { createInputContext, hashDir, makeTempDir, snapshotDir } from '../../100.webapps/120.uploader/test-support/run-function.ts'
+import { createInputContext, hashDir, makeTempDir, snapshotDir } from '../../_lib/testing/run-function.ts'
 import { bucketsCount, fastaFileName, generateFasta, generateInput, SEQUENCE_LENGTH, squiggleY, validateOutput } from './input.ts'
 
 const BENCH = '504.dna-visualisation'

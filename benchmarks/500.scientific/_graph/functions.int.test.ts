@@ -15,7 +15,7 @@ import type { Language, Size } from '../../../core/types.ts'
 import * as bfs from '../503.graph-bfs/input.ts'
 import * as mst from '../502.graph-mst/input.ts'
 import * as pagerank from '../501.graph-pagerank/input.ts'
-import { runNodeHandler, runPythonHandler, type HandlerOutput } from './function-runner.ts'
+import { runFunction, type HandlerOutput } from '../../_lib/testing/run-function.ts'
 
 const GROUP = dirname(dirname(fileURLToPath(import.meta.url)))
 const BENCHMARKS: Array<[string, BenchmarkInputModule]> = [
@@ -26,9 +26,7 @@ const BENCHMARKS: Array<[string, BenchmarkInputModule]> = [
 const SIZES: Size[] = process.env.SEBS_TEST_LARGE === '1' ? ['test', 'small', 'large'] : ['test', 'small']
 
 async function invoke(benchmark: string, language: Language, event: Record<string, unknown>): Promise<HandlerOutput> {
-  const dir = join(GROUP, benchmark, language)
-  const run = language === 'python' ? runPythonHandler : runNodeHandler
-  return (await run(dir, event, { timeoutMs: 240_000 })).output
+  return (await runFunction({ benchmarkDir: join(GROUP, benchmark), language, event, timeoutMs: 240_000 })).output
 }
 
 describe.each(BENCHMARKS)('%s handlers', (benchmark, input) => {

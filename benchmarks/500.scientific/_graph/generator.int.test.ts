@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../_lib/data.ts'
-import { run, runPython } from './function-runner.ts'
+import { runCommand, runPython } from '../../_lib/testing/run-function.ts'
 import {
   barabasiAlbert,
   below,
@@ -115,13 +115,14 @@ describe('TypeScript generator', () => {
   })
 })
 
-const PYTHON_DIR = join(GROUP, '501.graph-pagerank', 'python')
+/** Its python/ folder holds a copy of the generator and igraph in requirements.txt. */
+const PYTHON_BENCHMARK = join(GROUP, '501.graph-pagerank')
 const NODE_GENERATOR = join(GROUP, '501.graph-pagerank', 'nodejs', 'graph-generator.js')
 
 describe('Python, Node and TypeScript build the same graph', () => {
   it('edge lists and weight streams hash the same for several sizes', async () => {
     const pyOut = await runPython(
-      PYTHON_DIR,
+      PYTHON_BENCHMARK,
       [
         'import hashlib, json, graph_generator as g',
         'out = {}',
@@ -147,7 +148,7 @@ describe('Python, Node and TypeScript build the same graph', () => {
         out[n] = [crypto.createHash('sha256').update(text).digest('hex'), gr.edgeCount, Array.from(w.slice(0, 20)), dot]
       }
       console.log(JSON.stringify(out))`
-    const { stdout: nodeOut } = await run(process.execPath, ['-e', nodeScript], { timeoutMs: 60_000 })
+    const { stdout: nodeOut } = await runCommand(process.execPath, ['-e', nodeScript], { timeoutMs: 60_000 })
     const python = JSON.parse(pyOut) as Record<string, [string, number, number[], number]>
     const node = JSON.parse(nodeOut) as typeof python
     for (const n of SIZES) {
@@ -162,7 +163,7 @@ describe('Python, Node and TypeScript build the same graph', () => {
 
   it("the reference algorithms agree with igraph's on the n = 1000 graph", async () => {
     const pyOut = await runPython(
-      PYTHON_DIR,
+      PYTHON_BENCHMARK,
       [
         'import json, igraph, graph_generator as g',
         'gr = g.barabasi_albert(1000, 42)',
