@@ -3,6 +3,9 @@
 // the CLI from its sources. Works straight after `npm ci`, no build step.
 import { register } from 'tsx/esm/api'
 
+// The AWS SDK versions are pinned (newer ones need Node 22), so its warning
+// about future releases is noise for users of this package.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 register()
 const { run } = await import('../plugin/cli.ts')
 await run(process.argv.slice(2))

@@ -44,3 +44,19 @@ describe('config', () => {
     expect(() => configFromEnv({ SEBS_REPETITIONS: 'many' })).toThrow(/SEBS_REPETITIONS/)
   })
 })
+
+describe('provider sections', () => {
+  it('take trigger and arch from the provider section unless flags set them', () => {
+    const fromSection = resolveConfig([{ source: 'file', config: { provider: 'aws', aws: { trigger: 'library', arch: 'arm64' } } }], { root: '/' })
+    expect(fromSection.trigger).toBe('library')
+    expect(fromSection.arch).toBe('arm64')
+    const flagged = resolveConfig(
+      [
+        { source: 'file', config: { provider: 'aws', aws: { trigger: 'library' } } },
+        { source: 'cli', config: { trigger: 'http' } },
+      ],
+      { root: '/' },
+    )
+    expect(flagged.trigger).toBe('http')
+  })
+})

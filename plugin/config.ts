@@ -211,6 +211,12 @@ function mergeUser(base: SebsUserConfig, over: SebsUserConfig): SebsUserConfig {
   return out
 }
 
+function providerSetting<T extends string>(merged: SebsUserConfig, key: string, allowed: readonly T[]): T | undefined {
+  const section = merged[(merged.provider ?? 'local') as 'local' | 'aws' | 'azure'] as Record<string, unknown> | undefined
+  const value = section?.[key]
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : undefined
+}
+
 export interface ResolveOptions {
   root: string
   env?: NodeJS.ProcessEnv
@@ -231,8 +237,9 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     sizes: merged.sizes && merged.sizes.length > 0 ? [...new Set(merged.sizes)] : ['test'],
     repetitions: merged.repetitions ?? 10,
     memory: merged.memory,
-    trigger: merged.trigger ?? 'http',
-    arch: merged.arch ?? 'x64',
+    // A provider's own section may set these (aws.trigger, aws.arch); flags win over both.
+    trigger: merged.trigger ?? providerSetting(merged, 'trigger', ['http', 'library']) ?? 'http',
+    arch: merged.arch ?? providerSetting(merged, 'arch', ['x64', 'arm64']) ?? 'x64',
     experiment: merged.experiment,
     experiments: merged.experiments ?? {},
     ciTarget: merged.ciTarget,

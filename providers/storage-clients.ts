@@ -11,7 +11,17 @@ export async function connectStorage(connection: StorageConnection): Promise<Obj
   switch (connection.kind) {
     case 's3': {
       const { createS3Storage } = await import('./shared/s3-storage.ts')
-      return createS3Storage(connection)
+      if (connection.accessKey) return createS3Storage(connection)
+      // No keys in the connection (cloud storage): resolve credentials the way
+      // the AWS SDK does (environment, profile, SSO, instance role), never from disk of ours.
+      const { S3Client } = await import('@aws-sdk/client-s3')
+      const chain = new S3Client({ region: connection.region ?? 'us-east-1' }).config.credentials
+      return createS3Storage(connection, {
+        credentials: async () => {
+          const c = await chain()
+          return { accessKey: c.accessKeyId, secretKey: c.secretAccessKey, sessionToken: c.sessionToken }
+        },
+      })
     }
     case 'azure-blob': {
       const mod = (await import('./azure/blob-storage.ts')) as { createBlobStorage(c: StorageConnection): ObjectStorage }

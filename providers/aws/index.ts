@@ -1,0 +1,206 @@
+/**
+ * The AWS provider: Lambda functions from zip packages, S3 for benchmark
+ * data (SeBS's single `sebs-benchmarks-<id>` bucket), DynamoDB for NoSQL,
+ * CloudWatch Logs for provider metrics of HTTP invocations.
+ *
+ * Credentials come only from the standard AWS chain and are never stored:
+ * handles, caches and records hold names, ARNs, the region and endpoints.
+ */
+import type { CodePackage, DeployOptions, FunctionHandle, FunctionSpec, NoSqlStorage, ObjectStorage, Provider, ProviderContext } from '../types.ts'
+import type { BuildContext, DeployedFunction, SweptResource } from '../types.ts'
+import { ProviderError } from '../../core/errors.ts'
+import { createDynamoNoSql } from '../shared/nosql/dynamodb-nosql.ts'
+import { createS3Storage } from '../shared/s3-storage.ts'
+import { ensureBucket } from './buckets.ts'
+import { type AwsClients, createAwsClients } from './clients.ts'
+import { type AwsOptions, type AwsUserOptions, resolveAwsOptions, runtimeFor } from './config.ts'
+import { type CallerIdentity, getCallerIdentity } from './credentials.ts'
+import { type AwsFunctionData, DEFAULT_TIMINGS, DeployedLambda, type LambdaTimings, deployLambda } from './lambda-function.ts'
+import { bucketName, resourceIdFor, sebsTags } from './naming.ts'
+import { buildLambdaPackage } from './packaging.ts'
+import { ensureRole, partitionOf, type ResolvedRole } from './role.ts'
+import { sweepAws } from './sweep.ts'
+
+export { resolveAwsOptions, awsOptionsSchema, type AwsOptions, type AwsUserOptions } from './config.ts'
+export { buildLambdaPackage, pipInstallArgs, pipPlatformTags, npmInstallArgs } from './packaging.ts'
+export { parseReportLine, findReportLine, type ReportLine } from './report-line.ts'
+export type { AwsFunctionData } from './lambda-function.ts'
+
+/** Test seams: shorter waits. Production code never passes these. */
+export interface AwsProviderInternals {
+  timings?: Partial<LambdaTimings>
+  /** Deadline of the credential check, ms (default 2500). */
+  credentialDeadlineMs?: number
+}
+
+/**
+ * Builds the Lambda zip of one benchmark without credentials or a provider
+ * instance (`npx sebs package --provider=aws`). `options` is the `aws` config
+ * section (runtimes), validated here.
+ */
+export async function packageForAws(spec: FunctionSpec, ctx: BuildContext, options: AwsUserOptions | Record<string, unknown> = {}): Promise<CodePackage> {
+  const resolved = resolveAwsOptions(options)
+  return buildLambdaPackage(spec, ctx, { runtime: resolved.runtime })
+}
+
+export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderInternals = {}): Provider {
+  const opts: AwsOptions = resolveAwsOptions(ctx.options)
+  const logger = ctx.logger.child('provider:aws')
+  const timings: LambdaTimings = { ...DEFAULT_TIMINGS, ...internals.timings }
+  let identity: Promise<CallerIdentity> | undefined
+  let clients: AwsClients | undefined
+  let role: Promise<ResolvedRole> | undefined
+  let bucket: Promise<string> | undefined
+  let storage: Promise<ObjectStorage> | undefined
+  let nosql: NoSqlStorage | undefined
+
+  const whoami = (): Promise<CallerIdentity> => {
+    identity ??= getCallerIdentity({ region: opts.region, endpoints: opts.endpoints }, internals.credentialDeadlineMs).catch((err) => {
+      identity = undefined // a later call (after `aws sso login`) may succeed
+      throw err
+    })
+    return identity
+  }
+
+  const getClients = async (): Promise<{ clients: AwsClients; id: CallerIdentity }> => {
+    const id = await whoami()
+    clients ??= createAwsClients({ region: id.region, endpoints: opts.endpoints })
+    return { clients, id }
+  }
+
+  const resourceId = (id: CallerIdentity) => opts.resourceId ?? resourceIdFor(id.account, id.region)
+
+  /** The benchmarks bucket, created and tagged on first use. */
+  const ensureBenchmarksBucket = (): Promise<string> => {
+    bucket ??= (async () => {
+      const { clients: c, id } = await getClients()
+      const name = bucketName(id.account, id.region, opts.resourceId)
+      await ensureBucket(c.s3, name, { region: id.region, tags: sebsTags(ctx.runId), logger })
+      return name
+    })().catch((err) => {
+      bucket = undefined
+      throw err
+    })
+    return bucket
+  }
+
+  return {
+    name: 'aws',
+
+    async checkCredentials() {
+      const id = await whoami()
+      logger.debug(`credentials of account ${id.account} in ${id.region}`)
+    },
+
+    package(spec: FunctionSpec, bctx: BuildContext) {
+      return buildLambdaPackage(spec, bctx, { runtime: opts.runtime })
+    },
+
+    async deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction> {
+      const { clients: c, id } = await getClients()
+      const started = Date.now()
+      const fn = await deployLambda(pkg, options, {
+        clients: c,
+        logger,
+        timings,
+        runId: options.runId,
+        region: id.region,
+        endpoints: opts.endpoints,
+        runtime: runtimeFor(opts, pkg.language),
+        deployTimeoutMs: opts.deployTimeoutMs,
+        metricsTimeoutMs: opts.metricsTimeoutMs,
+        directUploadLimit: opts.directUploadLimit,
+        role: () => {
+          role ??= ensureRole(c.iam, {
+            roleArn: opts.roleArn,
+            runId: options.runId,
+            partition: partitionOf(id.arn),
+            logger,
+            retryBaseMs: timings.retryBaseMs,
+          }).catch(
+            (err) => {
+              role = undefined
+              throw err
+            },
+          )
+          return role
+        },
+        codeBucket: async () => {
+          if (!opts.deploymentBucket) return ensureBenchmarksBucket()
+          await ensureBucket(c.s3, opts.deploymentBucket, { region: id.region, tags: sebsTags(options.runId), logger })
+          return opts.deploymentBucket
+        },
+      })
+      logger.debug(`deployed ${fn.handle.name} in ${Date.now() - started} ms`)
+      return fn
+    },
+
+    storage(): Promise<ObjectStorage> {
+      storage ??= (async () => {
+        const { clients: c, id } = await getClients()
+        const name = await ensureBenchmarksBucket()
+        // minio (the shared client) gets the SDK chain's credentials per
+        // request: profiles, SSO and session tokens work, and nothing is copied
+        // into the connection, which crosses to workers and function env.
+        const chain = c.s3.config.credentials
+        return createS3Storage(
+          {
+            kind: 's3',
+            endpoint: opts.endpoints.s3 ?? `https://s3.${id.region}.amazonaws.com`,
+            region: id.region,
+            bucket: name,
+          },
+          {
+            provider: 'aws',
+            credentials: async () => {
+              const creds = await chain()
+              return { accessKey: creds.accessKeyId, secretKey: creds.secretAccessKey, sessionToken: creds.sessionToken }
+            },
+          },
+        )
+      })().catch((err) => {
+        storage = undefined
+        throw err
+      })
+      return storage
+    },
+
+    async nosql(): Promise<NoSqlStorage> {
+      if (nosql) return nosql
+      const { id } = await getClients()
+      nosql = createDynamoNoSql(
+        { kind: 'dynamodb', endpoint: opts.endpoints.dynamodb ?? '', region: id.region, tables: {} },
+        { provider: 'aws', tablePrefix: `sebs-${resourceId(id)}`, tags: sebsTags(ctx.runId), logger },
+      )
+      return nosql
+    },
+
+    connect(handle: FunctionHandle): DeployedFunction {
+      if (handle.provider !== 'aws') {
+        throw new ProviderError('aws', 'NOT_SUPPORTED', `Handle of function ${handle.name} belongs to provider '${handle.provider}'.`)
+      }
+      const data = handle.data as AwsFunctionData
+      // Workers build their own clients from the credential chain.
+      const workerClients = createAwsClients({ region: data.region, endpoints: data.endpoints })
+      return new DeployedLambda(handle, { clients: workerClients, logger, timings })
+    },
+
+    async sweep(options: { runId?: string; dryRun: boolean }): Promise<SweptResource[]> {
+      const { clients: c } = await getClients()
+      return sweepAws(
+        { clients: c, logger, timings, deadlineMs: opts.deployTimeoutMs },
+        { ...options, extraBuckets: opts.deploymentBucket ? [opts.deploymentBucket] : [] },
+      )
+    },
+
+    async close() {
+      const s = storage
+      storage = undefined
+      if (s) await (await s.catch(() => undefined))?.close()
+      if (nosql) await nosql.close()
+      nosql = undefined
+      clients?.destroy()
+      clients = undefined
+    },
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Code packages for Lambda: a deterministic zip whose root holds the wrapper
+ * (`handler.py` / `handler.js`, Lambda handler `handler.handler`), the
+ * benchmark's `function/` package and its dependencies, installed for
+ * Lambda's platform rather than for the machine that builds.
+ *
+ * - Python: `pip --target . --only-binary=:all: --platform <tag>…` with the
+ *   manylinux tags the runtime's glibc accepts (python3.12+ run on Amazon
+ *   Linux 2023, glibc 2.34; python3.11 and older on Amazon Linux 2,
+ *   glibc 2.26), plus `--python-version`/`--implementation cp` so that wheels
+ *   match the runtime's interpreter, not the builder's.
+ * - Node.js: `npm install --os=linux --cpu=<x64|arm64> --libc=glibc`, so that
+ *   optional native packages (sharp's @img/sharp-linux-arm64, …) are the
+ *   ones Lambda can load.
+ */
+import { existsSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ProviderError } from '../../core/errors.ts'
+import type { Architecture, Language } from '../../core/types.ts'
+import { buildPackage, formatBytes, zipDirectory } from '../shared/package-builder.ts'
+import { DYNAMODB_FUNCTION_NOSQL } from '../shared/nosql/wrappers/index.ts'
+import type { BuildContext, CodePackage, FunctionSpec } from '../types.ts'
+import { runtimeFor, runtimeVersion, type AwsOptions } from './config.ts'
+import { functionStorageModule } from './function-modules.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** The wrapper file of each language, copied to the zip root. */
+export const WRAPPER_FILES: Record<Language, string> = {
+  nodejs: join(here, 'wrappers', 'nodejs', 'handler.js'),
+  python: join(here, 'wrappers', 'python', 'handler.py'),
+}
+
+/** Lambda's limit for the unzipped code of a function (bytes). */
+export const UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+function pythonMinor(runtime: string): number {
+  const m = /^python3\.(\d+)$/.exec(runtime)
+  if (!m) {
+    throw new ProviderError('aws', 'BUILD_FAILED', `'${runtime}' is not a Python Lambda runtime (expected python3.N).`)
+  }
+  return Number(m[1])
+}
+
+/**
+ * The wheel platform tags a Lambda Python runtime accepts, most specific
+ * first. python3.12+ (Amazon Linux 2023, glibc 2.34) load manylinux_2_34,
+ * manylinux_2_28 and manylinux2014 (= manylinux_2_17) wheels; python3.11 and
+ * older (Amazon Linux 2, glibc 2.26) only manylinux2014.
+ */
+export function pipPlatformTags(runtime: string, arch: Architecture): string[] {
+  const machine = arch === 'arm64' ? 'aarch64' : 'x86_64'
+  const al2023 = pythonMinor(runtime) >= 12
+  const tags = al2023
+    ? [`manylinux_2_34_${machine}`, `manylinux_2_28_${machine}`, `manylinux2014_${machine}`]
+    : [`manylinux2014_${machine}`]
+  return tags
+}
+
+/** pip arguments that install wheels for the Lambda runtime and architecture. */
+export function pipInstallArgs(runtime: string, arch: Architecture): string[] {
+  const minor = pythonMinor(runtime)
+  return [
+    ...pipPlatformTags(runtime, arch).flatMap((tag) => ['--platform', tag]),
+    '--implementation',
+    'cp',
+    '--python-version',
+    `3.${minor}`,
+    // Cross-platform installs cannot build sdists: wheels only.
+    '--only-binary=:all:',
+  ]
+}
+
+/** npm arguments that pick the Linux/glibc binaries of the architecture. */
+export function npmInstallArgs(arch: Architecture): string[] {
+  // No node_modules/.bin links: Lambda never runs them, and a zip is safer without symlinks.
+  return ['--os=linux', `--cpu=${arch === 'arm64' ? 'arm64' : 'x64'}`, '--libc=glibc', '--no-bin-links']
+}
+
+export interface AwsPackageOptions {
+  /** Lambda runtime ids; default from the aws config section. */
+  runtime: AwsOptions['runtime']
+}
+
+/**
+ * Builds the Lambda zip of one benchmark (cached by content hash). Needs no
+ * credentials: `npx sebs package --provider=aws` calls it directly.
+ */
+export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, options: AwsPackageOptions): Promise<CodePackage> {
+  const runtime = runtimeFor(options, spec.language)
+  runtimeVersion(runtime) // validates the id
+  const storage = functionStorageModule(spec.language)
+  const modules = spec.benchmark.config.modules
+  const functionModules: string[] = []
+  const extraDependencies: { nodejs?: Record<string, string>; python?: string[] } = {}
+  if (modules.includes('storage')) functionModules.push(storage.file)
+  if (modules.includes('nosql')) {
+    functionModules.push(spec.language === 'nodejs' ? DYNAMODB_FUNCTION_NOSQL.nodejs.file : DYNAMODB_FUNCTION_NOSQL.python.file)
+  }
+  // No extra dependencies: the Lambda runtimes ship boto3 (python) and the
+  // AWS SDK v3 clients (nodejs18.x and later), which the function-side
+  // storage and nosql modules use; bundling them would add megabytes to every
+  // package and shadow the runtime's own copy.
+
+  const built = await buildPackage(
+    {
+      benchmark: spec.benchmark,
+      language: spec.language,
+      provider: 'aws',
+      arch: spec.arch,
+      wrapperFiles: [WRAPPER_FILES[spec.language]],
+      functionModules,
+      extraDependencies,
+      pythonTarget: '.',
+      pipExtraArgs: spec.language === 'python' ? pipInstallArgs(runtime, spec.arch) : undefined,
+      npmExtraArgs: spec.language === 'nodejs' ? npmInstallArgs(spec.arch) : undefined,
+      runtimeVersion: runtime,
+    },
+    ctx,
+  )
+  if (built.sizeBytes > UNZIPPED_LIMIT) {
+    ctx.logger.warn(
+      `${spec.benchmark.id} (${spec.language}) unzips to ${formatBytes(built.sizeBytes)}, over Lambda's ` +
+        `${formatBytes(UNZIPPED_LIMIT)} limit for zip packages: deploying it will fail.`,
+    )
+  }
+  const zipPath = `${built.dir}.zip`
+  // The zip is derived from the package directory alone and is deterministic,
+  // so an existing zip next to a cached directory is the right one.
+  let cached = built.cached && existsSync(zipPath)
+  let sizeBytes: number
+  if (cached) {
+    sizeBytes = statSync(zipPath).size
+  } else {
+    sizeBytes = (await zipDirectory(built.dir, zipPath)).sizeBytes
+    cached = false
+  }
+  return {
+    provider: 'aws',
+    benchmark: spec.benchmark.id,
+    language: spec.language,
+    arch: spec.arch,
+    kind: 'zip',
+    path: zipPath,
+    sizeBytes,
+    hash: built.hash,
+    cached,
+  }
+}
