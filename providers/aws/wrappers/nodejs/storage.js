@@ -72,9 +72,9 @@ class storage {
   }
 
   /**
-   * Downloads every object below `prefix` into `dir`, keeping each key's path
-   * relative to the prefix (`prefix/a/b.txt` → `dir/a/b.txt`), as the shared
-   * S3 module of the other providers does. Resolves to the local file paths.
+   * Downloads every object below `prefix` into `dir`, each at `dir/<whole key>`
+   * (`prefix/a/b.txt` → `dir/prefix/a/b.txt`), as SeBS's download_directory and
+   * the shared S3 module do. Resolves to the local file paths.
    */
   async downloadDirectory(bucket, prefix, dir) {
     const root = path.resolve(dir)
@@ -85,9 +85,8 @@ class storage {
       for (const obj of res.Contents || []) {
         const key = obj.Key
         if (!key || key.endsWith('/')) continue
-        let rel = key.slice(prefix.length).replace(/^\/+/, '')
-        if (!rel) rel = path.posix.basename(key)
-        const dest = path.resolve(root, ...rel.split('/'))
+        // SeBS's semantics, as in every storage module of this suite: the whole key below the target path.
+        const dest = path.resolve(root, ...key.split('/'))
         // A key with `..` segments must not write outside the target directory.
         if (dest !== root && !dest.startsWith(root + path.sep)) {
           throw new Error(`storage.downloadDirectory: key '${key}' would be written outside ${root}`)

@@ -94,9 +94,9 @@ class storage {
   }
 
   /**
-   * Downloads every object below `prefix` into `dir`, keeping each key's path
-   * relative to the prefix (`prefix/a/b.txt` → `dir/a/b.txt`). Resolves to the
-   * local file paths.
+   * Downloads every object below `prefix` into `dir`, each at `dir/<whole key>`
+   * (`prefix/a/b.txt` → `dir/prefix/a/b.txt`), as SeBS's download_directory
+   * does. Resolves to the local file paths.
    */
   async downloadDirectory(bucket, prefix, dir) {
     const keys = []

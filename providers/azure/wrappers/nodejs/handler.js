@@ -1,0 +1,162 @@
+'use strict'
+/**
+ * Azure Functions wrapper (Node.js, v3 programming model with function.json):
+ * `module.exports = async function (context, req)` runs the benchmark's
+ * `handler(event)` and returns the common envelope (DESIGN.md "Wrapper
+ * envelope") through the `$return` HTTP output binding.
+ *
+ * Why the v3 model, not v4's `app.http()`: both languages then share one
+ * package layout (host.json + a `function/` folder with function.json, as
+ * SeBS deploys), and no `@azure/functions` dependency has to be bundled into
+ * every package. v3 runs on Functions runtime 4 for Node 18/20; moving to v4
+ * means registering the handler with `app.http` and dropping function.json.
+ *
+ * It sits in the function's folder next to the benchmark's `function.js`
+ * (`scriptFile: handler.js`). Plain CommonJS, no dependencies.
+ *
+ * - The request body is the event (JSON). `requestId` is the invocation id,
+ *   which Application Insights records as `customDimensions.InvocationId`.
+ * - Cold detection follows SeBS: the first invocation in an instance finds no
+ *   `cold_run` marker in /tmp (os.tmpdir()), writes one holding a fresh
+ *   container id and reports `isCold: true`; later invocations read the id
+ *   back. `isColdWorker` is true on the first invocation in this worker process.
+ * - A failing benchmark is reported in the envelope's `error` with HTTP 200;
+ *   non-200 answers therefore come from the platform (timeouts, crashes).
+ * - A request with the `x-sebs-probe` header is answered without running the
+ *   benchmark or touching the marker (see forceColdStart in the harness).
+ */
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const crypto = require('crypto')
+const { performance } = require('perf_hooks')
+
+/** The benchmark module, required lazily inside the timed region (as SeBS does). */
+let functionModule = null
+/** SeBS's is_cold_worker: true until this worker process served one invocation. */
+let coldWorker = true
+const workerId = crypto.randomUUID().replace(/-/g, '').slice(0, 8)
+
+function epochMicros() {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000)
+}
+
+function markerPath() {
+  return path.join(os.tmpdir(), 'cold_run')
+}
+
+function containerState() {
+  const marker = markerPath()
+  try {
+    const id = fs.readFileSync(marker, 'utf8').trim()
+    if (id) return { isCold: false, containerId: id }
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err
+  }
+  const id = crypto.randomUUID().replace(/-/g, '').slice(0, 8)
+  fs.writeFileSync(marker, id)
+  return { isCold: true, containerId: id }
+}
+
+function describeError(err) {
+  if (err instanceof Error) return { type: err.name || 'Error', message: err.message, trace: err.stack }
+  return { type: typeof err, message: String(err) }
+}
+
+function jsonResponse(body, status = 200) {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+}
+
+/** The event from the request: v3 parses JSON bodies into `body` and keeps the text in `rawBody`. */
+function eventOf(req) {
+  if (typeof req.rawBody === 'string') return req.rawBody.trim() === '' ? {} : JSON.parse(req.rawBody)
+  if (Buffer.isBuffer(req.rawBody)) return req.rawBody.length === 0 ? {} : JSON.parse(req.rawBody.toString('utf8'))
+  if (req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return req.body
+  if (typeof req.body === 'string') return req.body.trim() === '' ? {} : JSON.parse(req.body)
+  return {}
+}
+
+function header(req, name) {
+  const headers = req.headers || {}
+  return headers[name] !== undefined ? headers[name] : headers[name.toLowerCase()]
+}
+
+async function run(event, requestId) {
+  const incomeTimestamp = Date.now() / 1000
+  // SeBS's wrappers add these two fields; 030.clock-synchronization reads them.
+  if (event !== null && typeof event === 'object' && !Array.isArray(event)) {
+    event['request-id'] = requestId
+    event['income-timestamp'] = incomeTimestamp
+  }
+
+  const usageBefore = process.resourceUsage()
+  const begin = epochMicros()
+  const start = process.hrtime.bigint()
+  let result = null
+  let measurement
+  let error
+  try {
+    if (functionModule === null) functionModule = require(path.join(__dirname, 'function.js'))
+    if (typeof functionModule.handler !== 'function') {
+      throw new TypeError('function.js does not export a handler(event) function')
+    }
+    const ret = await functionModule.handler(event)
+    // SeBS handlers return { result, measurement? }; anything else is taken as the result itself.
+    if (ret !== null && typeof ret === 'object' && !Array.isArray(ret) && 'result' in ret) {
+      result = ret.result === undefined ? null : ret.result
+      if (ret.measurement !== null && typeof ret.measurement === 'object') measurement = ret.measurement
+    } else {
+      result = ret === undefined ? null : ret
+    }
+  } catch (err) {
+    error = describeError(err)
+    result = null
+    measurement = undefined
+  }
+  const computeTimeUs = Number((process.hrtime.bigint() - start) / 1000n)
+  const end = epochMicros()
+  const usageAfter = process.resourceUsage()
+  const { isCold, containerId } = containerState()
+  const isColdWorker = coldWorker
+  coldWorker = false
+
+  const envelope = {
+    begin,
+    end,
+    computeTimeUs,
+    isCold,
+    isColdWorker,
+    containerId,
+    requestId,
+    result,
+    rssPeakKb: usageAfter.maxRSS,
+    cpuUserUs: usageAfter.userCPUTime - usageBefore.userCPUTime,
+    cpuSystemUs: usageAfter.systemCPUTime - usageBefore.systemCPUTime,
+  }
+  // SeBS's environ_container_id: the platform's name for the instance, when it sets one.
+  const platformId = process.env.CONTAINER_NAME || process.env.WEBSITE_INSTANCE_ID
+  if (platformId) envelope.environContainerId = platformId
+  if (measurement !== undefined) envelope.measurement = measurement
+  if (error !== undefined) envelope.error = error
+  return envelope
+}
+
+/** The Azure Functions entry point. Never rejects for a failing benchmark: the envelope carries `error`. */
+module.exports = async function (context, req) {
+  if (header(req, 'x-sebs-probe')) {
+    return jsonResponse({
+      probe: true,
+      coldStartCounter: process.env.SEBS_COLD_START === undefined ? null : process.env.SEBS_COLD_START,
+      workerId,
+      markerExists: fs.existsSync(markerPath()),
+    })
+  }
+  const requestId = (context && (context.invocationId || (context.executionContext && context.executionContext.invocationId))) || crypto.randomUUID()
+  let event
+  try {
+    event = eventOf(req || {})
+  } catch (err) {
+    return jsonResponse({ error: { type: 'BadRequest', message: `request body is not JSON: ${err.message}` } }, 400)
+  }
+  return jsonResponse(await run(event, requestId))
+}
