@@ -26,6 +26,20 @@ function sebs(args: string[], resultsDir: string) {
   return { code: res.status, out: res.stdout, err: res.stderr, all: res.stdout + res.stderr }
 }
 
+/** Pids whose environment carries SEBS_RUN_ID=<runId> (function instances of that run). */
+function liveProcessesOfRun(runId: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`SEBS_RUN_ID=${runId}`)) pids.push(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids
+}
+
 function runDirs(resultsDir: string): string[] {
   return readdirSync(resultsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
@@ -139,6 +153,11 @@ describe('sebs bench (local provider, fixture benchmarks)', () => {
     // What the crash left behind is swept by `sebs cleanup`.
     const cleanup = spawnSync(process.execPath, [BIN, 'cleanup', '--provider=local', '--cache-dir', CACHE], { cwd: ROOT, encoding: 'utf8' })
     expect(cleanup.status, cleanup.stdout + cleanup.stderr).toBe(0)
-    expect(cleanup.stdout).toMatch(/removed process|nothing to clean up/)
+    expect(cleanup.stdout).toMatch(/removed (process|temp-dir)|nothing to clean up/)
+    // No function instance of the killed run is left alive, and a second sweep finds nothing.
+    const runId = file!.split('/').at(-2)!
+    expect(liveProcessesOfRun(runId)).toEqual([])
+    const again = spawnSync(process.execPath, [BIN, 'cleanup', '--provider=local', '--cache-dir', CACHE, '--run-id', runId], { cwd: ROOT, encoding: 'utf8' })
+    expect(again.stdout).toContain('nothing to clean up')
   })
 })
