@@ -519,3 +519,80 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWh
   const pValue = Math.min(1, 2 * normalUpperTail(Math.abs(z)))
   return { u, z, pValue }
 }
+
+// ---------------------------------------------------------------------------
+// Distributions (network-ping-pong, latency histograms) and adaptive stopping
+
+/** p50/p75/p95/p99/p99.9 of a latency distribution, SeBS's ping-pong set (linear interpolation, as `percentile`). */
+export interface TailPercentiles {
+  p50: number
+  p75: number
+  p95: number
+  p99: number
+  p999: number
+}
+
+/** The tail percentiles of samples (need not be sorted). Throws on an empty list. */
+export function tailPercentiles(samples: readonly number[]): TailPercentiles {
+  assertSamples(samples, 'tailPercentiles')
+  const sorted = sortedCopy(samples)
+  return {
+    p50: percentile(sorted, 50),
+    p75: percentile(sorted, 75),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+  }
+}
+
+export interface Histogram {
+  /** Bin edges, ascending; `edges.length = counts.length + 1`. */
+  edges: number[]
+  /** Samples per bin: [edges[i], edges[i+1]), the last bin closed on both ends. */
+  counts: number[]
+}
+
+/**
+ * Equal-width histogram from min to max. `bins` defaults to Sturges' rule,
+ * ⌈log2 n⌉ + 1 (numpy's `bins='sturges'`). Constant samples give one bin
+ * [v, v] holding all of them.
+ */
+export function histogram(samples: readonly number[], bins?: number): Histogram {
+  assertSamples(samples, 'histogram')
+  if (bins !== undefined && !(Number.isInteger(bins) && bins >= 1)) {
+    throw new RangeError(`histogram: bins must be a positive integer; got ${bins}`)
+  }
+  let min = Infinity
+  let max = -Infinity
+  for (const x of samples) {
+    if (x < min) min = x
+    if (x > max) max = x
+  }
+  if (min === max) return { edges: [min, max], counts: [samples.length] }
+  const count = bins ?? Math.ceil(Math.log2(samples.length)) + 1
+  const width = (max - min) / count
+  const edges = Array.from({ length: count + 1 }, (_, i) => (i === count ? max : min + i * width))
+  const counts = new Array<number>(count).fill(0)
+  for (const x of samples) {
+    // The maximum belongs to the last (closed) bin; rounding must not push a value past it.
+    const i = Math.min(count - 1, Math.floor((x - min) / width))
+    counts[i]++
+  }
+  return { edges, counts }
+}
+
+/**
+ * Half-width of the nonparametric CI of the median relative to the median:
+ * max(median − lo, hi − median) / |median| (0.05 = "within ±5 %"). The
+ * interval is Le Boudec's at `confidence`. Undefined when n is too small for
+ * an interval at that level or the median is 0. This is the stopping rule of
+ * adaptive repetitions.
+ */
+export function medianCiRelativeHalfWidth(samples: readonly number[], confidence = 0.95): number | undefined {
+  assertSamples(samples, 'medianCiRelativeHalfWidth')
+  const sorted = sortedCopy(samples)
+  const ci = leBoudecMedianInterval(sorted, confidence)
+  const med = percentile(sorted, 50)
+  if (!ci || med === 0) return undefined
+  return Math.max(med - ci[0], ci[1] - med) / Math.abs(med)
+}

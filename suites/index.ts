@@ -1,11 +1,91 @@
 /**
- * The experiments this suite can run (`--experiment NAME`). Names and
- * descriptions only: this module is loaded by the plugin in the main process
- * and must stay free of Vitest imports. Each experiment's implementation
- * lives in its own file beside this one.
+ * The experiments this suite can run (`--experiment NAME`). Names,
+ * descriptions and settings only: this module is loaded by the plugin in the
+ * main process and must stay free of Vitest imports. Each experiment's
+ * implementation lives in its own file beside this one (registry.ts maps
+ * names to them); docs/experiments.md describes them for users.
  */
 export interface ExperimentInfo {
   description: string
+  /** Providers it runs on; absent = every provider. */
+  providers?: readonly string[]
+  /** Settings read from the config file's `experiments[name]` section, with their defaults. */
+  settings: Record<string, string>
 }
 
-export const EXPERIMENTS: Record<string, ExperimentInfo> = {}
+/** Settings every experiment understands (besides the CLI's --repetitions, --memory, --ci-target, --max-cost). */
+export const COMMON_SETTINGS: Record<string, string> = {
+  repetitions: 'accepted samples per point (default: --repetitions, 10)',
+  adaptive: 'stop when the 95% CI of the median is within ±ciTarget % (default: on when --ci-target is given)',
+  ciTarget: 'adaptive target, % of the median (default: --ci-target, else 5)',
+  minRepetitions: 'adaptive: at least this many samples (default 10)',
+  maxRepetitions: 'adaptive: at most this many samples (default 100)',
+  maxWallSeconds: 'stop a point after this long (default 600)',
+  costModel: "price row for costUsd (default: the provider's own; 'aws-x86_64' for local, labelled an estimate)",
+  costModels: 'price-table overrides, { rowId: { perGbSecondUsd, perRequestUsd, date, … } }',
+}
+
+export const EXPERIMENTS: Record<string, ExperimentInfo> = {
+  'perf-cost': {
+    description:
+      "SeBS's main experiment: cold, warm, burst and sequential phases per memory size of the sweep, with medians, CIs and cost per phase",
+    settings: {
+      phases: "phases to run, default ['cold', 'warm', 'burst', 'sequential']",
+      concurrency: 'invocations per batch in the cold and warm phases (default 1)',
+      burstSize: 'concurrent invocations per burst batch, each batch forced cold (default 5)',
+      warmupBatches: 'batches discarded as warm-up at the start of each phase (default 1, as SeBS)',
+      batchPauseMs: 'pause between batches (default 0; SeBS sleeps 5000 on clouds)',
+    },
+  },
+  'invocation-overhead': {
+    description:
+      "time from the client's send to the function's first instruction, clock-drift corrected, over a payload-size sweep, cold and warm",
+    settings: {
+      payloadSizes: 'payload sizes in bytes (default [1024, 65536, 1048576])',
+      phases: "default ['warm', 'cold']",
+      clockSync: "'trigger' (timestamp round trips over the function's own trigger; default), 'udp' (SeBS's protocol; the function must speak 920.network's) or 'none'",
+      syncRounds: 'round trips for the clock-offset estimate (default 10)',
+    },
+  },
+  'network-ping-pong': {
+    description: 'UDP round trips between the harness and a function (920.network protocol): p50/p75/p95/p99/p99.9 and a histogram',
+    settings: {
+      invocations: 'function invocations (default 3)',
+      rounds: 'round trips per invocation (default 200)',
+      address: 'the harness address the function sends to (default 127.0.0.1: local provider only)',
+      bins: 'histogram bins (default: Sturges)',
+    },
+  },
+  'eviction-model': {
+    description: 'after how long idle a warm instance is evicted: invoke, stay idle t, invoke again, for each idle time t',
+    settings: {
+      idleSeconds: 'idle times in seconds (default SeBS list 1, 2, 4, 8, 15, 30, 60, 120, 180, 240, 300, 360, 480, 600, 720, 900, 1080, 1200)',
+      repetitions: 'probes per idle time (default 1)',
+    },
+  },
+  'cold-start': {
+    description: 'cold-start breakdown: runtime initialisation vs function import vs handler vs transport, per language',
+    settings: {},
+  },
+  time: {
+    description: 'local: warm and cold invocation time with user and system CPU time (SeBS local "time")',
+    providers: ['local'],
+    settings: {},
+  },
+  memory: {
+    description: 'local: peak and sampled RSS/PSS of the instance(s) over each invocation (SeBS local "memory")',
+    providers: ['local'],
+    settings: { instances: 'concurrent instances sampled, default [1, 5]', intervalMs: 'sampling interval (default 10)' },
+  },
+  'disk-io': {
+    description: 'local: bytes and syscalls read and written per invocation, from /proc/<pid>/io (SeBS local "disk-io")',
+    providers: ['local'],
+    settings: {},
+  },
+  papi: {
+    description:
+      'local: counters per invocation: perf events where the kernel exposes them, callgrind instruction counts, software counters (SeBS local "papi")',
+    providers: ['local'],
+    settings: { sources: "default ['perf', 'callgrind']", perfEvents: 'perf event names (default: software and hardware basics)' },
+  },
+}

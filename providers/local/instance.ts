@@ -22,6 +22,14 @@ import { join } from 'node:path'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
+import {
+  applyMemoryLimit,
+  memoryLimitMessage,
+  readMemoryLimitOutcome,
+  releaseMemoryLimit,
+  releaseMemoryLimitSync,
+  type MemoryLimit,
+} from './limits.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 
 export interface Runtimes {
@@ -41,6 +49,31 @@ export interface InstanceOptions {
   /** How long to wait for `SEBS_READY` before giving up. */
   startTimeoutMs: number
   logger: Logger
+  /**
+   * Configured memory, MB: enforced as the machine permits (limits.ts).
+   * When unset, `SEBS_FUNCTION_MEMORY_MB` from `env` is used, so that a
+   * memory given through `update({ env })` is applied too.
+   */
+  memoryMb?: number
+  /** `auto` (default): the strongest limit available; `off`: none. */
+  memoryLimits?: 'auto' | 'off'
+  /**
+   * Run the instance under a profiler (counters.ts reads it per invocation).
+   * When unset, `SEBS_LOCAL_PROFILER=callgrind` in `env` selects callgrind.
+   * Memory is not limited under a profiler: valgrind's own overhead would count.
+   */
+  profiler?: 'callgrind'
+}
+
+/** Environment names the local provider reads from a function's env (they are settings, not function data). */
+export const LOCAL_SETTING_ENV = {
+  memoryMb: 'SEBS_FUNCTION_MEMORY_MB',
+  profiler: 'SEBS_LOCAL_PROFILER',
+} as const
+
+/** Where callgrind writes an instance's profile (`%p` is its pid). */
+export function callgrindOutPattern(tmpDir: string): string {
+  return join(tmpDir, 'callgrind.out.%p')
 }
 
 /** What one request to an instance came to. */
@@ -111,6 +144,10 @@ export class LocalInstance {
   readonly #closed: Promise<ExitStatus>
   readonly #stderr: () => string
   readonly #exitListeners = new Set<() => void>()
+  readonly #limit: MemoryLimit
+  readonly #profiler: 'callgrind' | undefined
+  /** Set on exit when the instance died of its memory limit: appended to the stderr tail. */
+  #limitNote: string | undefined
   #exit: ExitStatus | undefined
   /** Set once a kill or stop was requested: the instance must not get new requests. */
   #dying = false
@@ -126,6 +163,8 @@ export class LocalInstance {
     logger: Logger
     closed: Promise<ExitStatus>
     stderr: () => string
+    limit: MemoryLimit
+    profiler?: 'callgrind'
   }) {
     this.id = init.id
     this.#child = init.child
@@ -136,7 +175,9 @@ export class LocalInstance {
     this.startupUs = init.startupUs
     this.#logger = init.logger
     this.#closed = init.closed
-    this.#stderr = init.stderr
+    this.#limit = init.limit
+    this.#profiler = init.profiler
+    this.#stderr = () => (this.#limitNote ? `${init.stderr().trimEnd()}\n${this.#limitNote}` : init.stderr())
     // One connection per instance: an instance serves one request at a time.
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 
@@ -154,6 +195,8 @@ export class LocalInstance {
       // EPIPE after the instance died; the exit status tells the story.
     })
     void this.#closed.then(async (status) => {
+      const note = memoryLimitMessage(this.#limit, readMemoryLimitOutcome(this.#limit))
+      if (note) this.#limitNote = note
       this.#exit = status
       this.#logger.debug(`pid ${this.pid} ${formatExit(status)}`)
       for (const listener of this.#exitListeners) listener()
@@ -173,13 +216,35 @@ export class LocalInstance {
     const tmpDir = join(instanceTmpRoot(options.cacheDir, options.runId), `${safeSegment(options.functionName)}-${id}`)
     await mkdir(tmpDir, { recursive: true })
 
-    const [command, args] =
+    let [command, args] =
       options.language === 'python'
         ? [options.runtimes.python, ['-u', 'server.py']]
         : [options.runtimes.node, ['server.js']]
+    const profiler = options.profiler ?? (options.env[LOCAL_SETTING_ENV.profiler] === 'callgrind' ? 'callgrind' : undefined)
+    if (profiler === 'callgrind') {
+      // Counting starts at once; counters.ts zeroes and dumps around each invocation.
+      args = ['--tool=callgrind', `--callgrind-out-file=${callgrindOutPattern(tmpDir)}`, command, ...args]
+      command = 'valgrind'
+    }
+    const envMemory = Number(options.env[LOCAL_SETTING_ENV.memoryMb])
+    const memoryMb = options.memoryMb ?? (Number.isFinite(envMemory) && envMemory > 0 ? envMemory : undefined)
+    const limited = applyMemoryLimit(
+      {
+        memoryMb,
+        language: options.language,
+        // The function name carries the run id already.
+        instanceName: `${options.functionName}-${id}`,
+        mode: profiler ? 'off' : (options.memoryLimits ?? 'auto'),
+      },
+      command,
+      args,
+    )
+    if (limited.limit.note) logger.debug(`memory limit: ${limited.limit.mechanism} (${limited.limit.note})`)
     const env: Record<string, string> = {
       ...baseEnv(),
       ...options.env,
+      ...limited.env,
+      ...(memoryMb !== undefined ? { [LOCAL_SETTING_ENV.memoryMb]: String(memoryMb) } : {}),
       TMPDIR: tmpDir,
       SEBS_RUN_ID: options.runId,
       SEBS_FUNCTION_NAME: options.functionName,
@@ -191,7 +256,7 @@ export class LocalInstance {
     }
 
     const spawnedAt = process.hrtime.bigint()
-    const child = spawn(command, args, {
+    const child = spawn(limited.command, limited.args, {
       cwd: options.packageDir,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -218,7 +283,8 @@ export class LocalInstance {
     })
 
     const describeFailure = (what: string): string => {
-      const tail = stderrTail.trim()
+      const note = memoryLimitMessage(limited.limit, readMemoryLimitOutcome(limited.limit))
+      const tail = (note ? `${stderrTail.trimEnd()}\n${note}` : stderrTail).trim()
       return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
     }
 
@@ -267,13 +333,26 @@ export class LocalInstance {
 
       const startupUs = Number((process.hrtime.bigint() - spawnedAt) / 1000n)
       logger.debug(`pid ${child.pid} ready on port ${port} after ${Math.round(startupUs / 1000)} ms`)
-      return new LocalInstance({ id, child, port, tmpDir, pidFile, startupUs, logger, closed, stderr: () => stderrTail })
+      return new LocalInstance({
+        id,
+        child,
+        port,
+        tmpDir,
+        pidFile,
+        startupUs,
+        logger,
+        closed,
+        stderr: () => stderrTail,
+        limit: limited.limit,
+        ...(profiler ? { profiler } : {}),
+      })
     } catch (err) {
       // A failed start leaves nothing behind: no process, no pid file, no temp dir.
       killGroup(child, 'SIGKILL')
       await Promise.race([closed, delay(2000)])
       await rm(tmpDir, { recursive: true, force: true })
       if (pidFile) await rm(pidFile, { force: true })
+      await releaseMemoryLimit(limited.limit)
       throw err
     }
   }
@@ -290,6 +369,21 @@ export class LocalInstance {
 
   get exitStatus(): ExitStatus | undefined {
     return this.#exit
+  }
+
+  /** How this instance's memory is limited (mechanism, MB, whether it binds the whole process). */
+  get memoryLimit(): MemoryLimit {
+    return this.#limit
+  }
+
+  /** True when the configured memory bounds the whole instance (cgroup or address-space limit). */
+  get memoryEnforced(): boolean {
+    return this.#limit.enforced
+  }
+
+  /** The profiler the instance runs under, if any. */
+  get profiler(): 'callgrind' | undefined {
+    return this.#profiler
   }
 
   /** The last few KB the instance wrote to stderr. */
@@ -409,10 +503,15 @@ export class LocalInstance {
   /** For the process 'exit' handler: SIGKILL and remove the files synchronously. */
   killSync(): void {
     this.kill()
-    if (this.#cleanup) return
+    if (this.#cleanup) {
+      // The asynchronous cleanup may not get to run before the process exits.
+      releaseMemoryLimitSync(this.#limit)
+      return
+    }
     try {
       rmSync(this.pidFile, { force: true })
       rmSync(this.tmpDir, { recursive: true, force: true })
+      releaseMemoryLimitSync(this.#limit)
     } catch {
       // Best effort: `sweep` removes what is left.
     }
@@ -424,6 +523,10 @@ export class LocalInstance {
     this.#cleanup ??= (async () => {
       liveInstances.delete(this)
       this.#agent.destroy()
+      // The process has exited: its cgroup is empty now (first, so a harness exiting right after leaves none behind).
+      if (!releaseMemoryLimitSync(this.#limit, 0) && !(await releaseMemoryLimit(this.#limit))) {
+        this.#logger.debug(`cgroup ${this.#limit.cgroupDir} is still busy; sweepStaleCgroups removes it later`)
+      }
       await rm(this.pidFile, { force: true })
       await rm(this.tmpDir, { recursive: true, force: true })
     })()

@@ -20,9 +20,67 @@ const { performance } = require('perf_hooks')
 /** The benchmark module, required lazily inside the timed region (as SeBS does). */
 let functionModule = null
 
+/**
+ * A deliberate offset of this instance's clock (µs), for validating the
+ * harness's clock-synchronisation on loopback, where both clocks are the same.
+ */
+const CLOCK_SKEW_US = Number(process.env.SEBS_CLOCK_SKEW_US || 0) || 0
+/** Extra per-invocation counters (/proc/self/io, peak RSS of the invocation); rusage counters are always taken. */
+const COLLECT_COUNTERS = process.env.SEBS_COLLECT_COUNTERS === '1'
+
 function epochMicros() {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000)
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) + CLOCK_SKEW_US
 }
+
+/** /proc/self/io as numbers (rchar, wchar, syscr, syscw, read_bytes, write_bytes), or null where it is unreadable. */
+function readProcIo() {
+  try {
+    const out = {}
+    for (const line of fs.readFileSync('/proc/self/io', 'utf8').split('\n')) {
+      const m = /^(\w+):\s+(\d+)$/.exec(line)
+      if (m) out[m[1]] = Number(m[2])
+    }
+    return out
+  } catch (err) {
+    return null
+  }
+}
+
+/** Resets the kernel's peak-RSS mark (VmHWM) so that the next read is this invocation's peak; false where not permitted. */
+function resetPeakRss() {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5')
+    return true
+  } catch (err) {
+    return false
+  }
+}
+
+function readVmHwmKb() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
+    return m ? Number(m[1]) : null
+  } catch (err) {
+    return null
+  }
+}
+
+const RUSAGE_COUNTERS = [
+  ['page-faults-minor', 'minorPageFault'],
+  ['page-faults-major', 'majorPageFault'],
+  ['context-switches-voluntary', 'voluntaryContextSwitches'],
+  ['context-switches-involuntary', 'involuntaryContextSwitches'],
+  ['fs-read-ops', 'fsRead'],
+  ['fs-write-ops', 'fsWrite'],
+]
+const IO_COUNTERS = [
+  ['io-read-chars', 'rchar'],
+  ['io-write-chars', 'wchar'],
+  ['io-read-syscalls', 'syscr'],
+  ['io-write-syscalls', 'syscw'],
+  ['io-read-bytes', 'read_bytes'],
+  ['io-write-bytes', 'write_bytes'],
+]
 
 function containerState() {
   const marker = path.join(os.tmpdir(), 'cold_run')
@@ -49,22 +107,27 @@ function describeError(err) {
  * envelope with `error` and `result: null`.
  */
 async function handle(event, requestId) {
-  const incomeTimestamp = Date.now() / 1000
+  const incomeTimestamp = Date.now() / 1000 + CLOCK_SKEW_US / 1e6
   // SeBS's Python wrappers add these two fields; 030.clock-synchronization reads them.
   if (event !== null && typeof event === 'object' && !Array.isArray(event)) {
     event['request-id'] = requestId
     event['income-timestamp'] = incomeTimestamp
   }
 
+  const ioBefore = COLLECT_COUNTERS ? readProcIo() : null
+  const peakReset = COLLECT_COUNTERS ? resetPeakRss() : false
   const usageBefore = process.resourceUsage()
   const begin = epochMicros()
   const start = process.hrtime.bigint()
   let result = null
   let measurement
   let error
+  let importTimeUs = 0
   try {
     if (functionModule === null) {
+      const importStart = process.hrtime.bigint()
       functionModule = require(path.join(__dirname, 'function', 'function.js'))
+      importTimeUs = Number((process.hrtime.bigint() - importStart) / 1000n)
     }
     if (typeof functionModule.handler !== 'function') {
       throw new TypeError('function/function.js does not export a handler(event) function')
@@ -85,7 +148,20 @@ async function handle(event, requestId) {
   const computeTimeUs = Number((process.hrtime.bigint() - start) / 1000n)
   const end = epochMicros()
   const usageAfter = process.resourceUsage()
+  const ioAfter = ioBefore ? readProcIo() : null
+  const peakKb = peakReset ? readVmHwmKb() : null
   const { isCold, containerId } = containerState()
+
+  const counters = {}
+  for (const [name, key] of RUSAGE_COUNTERS) {
+    counters[name] = { value: usageAfter[key] - usageBefore[key], source: 'rusage' }
+  }
+  if (ioBefore && ioAfter) {
+    for (const [name, key] of IO_COUNTERS) {
+      if (key in ioBefore && key in ioAfter) counters[name] = { value: ioAfter[key] - ioBefore[key], source: 'procfs' }
+    }
+  }
+  if (peakKb !== null) counters['rss-peak-invocation-kb'] = { value: peakKb, source: 'procfs' }
 
   const envelope = {
     begin,
@@ -98,6 +174,14 @@ async function handle(event, requestId) {
     rssPeakKb: usageAfter.maxRSS,
     cpuUserUs: usageAfter.userCPUTime - usageBefore.userCPUTime,
     cpuSystemUs: usageAfter.systemCPUTime - usageBefore.systemCPUTime,
+    importTimeUs,
+    counters,
+  }
+  // What the local provider applied (limits.ts): records say whether the memory was enforced.
+  if (process.env.SEBS_MEMORY_ENFORCED !== undefined) {
+    envelope.memoryEnforced = process.env.SEBS_MEMORY_ENFORCED === '1'
+    envelope.memoryLimitMb = Number(process.env.SEBS_MEMORY_LIMIT_MB)
+    envelope.memoryLimitMechanism = process.env.SEBS_MEMORY_LIMIT_MECHANISM
   }
   if (measurement !== undefined) envelope.measurement = measurement
   if (error !== undefined) envelope.error = error

@@ -1,0 +1,311 @@
+/**
+ * The small context an experiment runs against: one deployed function of one
+ * case (benchmark × language × size), and the operations experiments need
+ * (measure one invocation, force a cold start, change memory). Free of
+ * Vitest, so experiments are plain async functions testable against a real
+ * provider without Vitest internals; plugin/experiment-suite.ts builds it.
+ *
+ * Every invocation goes through `measure`: the record is appended to the
+ * run's JSONL the moment it completes, with what experiments add to the
+ * plain record (counters from the wrapper, whether memory was enforced, the
+ * cost under the chosen price row, warm-up discards, parameters).
+ */
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
+import { errorMessage } from '../core/errors.ts'
+import { appendRecord, readRecords } from '../core/records.ts'
+import type { CounterValue, InvocationRecord, Language, Size, Trigger } from '../core/types.ts'
+import { buildRecord, type InvocationContext } from '../plugin/invoke.ts'
+import type { DeployedFunction, InvokeResult, ObjectStorage } from '../providers/types.ts'
+import { estimateCost, resolvePriceTable, type PriceRow } from '../reporters/cost.ts'
+import { existsSync } from 'node:fs'
+
+/** Epoch time in µs, with sub-ms precision (performance clock anchored at its origin). */
+export function epochUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000)
+}
+
+export interface MeasureMeta {
+  phase: string
+  repetition: number
+  /** What kind of start the phase expects; a sample of the other kind is kept on disk but discarded. */
+  expect?: 'cold' | 'warm'
+  params?: Record<string, unknown>
+  /** Discard this sample (warm-up, priming) with this reason; it stays on disk. */
+  discard?: string
+  /** The event to send instead of the case's own. */
+  payload?: Record<string, unknown>
+  /** Counters measured around the invocation by the harness (perf, callgrind, procfs sampling). */
+  counters?: Record<string, CounterValue>
+  /**
+   * Harness-side measurement around the invocation: started just before the
+   * request is sent, stopped right after the answer; what it returns goes
+   * into the record's counters and params.
+   */
+  probe?: () => Promise<ProbeStop>
+  /** Extra parameters computed from the outcome, added before the record is written. */
+  annotate?: (outcome: { result: InvokeResult; sendUs: number; recvUs: number }) => Record<string, unknown> | undefined
+}
+
+export type ProbeStop = () => Promise<{ counters?: Record<string, CounterValue>; params?: Record<string, unknown> }>
+
+export interface Measured {
+  record: InvocationRecord
+  result: InvokeResult
+  /** Epoch µs (harness clock) just before the request was sent and just after the answer arrived. */
+  sendUs: number
+  recvUs: number
+}
+
+/** Tracks money spent in the run against `--max-cost`. */
+export class CostBudget {
+  spentUsd: number
+  readonly maxUsd: number | undefined
+  constructor(maxUsd: number | undefined, spentUsd = 0) {
+    this.maxUsd = maxUsd
+    this.spentUsd = spentUsd
+  }
+  /** Whether `nextUsd` more fits under the ceiling. */
+  allows(nextUsd: number): boolean {
+    return this.maxUsd === undefined || this.spentUsd + nextUsd <= this.maxUsd
+  }
+  add(usd: number | undefined): void {
+    if (usd !== undefined && Number.isFinite(usd)) this.spentUsd += usd
+  }
+  /** A budget that counts what the run's records already spent (other benchmark files run in other workers). */
+  static fromRecords(maxUsd: number | undefined, recordsFile: string): CostBudget {
+    let spent = 0
+    if (maxUsd !== undefined && existsSync(recordsFile)) {
+      for (const r of readRecords(recordsFile).records) spent += r.costUsd ?? 0
+    }
+    return new CostBudget(maxUsd, spent)
+  }
+}
+
+export interface ExperimentContextInit {
+  fn: DeployedFunction
+  payload: Record<string, unknown>
+  runId: string
+  recordsFile: string
+  experiment: string
+  benchmark: string
+  language: Language
+  size: Size
+  provider: string
+  trigger: Trigger
+  /** The memory the function is deployed with now, MB. */
+  memory: number
+  dataDir: string
+  validator?: BenchmarkInputModule['validateOutput']
+  storage?: ObjectStorage
+  /** Price row for `costUsd` (e.g. 'aws-x86_64'), and user overrides of the table. */
+  costModel: string
+  priceOverrides?: Record<string, Partial<PriceRow>>
+  budget: CostBudget
+  /** Progress lines (the experiment suite prints them). */
+  log?: (line: string) => void
+  /** Injected in tests; real sleep otherwise. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+export class ExperimentContext {
+  readonly fn: DeployedFunction
+  readonly payload: Record<string, unknown>
+  readonly experiment: string
+  readonly benchmark: string
+  readonly language: Language
+  readonly size: Size
+  readonly provider: string
+  readonly budget: CostBudget
+  readonly costModel: string
+  readonly priceTable: Record<string, PriceRow>
+  readonly recordsFile: string
+  #memory: number
+  #memoryApplied = false
+  readonly #init: ExperimentContextInit
+
+  constructor(init: ExperimentContextInit) {
+    this.#init = init
+    this.fn = init.fn
+    this.payload = init.payload
+    this.experiment = init.experiment
+    this.benchmark = init.benchmark
+    this.language = init.language
+    this.size = init.size
+    this.provider = init.provider
+    this.budget = init.budget
+    this.costModel = init.costModel
+    this.priceTable = resolvePriceTable(init.priceOverrides)
+    this.recordsFile = init.recordsFile
+    this.#memory = init.memory
+    // Fail now, not at the first record, on an unknown model.
+    if (!this.priceTable[init.costModel]) {
+      throw new RangeError(`unknown cost model '${init.costModel}'; choose one of ${Object.keys(this.priceTable).join(', ')}`)
+    }
+  }
+
+  /** Configured memory of the function now, MB (what records say). */
+  get memory(): number {
+    return this.#memory
+  }
+
+  log(line: string): void {
+    this.#init.log?.(line)
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.#init.sleep ? this.#init.sleep(ms) : sleep(ms)
+  }
+
+  /** Makes the next invocation start a new instance (locally a new process; in the cloud an environment change). */
+  forceColdStart(): Promise<void> {
+    return this.fn.forceColdStart()
+  }
+
+  /**
+   * Makes sure the function runs with `memoryMb`: updates it the first time
+   * (also when the handle already says so: the local provider learns its
+   * limit from the update) and whenever it differs.
+   */
+  async ensureMemory(memoryMb: number): Promise<void> {
+    if (this.#memoryApplied && memoryMb === this.#memory) return
+    await this.fn.update({ memory: memoryMb, ...this.#localMemoryEnv(memoryMb) })
+    this.#memory = memoryMb
+    this.#memoryApplied = true
+  }
+
+  /** Adds environment variables to the function (new instances get them). */
+  async setEnv(env: Record<string, string>): Promise<void> {
+    await this.fn.update({ env })
+  }
+
+  /**
+   * The local provider applies memory limits per instance; until its pool
+   * passes the handle's memory to new instances (requested from the
+   * provider's owner), the memory travels in the function's environment,
+   * where the instance reads it (providers/local/instance.ts).
+   */
+  #localMemoryEnv(memoryMb: number): { env?: Record<string, string> } {
+    return this.provider === 'local' ? { env: { SEBS_FUNCTION_MEMORY_MB: String(memoryMb) } } : {}
+  }
+
+  /** Invokes once, validates, builds the record, appends it; never throws for a failed invocation. */
+  async measure(meta: MeasureMeta): Promise<Measured> {
+    const init = this.#init
+    const payload = meta.payload ?? this.payload
+    const ctx: InvocationContext = {
+      runId: init.runId,
+      recordsFile: init.recordsFile,
+      benchmark: init.benchmark,
+      language: init.language,
+      size: init.size,
+      provider: init.provider,
+      memory: this.#memory,
+      trigger: init.trigger,
+      dataDir: init.dataDir,
+      experiment: init.experiment,
+      ...(init.validator ? { validator: init.validator } : {}),
+      ...(init.storage ? { storage: init.storage } : {}),
+    }
+    const stopProbe = meta.probe ? await meta.probe() : undefined
+    const startedAt = Date.now()
+    const sendUs = epochUs()
+    const t0 = performance.now()
+    let result: InvokeResult
+    try {
+      result = await this.fn.invoke(payload, { trigger: init.trigger })
+    } catch (err) {
+      result = { state: 'error', error: errorMessage(err), clientTimeUs: Math.round((performance.now() - t0) * 1000) }
+    }
+    const recvUs = epochUs()
+    let probed: Awaited<ReturnType<ProbeStop>> = {}
+    if (stopProbe) {
+      try {
+        probed = await stopProbe()
+      } catch (err) {
+        // A counter that could not be read is reported, not invented.
+        probed = { params: { probeError: errorMessage(err) } }
+      }
+    }
+
+    let validation: { valid: boolean; message?: string } = { valid: result.state === 'ok' }
+    if (result.state === 'ok' && init.validator) {
+      try {
+        const message = await init.validator({
+          dataDir: init.dataDir,
+          size: init.size,
+          language: init.language,
+          input: payload,
+          output: result.envelope.result,
+          download: init.storage ? (bucket, key) => init.storage!.download(bucket, key) : undefined,
+        })
+        validation = message ? { valid: false, message } : { valid: true }
+      } catch (err) {
+        validation = { valid: false, message: `validateOutput threw: ${errorMessage(err)}` }
+      }
+    }
+
+    const record = decorateRecord(
+      buildRecord(ctx, { phase: meta.phase, repetition: meta.repetition, expect: meta.expect, params: meta.params }, result, startedAt, validation),
+      result,
+      { ...meta, counters: { ...(meta.counters ?? {}), ...(probed.counters ?? {}) } },
+      { model: this.costModel, table: this.priceTable },
+    )
+    const extra = { ...(probed.params ?? {}), ...(meta.annotate?.({ result, sendUs, recvUs }) ?? {}) }
+    if (Object.keys(extra).length > 0) record.params = { ...record.params, ...extra }
+    this.budget.add(record.costUsd)
+    appendRecord(init.recordsFile, record)
+    return { record, result, sendUs, recvUs }
+  }
+}
+
+const MEMORY_LIMIT_ERROR = /memory limit exceeded: .*\(cgroup memory limit/
+
+function isCounterMap(value: unknown): value is Record<string, CounterValue> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  return Object.values(value).every(
+    (v) => v !== null && typeof v === 'object' && typeof (v as CounterValue).value === 'number' && typeof (v as CounterValue).source === 'string',
+  )
+}
+
+/**
+ * What experiments add to a plain record (pure): wrapper counters and
+ * harness counters, memory enforcement as the wrapper reported it, the
+ * wrapper's import time, warm-up discards, cost under the price row.
+ */
+export function decorateRecord(
+  record: InvocationRecord,
+  result: InvokeResult,
+  meta: Pick<MeasureMeta, 'discard' | 'counters'>,
+  cost: { model: string; table?: Record<string, PriceRow> },
+): InvocationRecord {
+  const out: InvocationRecord = { ...record }
+  const envelope = (result.state === 'timeout' ? undefined : result.envelope) as (Record<string, unknown> | undefined)
+  if (envelope && typeof envelope.memoryEnforced === 'boolean') out.memoryEnforced = envelope.memoryEnforced
+  else if (out.state === 'error' && MEMORY_LIMIT_ERROR.test(out.error)) out.memoryEnforced = true
+
+  const counters = { ...(isCounterMap(envelope?.counters) ? envelope.counters : {}), ...(meta.counters ?? {}) }
+  if (Object.keys(counters).length > 0) out.counters = { ...(out.counters ?? {}), ...counters }
+
+  const params: Record<string, unknown> = { ...(out.params ?? {}) }
+  if (typeof envelope?.importTimeUs === 'number') params.importTimeUs = envelope.importTimeUs
+  if (typeof envelope?.memoryLimitMechanism === 'string') params.memoryLimit = envelope.memoryLimitMechanism
+
+  if (meta.discard) {
+    out.discarded = true
+    out.discardReason = out.discardReason ? `${meta.discard}; also ${out.discardReason}` : meta.discard
+  }
+  const estimate = estimateCost(out, cost.model, cost.table ? { table: cost.table } : {})
+  if (estimate) {
+    out.costUsd = estimate.usd
+    params.costModel = estimate.label
+  }
+  if (Object.keys(params).length > 0) out.params = params
+  return out
+}
+
+/** Records a statistic may use: state ok, valid output, not discarded. */
+export function usable(record: InvocationRecord): boolean {
+  return record.state === 'ok' && record.outputValid && !record.discarded
+}

@@ -1,0 +1,93 @@
+/**
+ * eviction-model: after how long idle is a warm instance evicted? For each
+ * idle time t: invoke (priming: afterwards an instance is warm), stay idle
+ * for t, invoke again and record whether that start was cold. The
+ * keep-alive lies between the longest idle time after which the instance
+ * was always still warm and the shortest after which it was always cold.
+ *
+ * SeBS runs one function copy per idle time in parallel; here the idle
+ * times run one after another on one function, so the total time is the
+ * sum of the idle times × repetitions. On the local provider the answer is
+ * known (its `keepAliveMs` option), which validates the experiment.
+ */
+import { z } from 'zod'
+import type { InvocationRecord } from '../core/types.ts'
+import { assertNoFailures, defineExperiment, ownOptions, parseOptions, type PointOutcome } from './experiment.ts'
+
+export const SEBS_IDLE_SECONDS = [1, 2, 4, 8, 15, 30, 60, 120, 180, 240, 300, 360, 480, 600, 720, 900, 1080, 1200]
+export const PRIMING_REASON = 'priming invocation (makes an instance warm before the idle time)'
+
+const optionsSchema = z
+  .object({
+    idleSeconds: z.array(z.number().positive().max(24 * 3600)).min(1).optional(),
+  })
+  .strict()
+
+export interface EvictionPoint {
+  name: string
+  idleMs: number
+}
+
+export interface EvictionEstimate {
+  /** Longest idle time after which every probe was warm, ms (0 when none was). */
+  lastWarmMs: number
+  /** Shortest idle time after which every probe was cold, ms (undefined: never evicted within the tested times). */
+  firstColdMs?: number
+  /** Idle times with mixed answers (the boundary is fuzzy there). */
+  mixedMs: number[]
+  /** "keep-alive in (lastWarm, firstCold]" */
+  text: string
+}
+
+/** The keep-alive interval from probes: idle time → was the second start cold. Pure. */
+export function estimateEviction(probes: ReadonlyArray<{ idleMs: number; cold: boolean }>): EvictionEstimate {
+  const byIdle = new Map<number, boolean[]>()
+  for (const p of probes) byIdle.set(p.idleMs, [...(byIdle.get(p.idleMs) ?? []), p.cold])
+  const idle = [...byIdle.keys()].sort((a, b) => a - b)
+  const allWarm = idle.filter((t) => byIdle.get(t)!.every((c) => !c))
+  const allCold = idle.filter((t) => byIdle.get(t)!.every((c) => c))
+  const mixedMs = idle.filter((t) => !allWarm.includes(t) && !allCold.includes(t))
+  const firstColdMs = allCold.find((t) => !allWarm.some((w) => w > t))
+  const lastWarmMs = Math.max(0, ...allWarm.filter((t) => firstColdMs === undefined || t < firstColdMs))
+  const text =
+    firstColdMs === undefined
+      ? `no eviction within ${idle[idle.length - 1]! / 1000} s idle`
+      : `keep-alive in (${lastWarmMs / 1000} s, ${firstColdMs / 1000} s]`
+  return { lastWarmMs, ...(firstColdMs !== undefined ? { firstColdMs } : {}), mixedMs, text }
+}
+
+export const evictionModel = defineExperiment<EvictionPoint>({
+  name: 'eviction-model',
+  plan(settings) {
+    const o = parseOptions('eviction-model', optionsSchema, ownOptions(settings.options))
+    return (o.idleSeconds ?? SEBS_IDLE_SECONDS).map((s) => ({ name: `idle ${s}s`, idleMs: Math.round(s * 1000) }))
+  },
+  async run(ctx, point, settings) {
+    await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    const records: InvocationRecord[] = []
+    const probes: Array<{ idleMs: number; cold: boolean }> = []
+    // Fixed count: each probe is one idle period; adaptive stopping makes no sense for a yes/no answer.
+    const repetitions = (settings.options.repetitions as number | undefined) ?? 1
+    for (let i = 0; i < repetitions; i++) {
+      records.push((await ctx.measure({ phase: 'eviction-prime', repetition: i, params: { idleMs: point.idleMs }, discard: PRIMING_REASON })).record)
+      await ctx.sleep(point.idleMs)
+      const probe = await ctx.measure({ phase: 'eviction', repetition: i, params: { idleMs: point.idleMs } })
+      records.push(probe.record)
+      if (probe.record.state === 'ok') probes.push({ idleMs: point.idleMs, cold: probe.record.isCold })
+    }
+    assertNoFailures(`${ctx.benchmark} ${ctx.language} ${point.name}`, records)
+    const cold = probes.filter((p) => p.cold).length
+    return {
+      point: point.name,
+      records,
+      data: { idleMs: point.idleMs, probes },
+      lines: [`${point.name}: ${cold} of ${probes.length} probe(s) cold after ${point.idleMs / 1000} s idle`],
+    }
+  },
+  summarize(outcomes: PointOutcome[]) {
+    const probes = outcomes.flatMap((o) => (o.data?.probes as Array<{ idleMs: number; cold: boolean }> | undefined) ?? [])
+    if (probes.length === 0) return { lines: [], data: {} }
+    const estimate = estimateEviction(probes)
+    return { lines: [`eviction: ${estimate.text}${estimate.mixedMs.length ? ` (mixed answers at ${estimate.mixedMs.map((t) => t / 1000).join(', ')} s)` : ''}`], data: { estimate } }
+  },
+})

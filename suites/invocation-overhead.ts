@@ -1,0 +1,162 @@
+/**
+ * invocation-overhead: the time from the client's send to the function's
+ * first instruction (the wrapper's `begin`), corrected for the offset
+ * between the harness's and the function's clocks, over a sweep of payload
+ * sizes, warm and cold.
+ *
+ * The clock offset is estimated once per case, before the first point, from
+ * a few timestamp round trips over the function's own trigger (no public IP
+ * needed; SeBS issue #239): each invocation is an exchange (client send,
+ * wrapper begin, wrapper end, client receive) and the minimum-delay exchange
+ * gives the offset (clock.ts). Those invocations are recorded as phase
+ * `clock-sync`, discarded. On loopback both clocks are the same, so the
+ * estimate must come out near 0, or near a deliberate skew
+ * (SEBS_CLOCK_SKEW_US) when one is set.
+ */
+import { z } from 'zod'
+import type { InvocationRecord } from '../core/types.ts'
+import { estimateClockOffset, fromFunctionSide, startUdpEchoServer, type ClockEstimate, type Exchange } from './clock.ts'
+import { exchangesOf } from './network-ping-pong.ts'
+import { SebsError } from '../core/errors.ts'
+import type { ExperimentContext, Measured } from './context.ts'
+import { usable } from './context.ts'
+import { assertNoFailures, defineExperiment, formatPointLine, ownOptions, parseOptions, summarizePoint } from './experiment.ts'
+import { repetitionPolicy, runRepetitions } from './repetitions.ts'
+import { computeStatistics } from '../reporters/statistics.ts'
+
+const optionsSchema = z
+  .object({
+    payloadSizes: z.array(z.number().int().min(0).max(256 * 1024 * 1024)).min(1).optional(),
+    phases: z.array(z.enum(['warm', 'cold'])).min(1).optional(),
+    clockSync: z.enum(['trigger', 'udp', 'none']).optional(),
+    syncRounds: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
+
+export interface OverheadPoint {
+  name: string
+  payloadBytes: number
+  phase: 'warm' | 'cold'
+}
+
+const CLOCK_KEY = 'clock'
+export const CLOCK_SYNC_REASON = 'clock synchronisation exchange'
+
+/** The exchange of one measured invocation: client send, wrapper begin, wrapper end, client receive. */
+export function exchangeOf(m: Measured): Exchange | undefined {
+  if (m.result.state !== 'ok') return undefined
+  const { begin, end } = m.result.envelope
+  return [m.sendUs, begin, end, m.recvUs]
+}
+
+/** Estimates the function's clock offset (function − harness) from `rounds` invocations over the trigger. */
+export async function syncClockOverTrigger(ctx: ExperimentContext, rounds: number): Promise<ClockEstimate> {
+  const exchanges: Exchange[] = []
+  // The first call may be a cold start: its delay is large and the estimator ignores it anyway.
+  for (let i = 0; i < rounds; i++) {
+    const m = await ctx.measure({ phase: 'clock-sync', repetition: i, discard: CLOCK_SYNC_REASON })
+    const e = exchangeOf(m)
+    if (e) exchanges.push(e)
+  }
+  return estimateClockOffset(exchanges)
+}
+
+/**
+ * SeBS's protocol: the function sends UDP datagrams to the harness until
+ * `stableRounds` round trips in a row did not improve the minimum RTT (the
+ * 920.network protocol); the estimate is turned into function − harness.
+ */
+export async function syncClockOverUdp(ctx: ExperimentContext, options: { rounds?: number; stableRounds?: number; address?: string } = {}): Promise<ClockEstimate> {
+  const server = await startUdpEchoServer()
+  try {
+    const m = await ctx.measure({
+      phase: 'clock-sync',
+      repetition: 0,
+      discard: CLOCK_SYNC_REASON,
+      payload: { ...ctx.payload, mode: 'clock-sync', address: options.address ?? server.address, port: server.port, rounds: options.rounds ?? 100, stable_rounds: options.stableRounds ?? 20 },
+    })
+    const exchanges = m.result.state === 'ok' ? exchangesOf(m.result.envelope.result) : undefined
+    if (!exchanges || exchanges.length === 0) {
+      throw new SebsError('OUTPUT_INVALID', `UDP clock synchronisation got no exchanges from ${ctx.benchmark} (${m.record.state === 'ok' ? 'its result has no exchanges: it must speak the 920.network protocol' : m.record.error})`)
+    }
+    return fromFunctionSide(estimateClockOffset(exchanges))
+  } finally {
+    await server.close()
+  }
+}
+
+/** A payload padded with `bytes` of base64 text (SeBS: `input.data = base64(zeros)`). */
+export function paddedPayload(payload: Record<string, unknown>, bytes: number): Record<string, unknown> {
+  if (bytes === 0) return payload
+  // base64 of n zero bytes is ⌈n/3⌉·4 characters of 'A'; we want `bytes` characters on the wire.
+  return { ...payload, 'sebs-padding': 'A'.repeat(bytes) }
+}
+
+export const invocationOverhead = defineExperiment<OverheadPoint>({
+  name: 'invocation-overhead',
+  plan(settings) {
+    const o = parseOptions('invocation-overhead', optionsSchema, ownOptions(settings.options))
+    const sizes = o.payloadSizes ?? [1024, 65_536, 1_048_576]
+    const phases = o.phases ?? ['warm', 'cold']
+    return sizes.flatMap((payloadBytes) => phases.map((phase) => ({ name: `payload ${payloadBytes}B ${phase}`, payloadBytes, phase })))
+  },
+  async run(ctx, point, settings, state) {
+    const o = parseOptions('invocation-overhead', optionsSchema, ownOptions(settings.options))
+    await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    let clock = state.get(CLOCK_KEY) as ClockEstimate | undefined
+    if (!clock) {
+      const method = o.clockSync ?? 'trigger'
+      clock =
+        method === 'trigger'
+          ? await syncClockOverTrigger(ctx, o.syncRounds ?? 10)
+          : method === 'udp'
+            ? await syncClockOverUdp(ctx, { rounds: o.syncRounds ?? 100 })
+            : { offsetUs: 0, delayUs: 0, errorUs: 0, exchanges: 0, meanOffsetUs: 0, stdOffsetUs: 0 }
+      state.set(CLOCK_KEY, clock)
+      ctx.log(`clock offset (function − harness): ${(clock.offsetUs / 1000).toFixed(3)} ms ± ${(clock.errorUs / 1000).toFixed(3)} ms from ${clock.exchanges} exchange(s)`)
+    }
+    const payload = paddedPayload(ctx.payload, point.payloadBytes)
+    const records: InvocationRecord[] = []
+    const overheads: number[] = []
+    let repetition = 0
+    if (point.phase === 'warm') {
+      // One call to make sure an instance is warm, as SeBS does before a warm pass.
+      records.push((await ctx.measure({ phase: 'warm', repetition: repetition++, payload, discard: 'warm-up call', params: { payloadBytes: point.payloadBytes } })).record)
+    }
+    const outcome = await runRepetitions(
+      repetitionPolicy(settings, 1, 1),
+      1,
+      async () => {
+        if (point.phase === 'cold') await ctx.forceColdStart()
+        const m = await ctx.measure({
+          phase: point.phase,
+          repetition: repetition++,
+          expect: point.phase,
+          payload,
+          params: { payloadBytes: point.payloadBytes, clockOffsetUs: Math.round(clock!.offsetUs), clockErrorUs: Math.round(clock!.errorUs) },
+          // Send → first instruction, on the harness clock.
+          annotate: ({ result, sendUs }) =>
+            result.state === 'ok' ? { invocationOverheadUs: Math.round(result.envelope.begin - clock!.offsetUs - sendUs) } : undefined,
+        })
+        const record = m.record
+        if (usable(record) && typeof record.params?.invocationOverheadUs === 'number') overheads.push(record.params.invocationOverheadUs)
+        records.push(record)
+        return { samples: usable(record) ? [record.clientTimeUs] : [], invocations: 1, costUsd: record.costUsd ?? 0 }
+      },
+      { budget: ctx.budget },
+    )
+    assertNoFailures(`${ctx.benchmark} ${ctx.language} ${point.name}`, records)
+    const summary = summarizePoint(records, ctx.costModel, ctx.priceTable)
+    const overhead = overheads.length > 0 ? computeStatistics(overheads) : undefined
+    return {
+      point: point.name,
+      records,
+      repetitions: outcome,
+      data: { payloadBytes: point.payloadBytes, phase: point.phase, clock, invocationOverheadUs: overhead, summary },
+      lines: [
+        formatPointLine(point.name, summary),
+        `  ${point.name}: send → first instruction median ${overhead ? (overhead.median / 1000).toFixed(3) : '?'} ms (clock offset ${(clock.offsetUs / 1000).toFixed(3)} ± ${(clock.errorUs / 1000).toFixed(3)} ms)`,
+      ],
+    }
+  },
+})

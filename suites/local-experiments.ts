@@ -1,0 +1,272 @@
+/**
+ * The seed's four local experiments (SeBS's `scripts/run_experiments.py`),
+ * on the local provider, for both languages:
+ *   time     cold and warm invocations with user and system CPU time
+ *   memory   peak and sampled RSS/PSS of the instance(s) over each invocation
+ *   disk-io  bytes and syscalls read and written per invocation (/proc/<pid>/io)
+ *   papi     counters: perf events where the kernel exposes them, callgrind
+ *            instruction counts (deterministic, everywhere valgrind is)
+ * Every counter in a record says where it came from (`{ value, source }`).
+ */
+import { z } from 'zod'
+import { SebsError } from '../core/errors.ts'
+import type { CounterValue, InvocationRecord } from '../core/types.ts'
+import {
+  DEFAULT_PERF_EVENTS,
+  callgrindAvailable,
+  callgrindDump,
+  callgrindZero,
+  perfAvailable,
+  sampleMemory,
+  startPerfStat,
+  type MemoryProfile,
+} from '../providers/local/counters.ts'
+import { computeStatistics } from '../reporters/statistics.ts'
+import type { ExperimentContext, ProbeStop } from './context.ts'
+import { usable } from './context.ts'
+import {
+  assertNoFailures,
+  defineExperiment,
+  formatPointLine,
+  ownOptions,
+  parseOptions,
+  summarizePoint,
+  type Experiment,
+  type ExperimentSettings,
+  type ExperimentTarget,
+  type PointOutcome,
+} from './experiment.ts'
+import { repetitionPolicy, runRepetitions } from './repetitions.ts'
+
+/** What the local provider's functions offer beyond DeployedFunction (live instances with their pids). */
+interface LocalInstances {
+  instances(): Array<{ pid: number; busy: boolean; tmpDir: string }>
+}
+
+function localInstances(ctx: ExperimentContext): LocalInstances {
+  const fn = ctx.fn as unknown as Partial<LocalInstances>
+  if (typeof fn.instances !== 'function') {
+    throw new SebsError('NOT_SUPPORTED', `the '${ctx.experiment}' experiment needs the local provider's instances (pids); '${ctx.provider}' has none.`)
+  }
+  return fn as LocalInstances
+}
+
+function requireLocal(name: string, target: ExperimentTarget): void {
+  if (target.provider !== 'local') {
+    throw new SebsError('NOT_SUPPORTED', `the '${name}' experiment measures processes on this machine and runs on the local provider only, not on '${target.provider}'.`)
+  }
+}
+
+const WARMUP = 'warm-up call (brings up the instance that is measured)'
+
+/** Runs `repetitions` warm invocations on a warm instance, with an optional harness-side probe around each. */
+async function measureWarm(
+  ctx: ExperimentContext,
+  settings: ExperimentSettings,
+  phase: string,
+  probe?: (instance: { pid: number; tmpDir: string }) => Promise<ProbeStop>,
+): Promise<{ records: InvocationRecord[]; explanation: string }> {
+  const records: InvocationRecord[] = []
+  let repetition = 0
+  records.push((await ctx.measure({ phase, repetition: repetition++, discard: WARMUP })).record)
+  const outcome = await runRepetitions(
+    repetitionPolicy(settings, 1, 1),
+    1,
+    async () => {
+      const m = await ctx.measure({
+        phase,
+        repetition: repetition++,
+        expect: 'warm',
+        ...(probe ? { probe: () => probe(idleInstance(ctx)) } : {}),
+      })
+      records.push(m.record)
+      return { samples: usable(m.record) ? [m.record.clientTimeUs] : [], invocations: 1, costUsd: m.record.costUsd ?? 0 }
+    },
+    { budget: ctx.budget },
+  )
+  return { records, explanation: outcome.explanation }
+}
+
+/** The one idle instance, which the next invocation will use. */
+function idleInstance(ctx: ExperimentContext): { pid: number; tmpDir: string } {
+  const idle = localInstances(ctx).instances().filter((i) => !i.busy)
+  if (idle.length !== 1) throw new SebsError('INVOCATION_FAILED', `expected exactly one idle instance to measure, found ${idle.length}`)
+  return idle[0]!
+}
+
+function medianOf(records: InvocationRecord[], get: (r: InvocationRecord) => number | undefined): number | undefined {
+  const xs = records.filter(usable).map(get).filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+  return xs.length > 0 ? computeStatistics(xs).median : undefined
+}
+
+function counter(r: InvocationRecord, name: string): number | undefined {
+  return r.counters?.[name]?.value
+}
+
+function outcomeOf(ctx: ExperimentContext, name: string, records: InvocationRecord[], extraLines: string[], data: Record<string, unknown> = {}): PointOutcome {
+  assertNoFailures(`${ctx.benchmark} ${ctx.language} ${name}`, records)
+  const summary = summarizePoint(records, ctx.costModel, ctx.priceTable)
+  return { point: name, records, data: { ...data, summary }, lines: [formatPointLine(name, summary), ...extraLines.map((l) => `  ${name}: ${l}`)] }
+}
+
+// ---------------------------------------------------------------------------
+
+export const timeExperiment = defineExperiment<{ name: string; phase: 'cold' | 'warm' }>({
+  name: 'time',
+  plan(_settings, target) {
+    requireLocal('time', target)
+    return [
+      { name: 'cold', phase: 'cold' },
+      { name: 'warm', phase: 'warm' },
+    ]
+  },
+  async run(ctx, point, settings) {
+    await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    let records: InvocationRecord[] = []
+    let explanation: string
+    if (point.phase === 'warm') {
+      ;({ records, explanation } = await measureWarm(ctx, settings, 'warm'))
+    } else {
+      let repetition = 0
+      const outcome = await runRepetitions(repetitionPolicy(settings), 1, async () => {
+        await ctx.forceColdStart()
+        const m = await ctx.measure({ phase: 'cold', repetition: repetition++, expect: 'cold' })
+        records.push(m.record)
+        return { samples: usable(m.record) ? [m.record.clientTimeUs] : [], invocations: 1, costUsd: m.record.costUsd ?? 0 }
+      }, { budget: ctx.budget })
+      explanation = outcome.explanation
+    }
+    const user = medianOf(records, (r) => r.cpuUserUs)
+    const sys = medianOf(records, (r) => r.cpuSystemUs)
+    return outcomeOf(ctx, point.name, records, [`median CPU user ${((user ?? 0) / 1000).toFixed(2)} ms, system ${((sys ?? 0) / 1000).toFixed(2)} ms`, explanation], {
+      cpuUserUsMedian: user,
+      cpuSystemUsMedian: sys,
+    })
+  },
+})
+
+const memoryOptions = z.object({ instances: z.array(z.number().int().min(1).max(64)).min(1).optional(), intervalMs: z.number().int().min(1).optional() }).strict()
+
+export const memoryExperiment = defineExperiment<{ name: string; instances: number }>({
+  name: 'memory',
+  plan(settings, target) {
+    requireLocal('memory', target)
+    const o = parseOptions('memory', memoryOptions, ownOptions(settings.options))
+    return (o.instances ?? [1, 5]).map((instances) => ({ name: `instances ${instances}`, instances }))
+  },
+  async run(ctx, point, settings) {
+    const o = parseOptions('memory', memoryOptions, ownOptions(settings.options))
+    await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    // Per-invocation peak RSS from the wrapper (VmHWM reset before each call) on top of the harness's sampling.
+    await ctx.setEnv({ SEBS_COLLECT_COUNTERS: '1' })
+    const profiles: MemoryProfile[] = []
+    const probe = async (): Promise<ProbeStop> => {
+      const pids = localInstances(ctx).instances().map((i) => i.pid)
+      const samplers = pids.map((pid) => sampleMemory(pid, { intervalMs: o.intervalMs ?? (point.instances > 1 ? 20 : 10) }))
+      return async () => {
+        const got = await Promise.all(samplers.map((s) => s.stop()))
+        const peakRss = got.reduce((sum, p) => sum + p.peakRssKb, 0)
+        const pss = got.every((p) => p.peakPssKb !== undefined) ? got.reduce((sum, p) => sum + p.peakPssKb!, 0) : undefined
+        profiles.push(...got)
+        return {
+          counters: {
+            'rss-peak-kb': { value: peakRss, source: 'procfs-sampled' },
+            ...(pss !== undefined ? { 'pss-peak-kb': { value: pss, source: 'procfs-sampled' } } : {}),
+            'memory-samples': { value: got.reduce((n, p) => n + p.samples.length, 0), source: 'procfs-sampled' },
+          },
+          params: { instancesSampled: got.length },
+        }
+      }
+    }
+    const records: InvocationRecord[] = []
+    let repetition = 0
+    const k = point.instances
+    const batch = async (discard?: string) =>
+      (await Promise.all(Array.from({ length: k }, () => ctx.measure({ phase: `memory-${k}`, repetition: repetition++, ...(discard ? { discard } : { probe }) })))).map((m) => m.record)
+    // The warm-up batch brings up the k instances that are then measured.
+    await ctx.forceColdStart()
+    records.push(...(await batch(WARMUP)))
+    const outcome = await runRepetitions(repetitionPolicy(settings, k, k), k, async () => {
+      const got = await batch()
+      records.push(...got)
+      return { samples: got.filter(usable).map((r) => r.clientTimeUs), invocations: got.length, costUsd: got.reduce((s, r) => s + (r.costUsd ?? 0), 0) }
+    }, { budget: ctx.budget })
+    const rss = medianOf(records, (r) => counter(r, 'rss-peak-kb'))
+    const pss = medianOf(records, (r) => counter(r, 'pss-peak-kb'))
+    const own = medianOf(records, (r) => counter(r, 'rss-peak-invocation-kb'))
+    return outcomeOf(
+      ctx,
+      point.name,
+      records,
+      [`median peak RSS of ${k} instance(s) ${((rss ?? 0) / 1024).toFixed(1)} MB, PSS ${pss === undefined ? 'n/a' : `${(pss / 1024).toFixed(1)} MB`}; per invocation (VmHWM) ${own === undefined ? 'n/a' : `${(own / 1024).toFixed(1)} MB`}`, outcome.explanation],
+      { samples: profiles.slice(0, 20).map((p) => p.samples) },
+    )
+  },
+})
+
+export const diskIoExperiment = defineExperiment<{ name: string }>({
+  name: 'disk-io',
+  plan(_settings, target) {
+    requireLocal('disk-io', target)
+    return [{ name: 'warm' }]
+  },
+  async run(ctx, point, settings) {
+    await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    await ctx.setEnv({ SEBS_COLLECT_COUNTERS: '1' })
+    const { records, explanation } = await measureWarm(ctx, settings, 'disk-io')
+    const names = ['io-read-bytes', 'io-write-bytes', 'io-read-chars', 'io-write-chars', 'io-read-syscalls', 'io-write-syscalls']
+    const medians = Object.fromEntries(names.map((n) => [n, medianOf(records, (r) => counter(r, n))]))
+    return outcomeOf(ctx, point.name, records, [`medians per invocation: ${names.map((n) => `${n} ${medians[n] ?? 'n/a'}`).join(', ')}`, explanation], { medians })
+  },
+})
+
+const papiOptions = z.object({ sources: z.array(z.enum(['perf', 'callgrind'])).min(1).optional(), perfEvents: z.array(z.string().min(1)).min(1).optional() }).strict()
+
+export const papiExperiment = defineExperiment<{ name: string; source: 'perf' | 'callgrind' }>({
+  name: 'papi',
+  plan(settings, target) {
+    requireLocal('papi', target)
+    const o = parseOptions('papi', papiOptions, ownOptions(settings.options))
+    return (o.sources ?? ['perf', 'callgrind']).map((source) => ({ name: source, source }))
+  },
+  async run(ctx, point, settings) {
+    const o = parseOptions('papi', papiOptions, ownOptions(settings.options))
+    await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    if (point.source === 'perf') {
+      if (!(await perfAvailable())) throw new SebsError('TOOL_MISSING', "the papi experiment's perf source needs `perf` (apt-get install linux-perf)")
+      const unsupported = new Set<string>()
+      const { records, explanation } = await measureWarm(ctx, settings, 'papi-perf', async ({ pid }) => {
+        const session = await startPerfStat(pid, o.perfEvents ?? DEFAULT_PERF_EVENTS)
+        return async () => {
+          const result = await session.stop()
+          for (const e of result.unsupported) unsupported.add(e)
+          return { counters: result.counters, params: result.unsupported.length ? { perfUnsupported: result.unsupported.join(',') } : {} }
+        }
+      })
+      const taskClock = medianOf(records, (r) => counter(r, 'task-clock-ns'))
+      return outcomeOf(ctx, point.name, records, [`median task-clock ${((taskClock ?? 0) / 1e6).toFixed(3)} ms; not supported here: ${[...unsupported].join(', ') || 'none'}`, explanation], {
+        unsupported: [...unsupported],
+      })
+    }
+    if (!(await callgrindAvailable())) throw new SebsError('TOOL_MISSING', "the papi experiment's callgrind source needs valgrind (apt-get install valgrind)")
+    // New instances start under callgrind; the last step puts the function back as it was.
+    await ctx.setEnv({ SEBS_LOCAL_PROFILER: 'callgrind' })
+    try {
+      const { records, explanation } = await measureWarm(ctx, settings, 'papi-callgrind', async ({ pid, tmpDir }) => {
+        await callgrindZero(pid, tmpDir)
+        return async () => ({ counters: { instructions: { value: await callgrindDump(pid, tmpDir), source: 'callgrind' } } })
+      })
+      const ins = medianOf(records, (r) => counter(r, 'instructions'))
+      return outcomeOf(ctx, point.name, records, [`median instructions per invocation ${ins ?? 'n/a'} (callgrind: includes the wrapper's request handling)`, explanation], { instructionsMedian: ins })
+    } finally {
+      await ctx.setEnv({ SEBS_LOCAL_PROFILER: '' })
+    }
+  },
+})
+
+export const LOCAL_EXPERIMENTS: Record<string, Experiment<any>> = {
+  time: timeExperiment,
+  memory: memoryExperiment,
+  'disk-io': diskIoExperiment,
+  papi: papiExperiment,
+}

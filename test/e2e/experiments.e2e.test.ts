@@ -1,0 +1,62 @@
+/**
+ * End to end: `sebs bench --experiment perf-cost --memory 128,256` on the
+ * 910.sleep fixture, asserting on the records it wrote. A cache dir of its
+ * own: the other e2e file runs `sebs cleanup` on its cache, which would stop
+ * this run's instances if the two files ran at the same time.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { InvocationRecord } from '../../core/types.ts'
+
+const ROOT = resolve(import.meta.dirname, '..', '..')
+const BIN = join(ROOT, 'bin', 'sebs.mjs')
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'experiments')
+const CACHE = join(ROOT, '.sebs-cache', 'test-e2e-experiments')
+
+describe('sebs bench --experiment perf-cost (local provider)', () => {
+  it('records every phase × memory size, cold only cold, warm-up batches discarded with a reason, cost per record', () => {
+    const results = mkdtempSync(join(tmpdir(), 'sebs-e2e-exp-'))
+    const res = spawnSync(
+      process.execPath,
+      [BIN, 'bench', '--experiment', 'perf-cost', '--memory', '128,256', '-t', '910.sleep', '--repetitions', '3', '--benchmarks', FIXTURES, '--results-dir', results, '--cache-dir', CACHE],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', FORCE_COLOR: '0', NO_COLOR: '1' }, timeout: 600_000 },
+    )
+    const all = res.stdout + res.stderr
+    expect(res.status, all).toBe(0)
+    const [runDir] = readdirSync(results, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(results, d.name))
+    const recs = readFileSync(join(runDir!, 'invocations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as InvocationRecord)
+
+    for (const language of ['python', 'nodejs'] as const) {
+      for (const memory of [128, 256]) {
+        for (const phase of ['cold', 'warm', 'burst', 'sequential']) {
+          const rs = recs.filter((r) => r.language === language && r.memory === memory && r.phase === phase)
+          const used = rs.filter((r) => r.state === 'ok' && r.outputValid && !r.discarded)
+          expect(used.length, `${language} ${memory} ${phase}`).toBeGreaterThanOrEqual(3)
+          expect(rs.every((r) => r.experiment === 'perf-cost' && typeof r.costUsd === 'number')).toBe(true)
+          if (phase === 'cold') expect(used.every((r) => r.isCold)).toBe(true)
+          if (phase === 'warm') expect(used.every((r) => !r.isCold)).toBe(true)
+        }
+        // The first burst batch is discarded, and says why.
+        const firstBurst = recs.filter((r) => r.language === language && r.memory === memory && r.phase === 'burst' && r.params?.batch === 0)
+        expect(firstBurst.length).toBeGreaterThan(0)
+        expect(firstBurst.every((r) => r.discarded && /warm-up batch/.test(r.discardReason ?? ''))).toBe(true)
+      }
+    }
+    // The memory sweep is enforced, not only a label, where this machine allows a cgroup (root) or an rlimit (Python).
+    expect(recs.filter((r) => r.language === 'python' && r.state === 'ok').every((r) => r.memoryEnforced === true)).toBe(true)
+    // A summary per phase with medians, CIs and cost, and the experiment's own summaries.
+    const summary = JSON.parse(readFileSync(join(runDir!, 'summary.json'), 'utf8')) as { cases: Array<{ phase: string; memory: number; clientTimeUs?: { median: number }; costUsd?: unknown }> }
+    for (const phase of ['cold', 'warm', 'burst', 'sequential']) {
+      for (const memory of [128, 256]) {
+        const c = summary.cases.find((x) => x.phase === phase && x.memory === memory)
+        expect(c?.clientTimeUs?.median, `${phase} ${memory}`).toBeGreaterThan(0)
+        expect(c?.costUsd).toBeDefined()
+      }
+    }
+    expect(existsSync(join(runDir!, 'experiments', 'perf-cost.910.sleep.python.test.json'))).toBe(true)
+    expect(all).toMatch(/median client .* per 1M \(aws-x86_64 \d{4}-\d{2}-\d{2} \(estimate\)\)/)
+  })
+})
