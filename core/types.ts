@@ -65,6 +65,14 @@ export interface WrapperEnvelope {
   cpuSystemUs?: number
   /** Set when the handler threw; `result` is then null. */
   error?: { type: string; message: string; trace?: string }
+  /** Time to import the benchmark module on this invocation (µs; 0 once imported). */
+  importTimeUs?: number
+  /** Per-invocation counters the wrapper measured (rusage, procfs). */
+  counters?: Record<string, CounterValue>
+  /** Whether the instance ran under an enforced memory limit. */
+  memoryEnforced?: boolean
+  /** Azure's worker-level cold flag: first call in this language worker process. */
+  isColdWorker?: boolean
 }
 
 export type InvocationState = 'ok' | 'error' | 'timeout'
@@ -109,8 +117,13 @@ interface InvocationRecordBase {
   cpuUserUs?: number
   cpuSystemUs?: number
   memoryEnforced?: boolean
+  /** Time the wrapper spent importing the benchmark module (µs). */
+  importTimeUs?: number
+  isColdWorker?: boolean
   counters?: Record<string, CounterValue>
   costUsd?: number
+  /** The price row `costUsd` was computed with, e.g. `aws-x86_64 2026-11-28 (estimate)`. */
+  costModel?: string
   /** Epoch ms when the client started the invocation. */
   startedAt: number
   /** Experiment name, when the record came from an experiment suite. */

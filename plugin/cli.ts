@@ -38,7 +38,7 @@ sebs bench options:
   --results-dir DIR            --keep                     --force (rebuild, re-upload)
   --allow-failures             exit 0 even when invocations failed (they are still recorded)
   --experiment NAME            --ci-target PCT (adaptive)   --max-cost USD
-  --runtime process|docker
+  --runtime process|docker     --cost-model aws-x86_64|aws-arm64|azure-consumption
   --baseline RUN               compare with a run (dir, invocations.jsonl, run id or 'latest'); exit 1 on a regression
   -t PATTERN                   --reporter NAME            --outputJson FILE
   [file filters…]              passed to Vitest as usual
@@ -130,6 +130,7 @@ async function benchCommand(args: string[]): Promise<number> {
       baseline: { type: 'string' },
       'max-cost': { type: 'string' },
       'ci-target': { type: 'string' },
+      'cost-model': { type: 'string' },
       keep: { type: 'boolean' },
       force: { type: 'boolean' },
       'allow-failures': { type: 'boolean' },
@@ -172,6 +173,7 @@ async function benchCommand(args: string[]): Promise<number> {
     if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new ConfigError('CONFIG_INVALID', `--ci-target must be a percentage in (0, 100], got '${values['ci-target']}'.`)
     flags.ciTarget = pct
   }
+  if (values['cost-model'] !== undefined) flags.costModel = values['cost-model'] as string
   if (values.runtime !== undefined) {
     if (values.runtime !== 'process' && values.runtime !== 'docker') {
       throw new ConfigError('CONFIG_INVALID', `--runtime must be 'process' or 'docker', got '${values.runtime}'.`)

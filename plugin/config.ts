@@ -40,6 +40,8 @@ export interface SebsUserConfig {
   ciTarget?: number
   /** Estimated cost ceiling for the run, USD. */
   maxCost?: number
+  /** Price row for costs (`aws-x86_64`, `aws-arm64`, `azure-consumption`, …); default: the provider's, `aws-x86_64` for local. */
+  costModel?: string
   /** Function runtime of the local provider: `process` (default) or `docker`. */
   runtime?: 'process' | 'docker'
   /** Extra benchmark folders; a benchmark there shadows a built-in one with the same id. */
@@ -79,6 +81,7 @@ export interface SebsConfig {
   experiments: Record<string, Record<string, unknown>>
   ciTarget?: number
   maxCost?: number
+  costModel?: string
   runtime: 'process' | 'docker'
   benchmarks: string[]
   builtinBenchmarks: boolean
@@ -117,6 +120,7 @@ const userConfigSchema = z
     experiments: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     ciTarget: z.number().positive().max(100).optional(),
     maxCost: z.number().positive().optional(),
+    costModel: z.string().optional(),
     runtime: z.enum(['process', 'docker']).optional(),
     benchmarks: z.array(z.string()).optional(),
     builtinBenchmarks: z.boolean().optional(),
@@ -244,6 +248,7 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     experiments: merged.experiments ?? {},
     ciTarget: merged.ciTarget,
     maxCost: merged.maxCost,
+    costModel: merged.costModel,
     runtime: merged.runtime ?? 'process',
     benchmarks: (merged.benchmarks ?? []).map(abs),
     builtinBenchmarks: merged.builtinBenchmarks ?? true,

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { ConfigError, SebsError, errorMessage } from '../core/errors.ts'
+import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { providerOptions } from './config.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
 import { RECORDS_FILE } from '../core/records.ts'
@@ -20,6 +20,7 @@ import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs } from './inp
 import { nothingSelectedError, selectCases } from './selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from './state.ts'
 import { redactConfig } from './redact.ts'
+import { DEFAULT_PRICE_TABLE, defaultCostModel } from '../reporters/cost.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
   const state = getRunState()
@@ -34,6 +35,11 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const selected = selectCases(state.cases, filters)
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
   state.selected = selected
+
+  const costModel = config.costModel ?? defaultCostModel(config.provider, config.arch)
+  if (!DEFAULT_PRICE_TABLE[costModel]) {
+    throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
+  }
 
   const runDir = join(config.resultsDir, config.runId)
   mkdirSync(runDir, { recursive: true })
@@ -159,6 +165,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       memory: config.memory,
       ciTarget: config.ciTarget,
       maxCost: config.maxCost,
+      costModel,
       experiment: config.experiment ? { name: config.experiment, options: config.experiments[config.experiment] ?? {} } : undefined,
     }
     // Benchmarks that were discovered but not selected still get a (skipped) suite.

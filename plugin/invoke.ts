@@ -9,6 +9,7 @@ import { errorMessage } from '../core/errors.ts'
 import { appendRecord } from '../core/records.ts'
 import type { InvocationRecord, Language, Size, Trigger } from '../core/types.ts'
 import type { DeployedFunction, InvokeResult, ObjectStorage } from '../providers/types.ts'
+import { estimateCost } from '../reporters/cost.ts'
 
 export interface InvocationContext {
   runId: string
@@ -24,6 +25,8 @@ export interface InvocationContext {
   validator?: BenchmarkInputModule['validateOutput']
   storage?: ObjectStorage
   experiment?: string
+  /** Price row for `costUsd` (see reporters/cost.ts); no cost when absent. */
+  costModel?: string
 }
 
 export interface InvocationMeta {
@@ -71,6 +74,11 @@ export function buildRecord(
     ...(env?.cpuUserUs !== undefined ? { cpuUserUs: env.cpuUserUs } : {}),
     ...(env?.cpuSystemUs !== undefined ? { cpuSystemUs: env.cpuSystemUs } : {}),
     ...(env?.measurement ? { measurement: env.measurement } : {}),
+    ...(env?.importTimeUs !== undefined ? { importTimeUs: env.importTimeUs } : {}),
+    ...(env?.isColdWorker !== undefined ? { isColdWorker: env.isColdWorker } : {}),
+    ...(env?.counters && Object.keys(env.counters).length > 0 ? { counters: env.counters } : {}),
+    // The wrapper knows whether its instance runs under a limit; a provider's own answer comes first.
+    ...(result.memoryEnforced === undefined && env?.memoryEnforced !== undefined ? { memoryEnforced: env.memoryEnforced } : {}),
     ...(ctx.experiment ? { experiment: ctx.experiment } : {}),
     ...(meta.params ? { params: meta.params } : {}),
   }
@@ -137,6 +145,13 @@ export async function measureInvocation(
     }
   }
   const record = buildRecord(ctx, meta, result, startedAt, validation)
+  if (ctx.costModel) {
+    const cost = estimateCost(record, ctx.costModel)
+    if (cost) {
+      record.costUsd = cost.usd
+      record.costModel = cost.label
+    }
+  }
   appendRecord(ctx.recordsFile, record)
   return record
 }

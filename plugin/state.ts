@@ -73,6 +73,8 @@ export interface SebsProvided {
   /** Adaptive repetitions: stop when the 95% CI of the median is within ±ciTarget % of it. */
   ciTarget?: number
   maxCost?: number
+  /** Price row for each record's cost (`aws-x86_64`, …); local runs are labelled estimates. */
+  costModel: string
   /** The experiment this run executes, with its settings from the config file. */
   experiment?: { name: string; options: Record<string, unknown> }
 }

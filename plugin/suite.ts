@@ -103,6 +103,7 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
                   dataDir: benchmark.dataDir,
                   validator: (await inputModule).validateOutput,
                   storage: storage ? await storage : undefined,
+                  costModel: provided.costModel,
                 },
                 { phase, repetition, expect: phase },
               )

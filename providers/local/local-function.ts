@@ -8,6 +8,10 @@
  *  - an invocation that overruns the timeout kills its instance;
  *  - with `keepAliveMs`, instances idle for longer are stopped (eviction).
  *
+ * Instances are child processes (the `process` runtime, instance.ts) or
+ * Docker containers (`runtime: 'docker'`, docker/docker-instance.ts), chosen
+ * by the handle; the pool treats both alike.
+ *
  * Each process that calls `provider.connect(handle)` (the main process, each
  * bench worker) gets its own pool; instances never outlive it.
  */
@@ -16,6 +20,8 @@ import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
 import type { DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
+import { DockerInstance, type DockerRuntimeData } from './docker/docker-instance.ts'
+import { removeFunctionContainers } from './docker/docker-sweep.ts'
 import { LocalInstance, type InstanceResponse, type Runtimes } from './instance.ts'
 import { killFunctionInstances } from './sweep.ts'
 
@@ -30,7 +36,14 @@ export interface LocalHandleData {
   keepAliveMs?: number
   /** How long an instance may take to become ready; default 30 s. */
   startTimeoutMs?: number
+  /** `process` (default): child processes; `docker`: containers with the function's memory as a hard limit. */
+  runtime?: 'process' | 'docker'
+  /** The container settings (image, CPUs), resolved at deploy; required with `runtime: 'docker'`. */
+  docker?: DockerRuntimeData
 }
+
+/** A function instance of either runtime. */
+export type FunctionInstance = LocalInstance | DockerInstance
 
 export const DEFAULT_START_TIMEOUT_MS = 30_000
 /** Lines of an exited instance's stderr kept in the error message. */
@@ -39,7 +52,7 @@ const ERROR_STDERR_LINES = 20
 const STOP_GRACE_MS = 1000
 
 interface Slot {
-  instance: LocalInstance
+  instance: FunctionInstance
   busy: boolean
   /** Stop as soon as the current request finishes (forceColdStart, update). */
   retired: boolean
@@ -57,6 +70,8 @@ export function localHandleData(handle: FunctionHandle): LocalHandleData {
   if (typeof data.runtimes?.python !== 'string' || typeof data.runtimes?.node !== 'string') problems.push('data.runtimes is missing')
   if (typeof data.cacheDir !== 'string') problems.push('data.cacheDir is missing')
   if (data.env !== undefined && (typeof data.env !== 'object' || data.env === null)) problems.push('data.env is not an object')
+  if (data.runtime !== undefined && data.runtime !== 'process' && data.runtime !== 'docker') problems.push(`data.runtime '${String(data.runtime)}' is neither 'process' nor 'docker'`)
+  if (data.runtime === 'docker' && typeof data.docker?.image !== 'string') problems.push('data.docker.image is missing (runtime docker)')
   if (problems.length > 0) {
     throw new ProviderError(
       'local',
@@ -89,11 +104,16 @@ export class LocalFunction implements DeployedFunction {
     return this.#handle
   }
 
-  /** Live instances of this function in this process (diagnostics and tests). */
-  instances(): Array<{ pid: number; busy: boolean; tmpDir: string }> {
+  /** Live instances of this function in this process (diagnostics and tests); `containerId` for the docker runtime. */
+  instances(): Array<{ pid: number; busy: boolean; tmpDir: string; containerId?: string }> {
     return [...this.#slots]
       .filter((slot) => slot.instance.alive)
-      .map((slot) => ({ pid: slot.instance.pid, busy: slot.busy, tmpDir: slot.instance.tmpDir }))
+      .map((slot) => ({
+        pid: slot.instance.pid,
+        busy: slot.busy,
+        tmpDir: slot.instance.tmpDir,
+        ...(slot.instance instanceof DockerInstance ? { containerId: slot.instance.containerId } : {}),
+      }))
   }
 
   async invoke(payload: Record<string, unknown>, _options?: InvokeOptions): Promise<InvokeResult> {
@@ -129,7 +149,7 @@ export class LocalFunction implements DeployedFunction {
       try {
         slot = await this.#startInstance()
       } catch (err) {
-        return { state: 'error', error: errorMessage(err), clientTimeUs: elapsedUs(), memoryEnforced: false }
+        return { state: 'error', error: errorMessage(err), clientTimeUs: elapsedUs(), memoryEnforced: this.#data.runtime === 'docker' }
       }
       initTimeUs = slot.instance.startupUs
     }
@@ -141,7 +161,15 @@ export class LocalFunction implements DeployedFunction {
       this.#release(slot)
     }
     const clientTimeUs = elapsedUs()
-    const times = { clientTimeUs, memoryEnforced: false, ...(initTimeUs !== undefined ? { initTimeUs } : {}) }
+    // Containers report their cgroup's peak memory during the invocation.
+    const memoryUsedMb = (response as { memoryUsedMb?: number }).memoryUsedMb
+    const times = {
+      clientTimeUs,
+      // Containers always run under a hard limit; process instances say what limits.ts could apply.
+      memoryEnforced: slot.instance.memoryEnforced,
+      ...(initTimeUs !== undefined ? { initTimeUs } : {}),
+      ...(memoryUsedMb !== undefined ? { memoryUsedMb } : {}),
+    }
 
     switch (response.kind) {
       case 'timeout':
@@ -197,7 +225,13 @@ export class LocalFunction implements DeployedFunction {
    */
   async delete(): Promise<void> {
     await this.close()
-    const killed = await killFunctionInstances(this.#data.cacheDir, this.#handle.runId, this.#handle.name)
+    const killed =
+      this.#data.runtime === 'docker'
+        ? await removeFunctionContainers(this.#handle.runId, this.#handle.name).catch((err: unknown) => {
+            this.#logger.warn(`cannot remove the containers of ${this.#handle.name}: ${errorMessage(err)}; \`sebs cleanup\` removes them later`)
+            return 0
+          })
+        : await killFunctionInstances(this.#data.cacheDir, this.#handle.runId, this.#handle.name)
     if (killed > 0) this.#logger.debug(`stopped ${killed} instance(s) of ${this.#handle.name} left by other processes`)
   }
 
@@ -213,17 +247,30 @@ export class LocalFunction implements DeployedFunction {
   // -------------------------------------------------------------------------
 
   async #startInstance(): Promise<Slot> {
-    const starting = LocalInstance.start({
-      runId: this.#handle.runId,
-      functionName: this.#handle.name,
-      language: this.#data.language,
-      packageDir: this.#data.packageDir,
-      runtimes: this.#data.runtimes,
-      env: this.#data.env,
-      cacheDir: this.#data.cacheDir,
-      startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-      logger: this.#logger,
-    })
+    const starting: Promise<FunctionInstance> =
+      this.#data.runtime === 'docker'
+        ? DockerInstance.start({
+            runId: this.#handle.runId,
+            functionName: this.#handle.name,
+            language: this.#data.language,
+            packageDir: this.#data.packageDir,
+            env: this.#data.env,
+            memoryMb: this.#handle.memory,
+            docker: this.#data.docker!,
+            startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+            logger: this.#logger,
+          })
+        : LocalInstance.start({
+            runId: this.#handle.runId,
+            functionName: this.#handle.name,
+            language: this.#data.language,
+            packageDir: this.#data.packageDir,
+            runtimes: this.#data.runtimes,
+            env: this.#data.env,
+            cacheDir: this.#data.cacheDir,
+            startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+            logger: this.#logger,
+          })
     this.#starting.add(starting)
     try {
       const instance = await starting

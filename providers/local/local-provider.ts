@@ -2,7 +2,8 @@
  * The local provider, the embedded default: functions run as local processes
  * (node, python3) behind an HTTP trigger on 127.0.0.1, object storage is an
  * embedded s3rver (or any S3/MinIO endpoint from config). No cloud account,
- * no Docker, no credentials.
+ * no Docker, no credentials. With `runtime: 'docker'` each instance is a
+ * Docker container instead, with the function's memory as a hard limit.
  */
 import { execFile } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
@@ -34,6 +35,8 @@ import type {
   StorageConnection,
   SweptResource,
 } from '../types.ts'
+import { prepareDockerRuntime, requireDockerRuntime, dockerOptionsSchema } from './docker/runtime.ts'
+import { sweepContainers } from './docker/docker-sweep.ts'
 import type { Runtimes } from './instance.ts'
 import { DEFAULT_START_TIMEOUT_MS, LocalFunction, type LocalHandleData } from './local-function.ts'
 import { dynaliteDir, s3rverDir, safeSegment } from './paths.ts'
@@ -89,12 +92,16 @@ const optionsSchema = z
     keepAliveMs: z.number().positive().optional(),
     /** How long an instance may take to print SEBS_READY; default 30 s. */
     startTimeoutMs: z.number().positive().optional(),
+    /** `process` (default): instances are child processes; `docker`: containers (needs a Docker engine). */
+    runtime: z.enum(['process', 'docker']).optional(),
+    /** Settings of the docker runtime: images, CPUs, /tmp size, pulling. */
+    docker: dockerOptionsSchema.optional(),
   })
   .passthrough()
 
 export type LocalProviderOptions = z.infer<typeof optionsSchema>
 
-const KNOWN_OPTIONS = ['runtimes', 'storage', 'nosql', 'bucket', 'keepAliveMs', 'startTimeoutMs']
+const KNOWN_OPTIONS = ['runtimes', 'storage', 'nosql', 'bucket', 'keepAliveMs', 'startTimeoutMs', 'runtime', 'docker']
 
 /**
  * The environment a function needs to reach object storage; the function-side
@@ -200,7 +207,9 @@ export class LocalProvider implements Provider {
   }
 
   async checkCredentials(): Promise<void> {
-    // Nothing to check: local functions and the embedded storage need no credentials.
+    // No credentials; but the docker runtime needs an engine, and that is
+    // better said before anything is built.
+    if (this.#options.runtime === 'docker') await requireDockerRuntime('the local provider')
   }
 
   async package(spec: FunctionSpec, ctx: BuildContext): Promise<CodePackage> {
@@ -279,7 +288,19 @@ export class LocalProvider implements Provider {
       )
     }
     // Fail at deploy, not at every invocation, when the interpreter is missing.
-    const { runtimes } = await resolveRuntimes(pkg.language, this.#packageRuntimes.get(pkg.path) ?? this.#runtimes())
+    const { runtimes, version: runtimeVersion } = await resolveRuntimes(pkg.language, this.#packageRuntimes.get(pkg.path) ?? this.#runtimes())
+    // The docker runtime: the engine and the image are checked here, once, not at every cold start.
+    const docker =
+      this.#options.runtime === 'docker'
+        ? await prepareDockerRuntime({
+            what: what,
+            language: pkg.language,
+            command: pkg.language === 'python' ? runtimes.python : runtimes.node,
+            runtimeVersion,
+            docker: this.#options.docker ?? {},
+            logger: this.#logger,
+          })
+        : undefined
 
     // A package with the storage (nosql) module gets the endpoint, whichever
     // order the harness starts storage and deploys in. NoSQL tables created
@@ -303,6 +324,7 @@ export class LocalProvider implements Provider {
       cacheDir: this.#ctx.cacheDir,
       ...(this.#options.keepAliveMs !== undefined ? { keepAliveMs: this.#options.keepAliveMs } : {}),
       startTimeoutMs: this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      ...(docker ? { runtime: 'docker' as const, docker } : {}),
     }
     const handle: FunctionHandle = {
       provider: 'local',
@@ -315,7 +337,7 @@ export class LocalProvider implements Provider {
       runId: options.runId,
       data: data as unknown as Record<string, unknown>,
     }
-    this.#logger.debug(`deployed ${handle.name} from ${pkg.path}`)
+    this.#logger.debug(`deployed ${handle.name} from ${pkg.path}${docker ? ` in ${docker.image}` : ''}`)
     return this.connect(handle)
   }
 
@@ -344,7 +366,13 @@ export class LocalProvider implements Provider {
   }
 
   async sweep(options: { runId?: string; dryRun: boolean }): Promise<SweptResource[]> {
-    return sweepInstances(this.#ctx.cacheDir, options, this.#logger)
+    // Containers are swept whatever the configured runtime: a run with
+    // `--runtime docker` may have left them, and `sebs cleanup` does not say which.
+    const [processes, containers] = await Promise.all([
+      sweepInstances(this.#ctx.cacheDir, options, this.#logger),
+      sweepContainers(options, this.#logger),
+    ])
+    return [...processes, ...containers]
   }
 
   /** Stops the instances of every function connected through this provider, and the embedded servers. */
