@@ -320,8 +320,14 @@ export async function main(argv: string[]): Promise<number> {
       const { compareCommand } = await import('../reporters/compare.ts')
       return compareCommand(rest)
     }
-    case 'docker':
-      throw new SebsError('NOT_SUPPORTED', `'sebs ${command}' is not available in this version of serverless-benchmarks yet.`)
+    case 'docker': {
+      const [sub, ...args] = rest
+      if (sub !== 'base') throw new ConfigError('UNKNOWN_FLAG', `Unknown command 'docker ${sub ?? ''}'. Commands: 'docker base'.`)
+      const config = await resolveForCommand(process.cwd(), {})
+      const { dockerBaseCommand } = await import('../providers/docker/base-image.ts')
+      // The project's interpreters first; the user's flags come last and win.
+      return dockerBaseCommand(['--python', config.runtimes.python, '--node', config.runtimes.node, ...args])
+    }
     default:
       throw new ConfigError('UNKNOWN_FLAG', `Unknown command '${command}'. Commands: ${listChoices(COMMANDS)}.`)
   }

@@ -267,6 +267,8 @@ export class LocalFunction implements DeployedFunction {
             packageDir: this.#data.packageDir,
             runtimes: this.#data.runtimes,
             env: this.#data.env,
+            // The configured memory is enforced where the platform permits (limits.ts), so a sweep is never only a label.
+            memoryMb: this.#handle.memory,
             cacheDir: this.#data.cacheDir,
             startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
             logger: this.#logger,
