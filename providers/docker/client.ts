@@ -11,7 +11,13 @@
 import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import Docker from 'dockerode'
+import { createRequire } from 'node:module'
+import type Docker from 'dockerode'
+
+// dockerode (with ssh2 and friends) is loaded on first use: most runs never
+// touch Docker, and loading it costs a noticeable part of start-up.
+const requireModule = createRequire(import.meta.url)
+let DockerClass: typeof Docker | undefined
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 
 /** How long `dockerAvailable()` waits for the engine to answer. */
@@ -41,7 +47,8 @@ export function describeDockerHost(): string {
  */
 export function createDockerClient(options: { timeoutMs?: number } = {}): Docker {
   try {
-    return new Docker(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : undefined)
+    DockerClass ??= requireModule('dockerode') as typeof Docker
+    return new DockerClass(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : undefined)
   } catch (cause) {
     // docker-modem throws on a DOCKER_HOST it cannot parse.
     throw new ProviderError(

@@ -13,12 +13,10 @@ import { z } from 'zod'
 import { ConfigError, ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
-import { startDynalite, type DynaliteServer } from '../shared/nosql/dynalite-server.ts'
-import { createDynamoNoSql, nosqlEnv } from '../shared/nosql/dynamodb-nosql.ts'
+import type { DynaliteServer } from '../shared/nosql/dynalite-server.ts'
 import { DYNAMODB_FUNCTION_NOSQL } from '../shared/nosql/wrappers/index.ts'
 import { buildPackage } from '../shared/package-builder.ts'
-import { createS3Storage } from '../shared/s3-storage.ts'
-import { startS3rver, type RunningS3rver } from '../shared/s3rver-server.ts'
+import type { RunningS3rver } from '../shared/s3rver-server.ts'
 import { S3_FUNCTION_STORAGE } from '../shared/wrappers/s3/index.ts'
 import type {
   BuildContext,
@@ -312,6 +310,7 @@ export class LocalProvider implements Provider {
       providedEnv = { ...providedEnv, ...storageEnv((await this.storage()).connection) }
     }
     if (hasModule(DYNAMODB_FUNCTION_NOSQL[pkg.language].file)) {
+      const { nosqlEnv } = await import('../shared/nosql/dynamodb-nosql.ts')
       providedEnv = { ...providedEnv, ...nosqlEnv((await this.nosql()).connection) }
     }
     const env = { ...providedEnv, ...options.env }
@@ -415,11 +414,14 @@ export class LocalProvider implements Provider {
       }
     } else {
       // Persistent like the object store: items inserted with cached inputs survive the run.
+      const { startDynalite } = await import('../shared/nosql/dynalite-server.ts')
       server = await startDynalite({ directory: dynaliteDir(this.#ctx.cacheDir) })
       this.#logger.debug(`dynalite listening on ${server.endpoint}`)
       // dynalite accepts any credentials, but the clients need some to sign requests.
       connection = { kind: 'dynamodb', endpoint: server.endpoint, region: 'us-east-1', accessKey: 'local', secretKey: 'local', tables: {} }
     }
+    // Storage clients and embedded servers load on first use: most runs need few of them.
+    const { createDynamoNoSql } = await import('../shared/nosql/dynamodb-nosql.ts')
     return { nosql: createDynamoNoSql(connection, { provider: 'local', logger: this.#logger }), server }
   }
 
@@ -438,6 +440,7 @@ export class LocalProvider implements Provider {
         ...(external.secretKey !== undefined ? { secretKey: external.secretKey } : {}),
       }
     } else {
+      const { startS3rver } = await import('../shared/s3rver-server.ts')
       server = await startS3rver({ directory: s3rverDir(this.#ctx.cacheDir) })
       this.#logger.debug(`s3rver listening on ${server.endpoint}`)
       connection = {
@@ -449,6 +452,7 @@ export class LocalProvider implements Provider {
         secretKey: server.secretKey,
       }
     }
+    const { createS3Storage } = await import('../shared/s3-storage.ts')
     const storage = createS3Storage(connection, { provider: 'local' })
     try {
       await storage.ensureBucket(bucket)
