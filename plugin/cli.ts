@@ -189,9 +189,19 @@ async function benchCommand(args: string[]): Promise<number> {
   const { sebs } = await import('./vite-plugin.ts')
   const file = await loadSebsConfigFile(root)
   const pattern = values.testNamePattern as string | undefined
+  const resolved = await resolveForCommand(root, flags)
+  if (resolved.provider !== 'local') {
+    // Fail in the first second on missing credentials, with a plain message, before Vitest starts anything.
+    const provider = await createProvider(resolved.provider, { runId: resolved.runId, cacheDir: resolved.cacheDir, logger: createLogger('sebs'), options: providerOptions(resolved) })
+    try {
+      await provider.checkCredentials()
+    } finally {
+      await provider.close()
+    }
+  }
   const ctx = await startVitest(
     'benchmark',
-    preselectFiles(positionals, pattern, await resolveForCommand(root, flags)),
+    preselectFiles(positionals, pattern, resolved),
     {
       run: true,
       watch: false,

@@ -126,6 +126,25 @@ describe('sebs bench (local provider, fixture benchmarks)', () => {
     expect(nothing.all).toContain('901.echo python test')
   })
 
+  it('a cloud provider without credentials fails at once, before anything is built or created', () => {
+    const results = mkdtempSync(join(tmpdir(), 'sebs-e2e-'))
+    for (const provider of ['aws', 'azure']) {
+      const started = Date.now()
+      const res = spawnSync(process.execPath, [BIN, 'bench', `--provider=${provider}`, '-t', '901.echo', '--benchmarks', FIXTURES, '--results-dir', results, '--cache-dir', CACHE], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|AZURE_)/.test(k))),
+        timeout: 60_000,
+      })
+      expect(res.status).toBe(1)
+      expect(res.stderr).toContain('[CREDENTIALS_MISSING]')
+      expect(res.stderr).toMatch(provider === 'aws' ? /AWS_ACCESS_KEY_ID.*AWS_PROFILE/s : /AZURE_SECRET_APPLICATION_ID.*AZURE_SUBSCRIPTION_ID/s)
+      expect(Date.now() - started).toBeLessThan(20_000)
+    }
+    // No run directory: nothing was built, deployed or recorded.
+    expect(runDirs(results)).toEqual([])
+  })
+
   it('kill -9 in the middle of a run leaves every completed invocation as a whole line', async () => {
     const results = mkdtempSync(join(tmpdir(), 'sebs-e2e-'))
     const child = spawn(
