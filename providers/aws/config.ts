@@ -67,6 +67,11 @@ export const awsOptionsSchema = z
     metricsTimeout: z.number().int().nonnegative().optional(),
     /** Packages above this size (bytes) go through S3; Lambda's limit is 50 MB. */
     directUploadLimit: z.number().int().positive().optional(),
+    /**
+     * Image in which dependencies are installed when Docker is available
+     * (default `public.ecr.aws/sam/build-<runtime>`); false: always on the host.
+     */
+    buildImage: z.union([z.string().min(1, 'must be an image name or false'), z.literal(false)]).optional(),
   })
   .strict()
 
@@ -86,6 +91,8 @@ export interface AwsOptions {
   deployTimeoutMs: number
   metricsTimeoutMs: number
   directUploadLimit: number
+  /** Configured build image; undefined: the SAM build image of the runtime (`defaultBuildImage`). */
+  buildImage?: string | false
 }
 
 /** 50 MB: Lambda's limit for a zip sent inline with CreateFunction. */
@@ -120,6 +127,7 @@ export function resolveAwsOptions(raw: unknown, env: NodeJS.ProcessEnv = process
     deployTimeoutMs: (o.deployTimeout ?? 300) * 1000,
     metricsTimeoutMs: (o.metricsTimeout ?? 120) * 1000,
     directUploadLimit: o.directUploadLimit ?? DIRECT_UPLOAD_LIMIT,
+    buildImage: o.buildImage,
   }
 }
 
@@ -135,4 +143,14 @@ export function runtimeVersion(runtime: string): string {
   const node = /^nodejs(\d+)\.x$/.exec(runtime)
   if (node) return node[1]
   throw new ConfigError('CONFIG_INVALID', `Unknown Lambda runtime '${runtime}'. Use python3.N or nodejsNN.x in aws.runtime.`)
+}
+
+/** The AWS SAM build image of a Lambda runtime: Amazon Linux with that runtime, e.g. `public.ecr.aws/sam/build-python3.11`. */
+export function defaultBuildImage(runtime: string): string {
+  return `public.ecr.aws/sam/build-${runtime}`
+}
+
+/** The build image of a language under these options: the configured one, `false`, or the runtime's SAM image. */
+export function buildImageFor(options: Pick<AwsOptions, 'runtime' | 'buildImage'>, language: 'python' | 'nodejs'): string | false {
+  return options.buildImage ?? defaultBuildImage(runtimeFor(options, language))
 }

@@ -13,7 +13,7 @@ import { createDynamoNoSql } from '../shared/nosql/dynamodb-nosql.ts'
 import { createS3Storage } from '../shared/s3-storage.ts'
 import { ensureBucket } from './buckets.ts'
 import { type AwsClients, createAwsClients } from './clients.ts'
-import { type AwsOptions, type AwsUserOptions, resolveAwsOptions, runtimeFor } from './config.ts'
+import { type AwsOptions, type AwsUserOptions, buildImageFor, resolveAwsOptions, runtimeFor } from './config.ts'
 import { type CallerIdentity, getCallerIdentity } from './credentials.ts'
 import { type AwsFunctionData, DEFAULT_TIMINGS, DeployedLambda, type LambdaTimings, deployLambda } from './lambda-function.ts'
 import { bucketName, resourceIdFor, sebsTags } from './naming.ts'
@@ -40,7 +40,7 @@ export interface AwsProviderInternals {
  */
 export async function packageForAws(spec: FunctionSpec, ctx: BuildContext, options: AwsUserOptions | Record<string, unknown> = {}): Promise<CodePackage> {
   const resolved = resolveAwsOptions(options)
-  return buildLambdaPackage(spec, ctx, { runtime: resolved.runtime })
+  return buildLambdaPackage(spec, ctx, { runtime: resolved.runtime, buildImage: buildImageFor(resolved, spec.language) })
 }
 
 export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderInternals = {}): Provider {
@@ -93,7 +93,7 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
     },
 
     package(spec: FunctionSpec, bctx: BuildContext) {
-      return buildLambdaPackage(spec, bctx, { runtime: opts.runtime })
+      return buildLambdaPackage(spec, bctx, { runtime: opts.runtime, buildImage: buildImageFor(opts, spec.language) })
     },
 
     async deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction> {

@@ -12,12 +12,21 @@
  * - Node.js: `npm install --os=linux --cpu=<x64|arm64> --libc=glibc`, so that
  *   optional native packages (sharp's @img/sharp-linux-arm64, …) are the
  *   ones Lambda can load.
+ *
+ * When a Docker engine answers, pip and npm run inside a build image with
+ * Lambda's OS and runtime (`aws.buildImage`, default the SAM build image
+ * `public.ecr.aws/sam/build-<runtime>`), so packages without a matching
+ * wheel are compiled for Amazon Linux. For the host's own architecture the
+ * wheel-only platform pins are dropped there (the image *is* the platform);
+ * for the other architecture they stay. Without an engine, or with
+ * `buildImage: false`, the install runs on the host with a warning.
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ProviderError } from '../../core/errors.ts'
 import type { Architecture, Language } from '../../core/types.ts'
+import { chooseDependencyInstaller } from '../docker/dependency-installer.ts'
 import { buildPackage, formatBytes, zipDirectory } from '../shared/package-builder.ts'
 import { DYNAMODB_FUNCTION_NOSQL } from '../shared/nosql/wrappers/index.ts'
 import type { BuildContext, CodePackage, FunctionSpec } from '../types.ts'
@@ -81,6 +90,18 @@ export function npmInstallArgs(arch: Architecture): string[] {
 export interface AwsPackageOptions {
   /** Lambda runtime ids; default from the aws config section. */
   runtime: AwsOptions['runtime']
+  /**
+   * Build image for the dependency install when Docker answers (else the
+   * host, with a warning); false: on the host, with a warning. Undefined: on
+   * the host without a Docker check (programmatic callers that choose no
+   * image; the config path always resolves one with `buildImageFor`).
+   */
+  buildImage?: string | false
+}
+
+/** The architecture this machine's containers run (Docker runs native images only, without emulation). */
+function hostArch(): Architecture | undefined {
+  return process.arch === 'x64' ? 'x64' : process.arch === 'arm64' ? 'arm64' : undefined
 }
 
 /**
@@ -103,6 +124,21 @@ export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, 
   // storage and nosql modules use; bundling them would add megabytes to every
   // package and shadow the runtime's own copy.
 
+  const choice =
+    options.buildImage === undefined
+      ? {}
+      : await chooseDependencyInstaller({
+          image: options.buildImage,
+          configKey: 'aws.buildImage',
+          benchmark: spec.benchmark.id,
+          language: spec.language,
+          platform: 'Lambda',
+          logger: ctx.logger,
+        })
+  // In a build image of the target's own architecture pip may compile sdists
+  // natively: the wheel-only cross-platform pins would only forbid that.
+  const nativeInImage = choice.installer !== undefined && spec.arch === hostArch()
+
   const built = await buildPackage(
     {
       benchmark: spec.benchmark,
@@ -113,9 +149,11 @@ export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, 
       functionModules,
       extraDependencies,
       pythonTarget: '.',
-      pipExtraArgs: spec.language === 'python' ? pipInstallArgs(runtime, spec.arch) : undefined,
+      pipExtraArgs: spec.language === 'python' && !nativeInImage ? pipInstallArgs(runtime, spec.arch) : undefined,
       npmExtraArgs: spec.language === 'nodejs' ? npmInstallArgs(spec.arch) : undefined,
       runtimeVersion: runtime,
+      installer: choice.installer,
+      installerId: choice.installerId,
     },
     ctx,
   )

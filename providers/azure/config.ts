@@ -97,6 +97,11 @@ export const azureOptionsSchema = z
     metricsTimeout: z.number().int().nonnegative().optional(),
     /** How long checkCredentials() may take to get a token, seconds. */
     credentialTimeout: z.number().positive().optional(),
+    /**
+     * Image in which dependencies are installed when Docker is available
+     * (default the Azure Functions image of the runtime, `defaultBuildImage`); false: always on the host.
+     */
+    buildImage: z.union([z.string().min(1, 'must be an image name or false'), z.literal(false)]).optional(),
   })
   .strict()
 
@@ -123,6 +128,8 @@ export interface AzureOptions {
   coldStartTimeoutMs: number
   metricsTimeoutMs: number
   credentialTimeoutMs: number
+  /** Configured build image; undefined: the Functions image of the runtime (`defaultBuildImage`). */
+  buildImage?: string | false
 }
 
 export const DEFAULT_MANAGEMENT_ENDPOINT = 'https://management.azure.com'
@@ -163,6 +170,7 @@ export function resolveAzureOptions(raw: unknown, env: NodeJS.ProcessEnv = proce
     coldStartTimeoutMs: (o.coldStartTimeout ?? 300) * 1000,
     metricsTimeoutMs: (o.metricsTimeout ?? 300) * 1000,
     credentialTimeoutMs: Math.round((o.credentialTimeout ?? 10) * 1000),
+    buildImage: o.buildImage,
   }
 }
 
@@ -179,4 +187,16 @@ export function linuxFxVersion(language: 'python' | 'nodejs', version: string): 
 /** `FUNCTIONS_WORKER_RUNTIME` of a language. */
 export function workerRuntime(language: 'python' | 'nodejs'): 'python' | 'node' {
   return language === 'python' ? 'python' : 'node'
+}
+
+/** The Azure Functions v4 image of a runtime (Debian with the language worker), e.g. `mcr.microsoft.com/azure-functions/python:4-python3.11`. */
+export function defaultBuildImage(language: 'python' | 'nodejs', version: string): string {
+  return language === 'python'
+    ? `mcr.microsoft.com/azure-functions/python:4-python${version}`
+    : `mcr.microsoft.com/azure-functions/node:4-node${version}`
+}
+
+/** The build image of a language under these options: the configured one, `false`, or the runtime's Functions image. */
+export function buildImageFor(options: Pick<AzureOptions, 'runtime' | 'buildImage'>, language: 'python' | 'nodejs'): string | false {
+  return options.buildImage ?? defaultBuildImage(language, runtimeVersionFor(options, language))
 }

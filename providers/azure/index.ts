@@ -30,7 +30,7 @@ import type {
 import { functionNoSqlEnv, functionStorageEnv } from '../storage-clients.ts'
 import { createBlobStorage, describeConnectionString } from './blob-storage.ts'
 import { type AzureClients, createAzureClients, isNotFound, managementScope } from './clients.ts'
-import { type AzureOptions, type AzureUserOptions, resolveAzureOptions } from './config.ts'
+import { type AzureOptions, type AzureUserOptions, buildImageFor, resolveAzureOptions } from './config.ts'
 import { createCosmosNoSql } from './cosmos-nosql.ts'
 import { type CredentialChoice, MISSING_CREDENTIALS_HELP, chooseCredential, verifyCredential, withDeadline } from './credentials.ts'
 import { type AzureFunctionData, type AzureTimings, DEFAULT_TIMINGS, DeployedAzureFunction, deployFunctionApp } from './function-app.ts'
@@ -67,7 +67,8 @@ const COSMOS_API = '2024-11-15'
 
 /** Builds the Azure package of one benchmark without credentials (`npx sebs package --provider=azure`). */
 export async function packageForAzure(spec: FunctionSpec, ctx: BuildContext, options: AzureUserOptions | Record<string, unknown> = {}): Promise<CodePackage> {
-  return buildAzurePackage(spec, ctx, { runtime: resolveAzureOptions(options).runtime })
+  const resolved = resolveAzureOptions(options)
+  return buildAzurePackage(spec, ctx, { runtime: resolved.runtime, buildImage: buildImageFor(resolved, spec.language) })
 }
 
 export function createAzureProvider(ctx: ProviderContext, internals: AzureProviderInternals = {}): Provider {
@@ -171,7 +172,7 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
     },
 
     package(spec: FunctionSpec, bctx: BuildContext) {
-      return buildAzurePackage(spec, bctx, { runtime: opts.runtime })
+      return buildAzurePackage(spec, bctx, { runtime: opts.runtime, buildImage: buildImageFor(opts, spec.language) })
     },
 
     async deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction> {

@@ -21,6 +21,12 @@
  * (`--only-binary=:all:`), npm the Linux/x64/glibc variants of optional
  * native packages. `azure.functions` is provided by the platform's Python
  * worker and is not packaged.
+ *
+ * When a Docker engine answers, pip and npm run inside the Azure Functions
+ * image of the runtime (`azure.buildImage`), where pip may also compile
+ * packages that have no matching wheel (the wheel-only pins are dropped on
+ * an x64 machine, whose containers are the platform). Without an engine, or
+ * with `buildImage: false`, the install runs on the host with a warning.
  */
 import { existsSync, statSync } from 'node:fs'
 import yauzl from 'yauzl'
@@ -28,6 +34,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ProviderError } from '../../core/errors.ts'
 import type { Language } from '../../core/types.ts'
+import { chooseDependencyInstaller } from '../docker/dependency-installer.ts'
 import { buildPackage, formatBytes, zipDirectory } from '../shared/package-builder.ts'
 import type { BuildContext, CodePackage, FunctionSpec } from '../types.ts'
 
@@ -93,6 +100,13 @@ export function npmInstallArgs(): string[] {
 
 export interface AzurePackageOptions {
   runtime: { python: string; nodejs: string }
+  /**
+   * Build image for the dependency install when Docker answers (else the
+   * host, with a warning); false: on the host, with a warning. Undefined: on
+   * the host without a Docker check (programmatic callers that choose no
+   * image; the config path always resolves one with `buildImageFor`).
+   */
+  buildImage?: string | false
 }
 
 /** The runtime identity in the package hash (and SeBS's version-specific files): `python3.11`, `node20`. */
@@ -124,6 +138,20 @@ export async function buildAzurePackage(spec: FunctionSpec, ctx: BuildContext, o
     pythonDeps.push(...MODULE_DEPENDENCIES[m].python)
   }
 
+  const choice =
+    options.buildImage === undefined
+      ? {}
+      : await chooseDependencyInstaller({
+          image: options.buildImage,
+          configKey: 'azure.buildImage',
+          benchmark: spec.benchmark.id,
+          language: spec.language,
+          platform: 'Azure Functions',
+          logger: ctx.logger,
+        })
+  // Docker runs native images only: on an x64 machine the image is the platform, and pip may compile sdists there.
+  const nativeInImage = choice.installer !== undefined && process.arch === 'x64'
+
   const built = await buildPackage(
     {
       benchmark: spec.benchmark,
@@ -134,9 +162,11 @@ export async function buildAzurePackage(spec: FunctionSpec, ctx: BuildContext, o
       functionModules,
       extraDependencies: spec.language === 'nodejs' ? { nodejs: nodeDeps } : { python: pythonDeps },
       pythonTarget: PYTHON_PACKAGES_DIR,
-      pipExtraArgs: spec.language === 'python' ? pipInstallArgs(options.runtime.python) : undefined,
+      pipExtraArgs: spec.language === 'python' && !nativeInImage ? pipInstallArgs(options.runtime.python) : undefined,
       npmExtraArgs: spec.language === 'nodejs' ? npmInstallArgs() : undefined,
       runtimeVersion: packageRuntimeVersion(spec.language, options),
+      installer: choice.installer,
+      installerId: choice.installerId,
     },
     ctx,
   )

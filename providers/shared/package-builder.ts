@@ -58,7 +58,36 @@ export interface AssembleOptions {
   runtimeVersion: string
   /** Timeout of each install step (pip, npm, init.sh); default 15 minutes. */
   installTimeoutMs?: number
+  /**
+   * Runs pip/npm somewhere else than on the host (e.g. in a build image that
+   * matches the target runtime). Without it pip and npm run on the host.
+   */
+  installer?: DependencyInstaller
+  /** Identity of the installer (e.g. `docker:<image>`), part of the hash; default 'custom' when `installer` is set. */
+  installerId?: string
 }
+
+/**
+ * One install step for an `installer`. Paths in `args` and `cwd` are relative
+ * to the package root, so they mean the same at a mount point in a container:
+ * run `<tool> ...args` in `<packageDir>/<cwd>` (or `<mount>/<cwd>`).
+ * pip's args start with `install` (run them as `pip …` / `python -m pip …`).
+ */
+export interface InstallStep {
+  tool: 'pip' | 'npm'
+  args: string[]
+  /** Relative to the package root ('.' for the root). */
+  cwd: string
+  /** Absolute host path of the package being built. */
+  packageDir: string
+  /** The build's per-step timeout (installTimeoutMs). */
+  timeoutMs: number
+}
+
+export type DependencyInstaller = (step: InstallStep) => Promise<void>
+
+/** Where the merged requirements go when an installer runs pip (inside the package; removed after the install). */
+export const INSTALLER_REQUIREMENTS_FILE = '.sebs-requirements.txt'
 
 export interface BuiltPackage {
   dir: string
@@ -189,6 +218,8 @@ export function computePackageHash(opts: AssembleOptions): string {
   const nodeDeps = Object.entries(opts.extraDependencies?.nodejs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   add('extraNodeDeps', JSON.stringify(nodeDeps))
   add('extraPythonDeps', JSON.stringify([...(opts.extraDependencies?.python ?? [])].sort()))
+  // Only when set, so that host-built packages keep the hashes they always had.
+  if (opts.installer) add('installer', opts.installerId ?? 'custom')
 
   for (const rel of listSourceFiles(langDir)) {
     const abs = join(langDir, ...rel.split('/'))
@@ -539,9 +570,13 @@ async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: stri
   pkg.dependencies = { ...deps, ...extra }
   await writeFile(pkgJsonPath, JSON.stringify(pkg, null, 2) + '\n')
 
+  const args = ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', ...(opts.npmExtraArgs ?? [])]
+  if (opts.installer) {
+    await opts.installer({ tool: 'npm', args, cwd: 'function', packageDir: dirname(fnDir), timeoutMs })
+    return
+  }
   const npm = npmFor(ctx.runtimes.node)
   await requireTool(npm, 'Install Node.js with npm (https://nodejs.org, or apt-get install nodejs npm) to build nodejs packages.')
-  const args = ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', ...(opts.npmExtraArgs ?? [])]
   await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs })
 }
 
@@ -566,6 +601,32 @@ async function installPython(
   const lines = sources.flatMap(requirementEntries)
   lines.push(...(opts.extraDependencies?.python ?? []))
   if (lines.length === 0) return
+
+  if (opts.installer) {
+    const targetRel = resolvedPythonTarget(opts)
+    await mkdir(join(pkgDir, targetRel), { recursive: true })
+    // Inside the package so that the installer's environment (a container
+    // with the package mounted) can read it; removed before the package is
+    // published, so it is never deployed.
+    const reqFile = join(pkgDir, INSTALLER_REQUIREMENTS_FILE)
+    await writeFile(reqFile, lines.join('\n') + '\n')
+    try {
+      const args = [
+        'install',
+        '--disable-pip-version-check',
+        '--no-input',
+        '--target',
+        targetRel,
+        '-r',
+        INSTALLER_REQUIREMENTS_FILE,
+        ...(opts.pipExtraArgs ?? []),
+      ]
+      await opts.installer({ tool: 'pip', args, cwd: '.', packageDir: pkgDir, timeoutMs })
+    } finally {
+      await rm(reqFile, { force: true })
+    }
+    return
+  }
 
   await requireTool(
     ctx.runtimes.python,
