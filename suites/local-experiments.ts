@@ -65,10 +65,11 @@ async function measureWarm(
   settings: ExperimentSettings,
   phase: string,
   probe?: (instance: { pid: number; tmpDir: string }) => Promise<ProbeStop>,
+  warmups = 1,
 ): Promise<{ records: InvocationRecord[]; explanation: string }> {
   const records: InvocationRecord[] = []
   let repetition = 0
-  records.push((await ctx.measure({ phase, repetition: repetition++, discard: WARMUP })).record)
+  for (let i = 0; i < warmups; i++) records.push((await ctx.measure({ phase, repetition: repetition++, discard: WARMUP })).record)
   const outcome = await runRepetitions(
     repetitionPolicy(settings, 1, 1),
     1,
@@ -250,16 +251,34 @@ export const papiExperiment = defineExperiment<{ name: string; source: 'perf' | 
     }
     if (!(await callgrindAvailable())) throw new SebsError('TOOL_MISSING', "the papi experiment's callgrind source needs valgrind (apt-get install valgrind)")
     // New instances start under callgrind; the last step puts the function back as it was.
-    await ctx.setEnv({ SEBS_LOCAL_PROFILER: 'callgrind' })
+    // Counts are a regression gate (`sebs compare --metric instructions`), so
+    // they must repeat from run to run: PYTHONHASHSEED=0 fixes str/bytes hash
+    // randomization, which otherwise changes dict/set layouts (and so the
+    // instructions spent probing them) in every new Python process.
+    // Node.js: V8 optimizes hot code on background threads, and whether the
+    // optimized code is installed before a loop ends depends on thread
+    // timing, so the same call counted 28 M instructions in one run and 74 M
+    // in the next (gate fixture, 800 k loop steps). --jitless (interpreter
+    // only) removes that; it is the one such flag NODE_OPTIONS accepts
+    // (--single-threaded, --predictable, --no-opt are refused there and
+    // would need the instance's command line, providers/local/instance.ts).
+    // Counts then measure interpreted code: right for a regression gate,
+    // not for comparing languages.
+    await ctx.setEnv({ SEBS_LOCAL_PROFILER: 'callgrind', PYTHONHASHSEED: '0', ...(ctx.language === 'nodejs' ? { NODE_OPTIONS: '--jitless' } : {}) })
     try {
       const { records, explanation } = await measureWarm(ctx, settings, 'papi-callgrind', async ({ pid, tmpDir }) => {
         await callgrindZero(pid, tmpDir)
         return async () => ({ counters: { instructions: { value: await callgrindDump(pid, tmpDir), source: 'callgrind' } } })
-      })
+        // Two warm-up calls: the second call of a fresh instance still does
+        // one-time work (with the JIT on, V8 optimized the handler then and
+        // that call counted ~4 % more than later ones; gate fixture,
+        // test/e2e/instruction-gate.e2e.test.ts). Cheap insurance under --jitless too.
+      }, 2)
       const ins = medianOf(records, (r) => counter(r, 'instructions'))
       return outcomeOf(ctx, point.name, records, [`median instructions per invocation ${ins ?? 'n/a'} (callgrind: includes the wrapper's request handling)`, explanation], { instructionsMedian: ins })
     } finally {
-      await ctx.setEnv({ SEBS_LOCAL_PROFILER: '' })
+      // An empty PYTHONHASHSEED is the same as unset for Python (random hashing again).
+      await ctx.setEnv({ SEBS_LOCAL_PROFILER: '', PYTHONHASHSEED: '', ...(ctx.language === 'nodejs' ? { NODE_OPTIONS: '' } : {}) })
     }
   },
 })
