@@ -124,6 +124,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     }
 
     const cases: ProvidedCase[] = []
+    const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
       const started = Date.now()
       const memory = config.memory?.[0] ?? bench.config.memory
@@ -140,6 +141,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
         cases.push({ benchmark: c.benchmark, language, size: c.size, handle: fn.handle, event: events.get(bench.id)!.get(c.size)!, memory })
       }
     }
+
+    logger.info(`deployed ${deployed.length} function(s) on '${config.provider}' in ${formatDuration(Date.now() - deployStarted)}`)
 
     const provided: SebsProvided = {
       runId: config.runId,
