@@ -4,8 +4,8 @@
  * environment, and starts Vitest in benchmark mode. The other commands work
  * on the cache, the results and the providers directly.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
@@ -210,7 +210,7 @@ async function benchCommand(args: string[]): Promise<number> {
       ...(values.outputJson ? { benchmark: { outputJson: values.outputJson as string } } : {}),
     },
     // Used only when the project's Vitest config does not add the plugin itself.
-    { plugins: [sebs(file?.config ?? {}, { fallback: true })] },
+    { plugins: [sebs(file?.config ?? {})] },
   )
   if (!ctx) return 1
   await ctx.close()
@@ -357,4 +357,3 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-export const _testing = { resolve }

@@ -21,12 +21,12 @@ const EXPERIMENT_SUITE_MODULE = here('./experiment-suite.ts')
 const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
 
-export interface SebsPluginOptions {
-  /** Internal: the instance the `sebs` CLI adds; it steps aside when a config file already has the plugin. */
-  fallback?: boolean
-}
-
-export function sebs(userConfig: SebsUserConfig = {}, pluginOptions: SebsPluginOptions = {}): Plugin {
+/**
+ * The plugin. Several instances may be present (the project's Vitest config
+ * and the one the `sebs` CLI adds for projects without one): the first whose
+ * `config` hook runs claims the run and the others step aside.
+ */
+export function sebs(userConfig: SebsUserConfig = {}): Plugin {
   let suiteFiles = new Map<string, string>()
   let active = false
   let experiment: string | undefined
@@ -39,7 +39,6 @@ export function sebs(userConfig: SebsUserConfig = {}, pluginOptions: SebsPluginO
       if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
       g[CLAIMED] = true
       active = true
-      void pluginOptions
       const root = resolve(viteConfig.root ?? process.cwd())
       const config = resolveConfig(
         [
