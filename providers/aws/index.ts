@@ -40,7 +40,7 @@ export interface AwsProviderInternals {
  */
 export async function packageForAws(spec: FunctionSpec, ctx: BuildContext, options: AwsUserOptions | Record<string, unknown> = {}): Promise<CodePackage> {
   const resolved = resolveAwsOptions(options)
-  return buildLambdaPackage(spec, ctx, { runtime: resolved.runtime, buildImage: buildImageFor(resolved, spec.language) })
+  return buildLambdaPackage(spec, ctx, { runtime: resolved.runtime, buildImage: buildImageFor(resolved, spec.language), buildImageIsDefault: resolved.buildImage === undefined })
 }
 
 export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderInternals = {}): Provider {
@@ -93,7 +93,7 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
     },
 
     package(spec: FunctionSpec, bctx: BuildContext) {
-      return buildLambdaPackage(spec, bctx, { runtime: opts.runtime, buildImage: buildImageFor(opts, spec.language) })
+      return buildLambdaPackage(spec, bctx, { runtime: opts.runtime, buildImage: buildImageFor(opts, spec.language), buildImageIsDefault: opts.buildImage === undefined })
     },
 
     async deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction> {

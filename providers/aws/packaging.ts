@@ -97,6 +97,8 @@ export interface AwsPackageOptions {
    * image; the config path always resolves one with `buildImageFor`).
    */
   buildImage?: string | false
+  /** `buildImage` is the provider's default (not configured): unavailable → host install with a warning. */
+  buildImageIsDefault?: boolean
 }
 
 /** The architecture this machine's containers run (Docker runs native images only, without emulation). */
@@ -130,6 +132,7 @@ export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, 
       : await chooseDependencyInstaller({
           image: options.buildImage,
           configKey: 'aws.buildImage',
+          defaultImage: options.buildImageIsDefault,
           benchmark: spec.benchmark.id,
           language: spec.language,
           platform: 'Lambda',

@@ -68,7 +68,7 @@ const COSMOS_API = '2024-11-15'
 /** Builds the Azure package of one benchmark without credentials (`npx sebs package --provider=azure`). */
 export async function packageForAzure(spec: FunctionSpec, ctx: BuildContext, options: AzureUserOptions | Record<string, unknown> = {}): Promise<CodePackage> {
   const resolved = resolveAzureOptions(options)
-  return buildAzurePackage(spec, ctx, { runtime: resolved.runtime, buildImage: buildImageFor(resolved, spec.language) })
+  return buildAzurePackage(spec, ctx, { runtime: resolved.runtime, buildImage: buildImageFor(resolved, spec.language), buildImageIsDefault: resolved.buildImage === undefined })
 }
 
 export function createAzureProvider(ctx: ProviderContext, internals: AzureProviderInternals = {}): Provider {
@@ -172,7 +172,7 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
     },
 
     package(spec: FunctionSpec, bctx: BuildContext) {
-      return buildAzurePackage(spec, bctx, { runtime: opts.runtime, buildImage: buildImageFor(opts, spec.language) })
+      return buildAzurePackage(spec, bctx, { runtime: opts.runtime, buildImage: buildImageFor(opts, spec.language), buildImageIsDefault: opts.buildImage === undefined })
     },
 
     async deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction> {

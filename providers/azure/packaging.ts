@@ -107,6 +107,8 @@ export interface AzurePackageOptions {
    * image; the config path always resolves one with `buildImageFor`).
    */
   buildImage?: string | false
+  /** `buildImage` is the provider's default (not configured): unavailable → host install with a warning. */
+  buildImageIsDefault?: boolean
 }
 
 /** The runtime identity in the package hash (and SeBS's version-specific files): `python3.11`, `node20`. */
@@ -144,6 +146,7 @@ export async function buildAzurePackage(spec: FunctionSpec, ctx: BuildContext, o
       : await chooseDependencyInstaller({
           image: options.buildImage,
           configKey: 'azure.buildImage',
+          defaultImage: options.buildImageIsDefault,
           benchmark: spec.benchmark.id,
           language: spec.language,
           platform: 'Azure Functions',

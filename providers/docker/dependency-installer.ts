@@ -12,7 +12,9 @@ import type { Logger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
 import type { DependencyInstaller, InstallStep } from '../shared/package-builder.ts'
 import { installDependenciesInImage } from './build-image.ts'
-import { dockerAvailable, type DockerAvailability } from './client.ts'
+import { errorMessage } from '../../core/errors.ts'
+import { createDockerClient, dockerAvailable, type DockerAvailability } from './client.ts'
+import { imageExists, pullImage } from './images.ts'
 
 export interface InstallerChoice {
   /** Undefined: the package builder runs pip/npm on the host. */
@@ -33,6 +35,12 @@ export interface ChooseInstallerOptions {
   /** Where the package runs, for the warning: 'Lambda', 'Azure Functions'. */
   platform: string
   logger: Logger
+  /**
+   * The image is the provider's default, not one the user configured: when it
+   * is neither in the engine nor pullable (an offline machine), install on the
+   * host with a warning instead of failing. A configured image must exist.
+   */
+  defaultImage?: boolean
 }
 
 /**
@@ -62,6 +70,31 @@ function cachedDockerAvailable(): Promise<DockerAvailability> {
  * through the image's `sh` (present in the provider build images and in the
  * offline base images).
  */
+/** Why a default build image cannot be used (undefined when it is there or was pulled). Remembered per image. */
+const defaultImageChecks = new Map<string, Promise<string | undefined>>()
+
+function defaultImageUnavailable(image: string, logger: Logger): Promise<string | undefined> {
+  let pending = defaultImageChecks.get(image)
+  if (!pending) {
+    pending = (async () => {
+      const docker = createDockerClient()
+      if (await imageExists(docker, image)) return undefined
+      try {
+        logger.info(`pulling build image ${image}…`)
+        await pullImage(docker, image, DEFAULT_IMAGE_PULL_TIMEOUT_MS)
+        return undefined
+      } catch (err) {
+        return `it could not be pulled: ${errorMessage(err).split('\n')[0]}`
+      }
+    })()
+    defaultImageChecks.set(image, pending)
+  }
+  return pending
+}
+
+/** A default image is optional, so an offline machine should not wait long for it. */
+const DEFAULT_IMAGE_PULL_TIMEOUT_MS = 120_000
+
 export function containerCommand(step: Pick<InstallStep, 'tool' | 'args' | 'cwd'>): string[] {
   const command = [step.tool, ...step.args]
   if (step.cwd === '.' || step.cwd === '') return command
@@ -90,6 +123,13 @@ export async function chooseDependencyInstaller(opts: ChooseInstallerOptions): P
     return {}
   }
   const image = opts.image
+  if (opts.defaultImage) {
+    const unavailable = await defaultImageUnavailable(image, opts.logger)
+    if (unavailable) {
+      hostWarning(`the default build image ${image} is not available (${unavailable}); pull it or set ${opts.configKey}`)
+      return {}
+    }
+  }
   const installer: DependencyInstaller = async (step) => {
     const command = containerCommand(step)
     opts.logger.info(`installing ${opts.benchmark} (${opts.language}) dependencies in ${image}: ${command.join(' ')}`)
