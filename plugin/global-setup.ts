@@ -34,7 +34,6 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const filters = { testNamePattern: project.globalConfig.testNamePattern, fileFilters: project.globalConfig.filters, root: config.root }
   const selected = selectCases(state.cases, filters)
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
-  state.selected = selected
 
   const costModel = config.costModel ?? defaultCostModel(config.provider, config.arch)
   if (!DEFAULT_PRICE_TABLE[costModel]) {

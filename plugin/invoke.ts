@@ -110,7 +110,7 @@ export class InvocationFailedError extends Error {
 
 /**
  * Invokes once, validates, appends the record. Never throws for a failed
- * invocation: callers decide (bench cases throw `InvocationFailedError`).
+ * invocation: callers decide (bench cases end the case; see plugin/suite.ts).
  */
 export async function measureInvocation(
   fn: DeployedFunction,

@@ -20,8 +20,6 @@ export interface SebsRunState {
   cases: BenchCase[]
   /** Set by the global setup once it has finished (the reporter prints a summary only then). */
   setupDone?: boolean
-  /** Cases the global setup prepared. */
-  selected?: BenchCase[]
 }
 
 const STATE_KEY = Symbol.for('serverless-benchmarks.run-state')

@@ -13,7 +13,7 @@ import { configFromEnv, resolveConfig, type SebsUserConfig } from './config.ts'
 import { discoverBenchmarks } from './discovery.ts'
 import { SebsReporter } from './reporter.ts'
 import { enumerateCases } from './selection.ts'
-import { getRunState, setRunState } from './state.ts'
+import { setRunState } from './state.ts'
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const SUITE_MODULE = here('./suite.ts')
@@ -92,4 +92,3 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
   }
 }
 
-export { getRunState }
