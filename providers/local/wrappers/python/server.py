@@ -11,6 +11,7 @@ at a time; the provider starts more instances for concurrent invocations.
 With SEBS_EXIT_ON_STDIN_EOF=1 the provider's open stdin pipe is a lifeline:
 when the harness process dies, stdin reaches EOF and the instance exits.
 """
+import gc
 import json
 import os
 import sys
@@ -92,11 +93,25 @@ def _exit_on_stdin_eof():
 
 
 def main():
+    if os.environ.get("SEBS_LOCAL_PROFILER"):
+        # Under an instruction-counting profiler the counts are a regression
+        # gate and must repeat from run to run. The cyclic GC runs whenever
+        # allocations cross a threshold, so which invocation pays for a
+        # collection shifts with anything that allocates (0.5 % steps on the
+        # gate fixture, test/e2e/instruction-gate.e2e.test.ts); without it the
+        # counts settle once CPython 3.11 has quickened the hot code (about 8
+        # calls, which the papi experiment's warm-up covers). Reference
+        # counting still frees acyclic garbage; cycles leak for the
+        # instance's (short) profiled life.
+        gc.disable()
     server = HTTPServer(("127.0.0.1", 0), InvocationHandler)
     if os.environ.get("SEBS_EXIT_ON_STDIN_EOF") == "1":
         threading.Thread(target=_exit_on_stdin_eof, name="sebs-lifeline", daemon=True).start()
     print("SEBS_READY %d" % server.server_address[1], flush=True)
-    server.serve_forever()
+    # No poll interval: the default (0.5 s) wakes the loop twice a second
+    # for shutdown(), which nothing calls here, and under a profiler those
+    # wake-ups would count as work done between two invocations.
+    server.serve_forever(poll_interval=None)
 
 
 if __name__ == "__main__":
