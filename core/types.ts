@@ -30,6 +30,13 @@ export interface BenchmarkConfig {
   /** SeBS's language variants, per language (`{ language, variants }` entries). */
   variants: Partial<Record<Language, string[]>>
   modules: Array<'storage' | 'nosql'>
+  /**
+   * Folders whose files go into the package next to the function's own
+   * `<language>/` files (config.json `shared`), per language: absolute paths,
+   * checked at discovery to be directories inside the benchmarks folder.
+   * Absent: none (definitions built outside discovery may leave it out).
+   */
+  shared?: Partial<Record<Language, string[]>>
 }
 
 /** A discovered, validated benchmark directory. */

@@ -2,8 +2,8 @@
  * Finds benchmark directories (`<N00.group>/<NNN.name>/config.json`) and
  * validates them by convention. Every problem names the file and the field.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fg from 'fast-glob'
 import { z } from 'zod'
@@ -28,8 +28,13 @@ const configSchema = z
     memory: z.number().int().positive(),
     languages: z.array(languageEntry).min(1),
     modules: z.array(z.enum(['storage', 'nosql'])).optional(),
+    shared: z.record(z.string(), z.array(z.string().min(1)).min(1)).optional(),
   })
   .passthrough()
+
+const CONFIG_SHAPE =
+  '{ "timeout": seconds, "memory": MB, "languages": ["python", "nodejs"], "modules"?: ["storage", "nosql"], ' +
+  '"shared"?: { "python": ["../_shared/python"], "nodejs": ["../_shared/nodejs"] } }'
 
 export interface DiscoveryResult {
   benchmarks: BenchmarkDefinition[]
@@ -37,7 +42,63 @@ export interface DiscoveryResult {
   notices: string[]
 }
 
-function parseConfig(file: string, notices: string[]): BenchmarkConfig {
+/**
+ * config.json's `shared`: per language, folders (relative to the benchmark
+ * directory) whose files the package builder puts next to the function's own.
+ * Each must be an existing directory inside the benchmarks folder `root`, so
+ * that a benchmarks folder stays self-contained, and must not hold the
+ * benchmark itself. Returns absolute paths.
+ */
+function resolveShared(file: string, root: string, raw: Record<string, string[]> | undefined, languages: Language[]): Partial<Record<Language, string[]>> {
+  const shared: Partial<Record<Language, string[]>> = {}
+  if (!raw) return shared
+  const fail = (field: string, message: string) => new BenchmarkError('BENCHMARK_CONFIG_INVALID', file, `field '${field}': ${message}`)
+  const dir = dirname(file)
+  const benchReal = realpathSync(dir)
+  const rootReal = realpathSync(root)
+  for (const [key, paths] of Object.entries(raw)) {
+    // Skipped like the language itself (a notice is given for 'languages').
+    if ((FOREIGN_LANGUAGES as readonly string[]).includes(key)) continue
+    if (!(LANGUAGES as readonly string[]).includes(key)) {
+      throw fail(`shared.${key}`, `unknown language '${key}'; use ${LANGUAGES.map((l) => `'${l}'`).join(' or ')}.`)
+    }
+    const lang = key as Language
+    if (!languages.includes(lang)) {
+      throw fail(`shared.${lang}`, `'${lang}' is not in 'languages'; remove this entry or add the language.`)
+    }
+    const dirs: string[] = []
+    paths.forEach((path, i) => {
+      const field = `shared.${lang}[${i}]`
+      if (isAbsolute(path)) {
+        throw fail(field, `'${path}' is absolute; give the folder relative to the benchmark directory, e.g. '../_shared/${lang}'.`)
+      }
+      const abs = resolve(dir, path)
+      if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+        throw fail(field, `'${path}' resolves to ${abs}, which is not a directory; fix the path (relative to ${dir}) or create the folder.`)
+      }
+      const real = realpathSync(abs)
+      if (!real.startsWith(rootReal + sep)) {
+        throw fail(
+          field,
+          `'${path}' resolves to ${real}, outside the benchmarks folder ${rootReal}; move the shared code inside it ` +
+            `(e.g. a '_'-prefixed folder of the group, which discovery skips).`,
+        )
+      }
+      if (real === benchReal || benchReal.startsWith(real + sep)) {
+        throw fail(field, `'${path}' is the benchmark directory or one above it; name a folder that holds only the shared files.`)
+      }
+      if (real === join(benchReal, lang)) {
+        throw fail(field, `'${path}' is the benchmark's own ${lang}/ folder, which is packaged anyway; remove the entry.`)
+      }
+      if (dirs.includes(abs)) throw fail(field, `'${path}' is listed twice; remove one.`)
+      dirs.push(abs)
+    })
+    shared[lang] = dirs
+  }
+  return shared
+}
+
+function parseConfig(file: string, root: string, notices: string[]): BenchmarkConfig {
   let raw: unknown
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'))
@@ -51,7 +112,7 @@ function parseConfig(file: string, notices: string[]): BenchmarkConfig {
     throw new BenchmarkError(
       'BENCHMARK_CONFIG_INVALID',
       file,
-      `field '${field}': ${issue.message}. Expected { "timeout": seconds, "memory": MB, "languages": ["python", "nodejs"], "modules"?: ["storage", "nosql"] }.`,
+      `field '${field}': ${issue.message}. Expected ${CONFIG_SHAPE}.`,
     )
   }
   const languages: Language[] = []
@@ -78,7 +139,16 @@ function parseConfig(file: string, notices: string[]): BenchmarkConfig {
     languages,
     variants,
     modules: parsed.data.modules ?? [],
+    shared: resolveShared(file, root, parsed.data.shared, languages),
   }
+}
+
+/**
+ * Reads and validates `<dir>/config.json` of a benchmark that lives in the
+ * benchmarks folder `root` (shared folders must be inside it).
+ */
+export function readBenchmarkConfig(dir: string, root: string, notices: string[] = []): BenchmarkConfig {
+  return parseConfig(join(dir, 'config.json'), root, notices)
 }
 
 /** Validates one benchmark directory. */
@@ -92,7 +162,7 @@ export function loadBenchmark(dir: string, source: string, notices: string[] = [
     throw new BenchmarkError('BENCHMARK_NAME_INVALID', dir, `group folder '${group}' must look like 'N00.group', e.g. '100.webapps'.`)
   }
   const configFile = join(dir, 'config.json')
-  const config = parseConfig(configFile, notices)
+  const config = parseConfig(configFile, source, notices)
   for (const lang of config.languages) {
     const handler = join(dir, lang, HANDLER_FILE[lang])
     if (!existsSync(handler)) {

@@ -92,22 +92,6 @@ export function buildRecord(
   return { ...base, state: result.state, error: result.error }
 }
 
-export class InvocationFailedError extends Error {
-  readonly record: InvocationRecord
-  constructor(record: InvocationRecord) {
-    const what = `${record.benchmark} ${record.language} ${record.size} (${record.phase} #${record.repetition})`
-    const reason =
-      record.state === 'ok'
-        ? `output is invalid: ${record.validationError ?? 'validation failed'}`
-        : record.state === 'timeout'
-          ? `timed out: ${record.error}`
-          : `failed: ${record.error}`
-    super(`${what} ${reason}`)
-    this.name = 'InvocationFailedError'
-    this.record = record
-  }
-}
-
 /**
  * Invokes once, validates, appends the record. Never throws for a failed
  * invocation: callers decide (bench cases end the case; see plugin/suite.ts).

@@ -56,6 +56,7 @@ export interface ConformanceOptions {
 const ECHO = '901.echo'
 const STORAGE_ECHO = '902.storage-echo'
 const NOSQL_ECHO = '903.nosql-echo'
+const SHARED_ECHO = '904.shared-echo'
 
 function expectOk(result: InvokeResult): asserts result is Extract<InvokeResult, { state: 'ok' }> {
   if (result.state !== 'ok') {
@@ -301,6 +302,25 @@ export function defineProviderConformance(
           }, 60_000)
         })
       }
+
+      describe(`${SHARED_ECHO} (${language})`, () => {
+        let fn: DeployedFunction | undefined
+
+        beforeAll(async () => {
+          ;({ fn } = await packageAndDeploy(SHARED_ECHO, language))
+        }, deployTimeoutMs)
+
+        afterAll(async () => {
+          await fn?.delete()
+        }, 60_000)
+
+        it("the package carries the benchmark's shared folders (config.json `shared`): the function imports them", async () => {
+          const result = await fn!.invoke({ message: 'hello' })
+          expectOk(result)
+          // Values defined in ../_shared/<language>/ (a top-level file and one in a subfolder).
+          expect(result.envelope.result).toMatchObject({ echo: { message: 'hello' }, greeting: `hello from _shared/${language}`, nested: `nested ${language}` })
+        }, 60_000)
+      })
     }
   })
 }

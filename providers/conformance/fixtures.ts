@@ -15,7 +15,7 @@ export const FIXTURE_BENCHMARKS_DIR = resolve(dirname(fileURLToPath(import.meta.
 
 const FIXTURE_GROUP = '900.fixtures'
 
-/** Loads a fixture benchmark (`901.echo`, `902.storage-echo`) by id. */
+/** Loads a fixture benchmark (`901.echo`, `902.storage-echo`, …) by id. */
 export async function loadFixtureBenchmark(id: string): Promise<BenchmarkDefinition> {
   const dir = join(FIXTURE_BENCHMARKS_DIR, FIXTURE_GROUP, id)
   const configPath = join(dir, 'config.json')
@@ -27,6 +27,7 @@ export async function loadFixtureBenchmark(id: string): Promise<BenchmarkDefinit
     memory: number
     languages: string[]
     modules?: Array<'storage' | 'nosql'>
+    shared?: Partial<Record<Language, string[]>>
   }
   return {
     id,
@@ -38,6 +39,8 @@ export async function loadFixtureBenchmark(id: string): Promise<BenchmarkDefinit
       languages: raw.languages.filter((l): l is Language => (LANGUAGES as readonly string[]).includes(l)),
       variants: {},
       modules: raw.modules ?? [],
+      // Our own fixtures, so without discovery's checks: relative to the benchmark, as discovery resolves them.
+      shared: Object.fromEntries(Object.entries(raw.shared ?? {}).map(([language, dirs]) => [language, dirs.map((d) => resolve(dir, d))])),
     },
     input: { kind: 'ts', path: join(dir, 'input.ts') },
     source: FIXTURE_BENCHMARKS_DIR,

@@ -5,7 +5,15 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SebsError } from '../../core/errors.ts'
 import type { BenchmarkDefinition } from '../../core/types.ts'
-import { computePackageHash, directorySize, formatBytes, formatCommand, requireTool, type AssembleOptions } from './package-builder.ts'
+import {
+  computePackageHash,
+  directorySize,
+  formatBytes,
+  formatCommand,
+  functionSourceFiles,
+  requireTool,
+  type AssembleOptions,
+} from './package-builder.ts'
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__', '900.fixtures', '901.shared-build')
 
@@ -129,6 +137,105 @@ describe('computePackageHash', () => {
     }
     expect(() => computePackageHash(opts(benchA, { pythonTarget: '../outside' }))).toThrow(/inside the package/)
     expect(() => computePackageHash(opts(benchA, { wrapperFiles: [join(work, 'missing.py')] }))).toThrow(/Cannot read wrapper file/)
+  })
+})
+
+describe('shared folders (config.shared)', () => {
+  let root: string
+  /** Two benchmarks on one shared python folder, a third without it. */
+  let users: BenchmarkDefinition[]
+  let other: BenchmarkDefinition
+  let common: string
+
+  const withShared = (dir: string, id: string, shared: string[]): BenchmarkDefinition => {
+    const d = def(dir, id)
+    return { ...d, config: { ...d.config, shared: { python: shared } } }
+  }
+  const hashOf = (benchmark: BenchmarkDefinition, extra: Partial<AssembleOptions> = {}) => computePackageHash({ ...opts(), benchmark, ...extra })
+
+  beforeAll(async () => {
+    root = join(work, 'shared-root')
+    common = join(root, '900.fixtures', '_common', 'python')
+    await mkdir(join(common, 'lib'), { recursive: true })
+    await writeFile(join(common, 'helper.py'), 'X = 1\n')
+    await writeFile(join(common, 'lib', 'util.py'), 'Y = 2\n')
+    const ids = ['911.one', '912.two', '913.other']
+    for (const id of ids) await cp(FIXTURE, join(root, '900.fixtures', id), { recursive: true })
+    users = ids.slice(0, 2).map((id) => withShared(join(root, '900.fixtures', id), id, [common]))
+    other = def(join(root, '900.fixtures', ids[2]!), ids[2]!)
+  })
+
+  it("lists the shared files at the root of function/, next to the benchmark's own", () => {
+    const files = functionSourceFiles(users[0]!, 'python')
+    expect(files.map((f) => f.rel)).toEqual(['function.py', 'helper.py', 'init.sh', 'lib/util.py', 'requirements.txt'])
+    expect(files.find((f) => f.rel === 'lib/util.py')).toEqual({ rel: 'lib/util.py', abs: join(common, 'lib', 'util.py'), folder: common })
+    // Shared for python only: the nodejs package has its own files alone.
+    expect(functionSourceFiles(users[0]!, 'nodejs').every((f) => f.folder === join(users[0]!.dir, 'nodejs'))).toBe(true)
+  })
+
+  it('an edit of a shared file changes the hashes of the packages that use it, and no other', async () => {
+    const before = [...users.map((u) => hashOf(u)), hashOf(other), hashOf(users[0]!, { language: 'nodejs' })]
+    await writeFile(join(common, 'lib', 'util.py'), 'Y = 3\n')
+    const after = [...users.map((u) => hashOf(u)), hashOf(other), hashOf(users[0]!, { language: 'nodejs' })]
+    expect(after.map((h, i) => h !== before[i])).toEqual([true, true, false, false])
+    // A new file, a removed one and the executable bit count too.
+    let h = hashOf(users[0]!)
+    await writeFile(join(common, 'new.py'), '')
+    expect(hashOf(users[0]!)).not.toBe(h)
+    h = hashOf(users[0]!)
+    await rm(join(common, 'new.py'))
+    expect(hashOf(users[0]!)).not.toBe(h)
+    h = hashOf(users[0]!)
+    await chmod(join(common, 'helper.py'), 0o755)
+    expect(hashOf(users[0]!)).not.toBe(h)
+    await chmod(join(common, 'helper.py'), 0o644)
+    // Without the shared folder the same benchmark is another package.
+    expect(hashOf(def(users[0]!.dir, users[0]!.id))).not.toBe(hashOf(users[0]!))
+  })
+
+  it('a file that a shared folder and the benchmark both provide is an error naming both', async () => {
+    const clash = join(root, '900.fixtures', '_clash')
+    await mkdir(clash, { recursive: true })
+    await writeFile(join(clash, 'function.py'), '')
+    const b = withShared(users[0]!.dir, users[0]!.id, [clash])
+    const err = (() => {
+      try {
+        hashOf(b)
+      } catch (e) {
+        return e as SebsError
+      }
+    })()
+    expect(err?.code).toBe('BENCHMARK_LAYOUT_INVALID')
+    expect(err?.message).toContain(`${join(b.dir, 'config.json')}: field 'shared.python': ${join(b.dir, 'python', 'function.py')} and ${join(clash, 'function.py')} both need function/function.py`)
+    expect(err?.message).toContain('rename or remove one of them')
+  })
+
+  it('two shared folders that provide the same path, or a file where the other has a directory, clash', async () => {
+    const a = join(root, '900.fixtures', '_a')
+    const bDir = join(root, '900.fixtures', '_b')
+    await mkdir(a, { recursive: true })
+    await mkdir(bDir, { recursive: true })
+    await writeFile(join(a, 'helper.py'), '')
+    expect(() => functionSourceFiles(withShared(users[0]!.dir, users[0]!.id, [common, a]), 'python')).toThrow(
+      `${join(common, 'helper.py')} and ${join(a, 'helper.py')} both need function/helper.py`,
+    )
+    await writeFile(join(bDir, 'lib'), '')
+    expect(() => functionSourceFiles(withShared(users[0]!.dir, users[0]!.id, [bDir, common]), 'python')).toThrow(
+      `${join(bDir, 'lib')} and ${join(common, 'lib', 'util.py')} both need function/lib`,
+    )
+  })
+
+  it("a shared file with a function module's name, or a shared folder that is gone, is an error", async () => {
+    const named = join(root, '900.fixtures', '_named')
+    await mkdir(named, { recursive: true })
+    await writeFile(join(named, 'storage.py'), '')
+    const storage = fileURLToPath(new URL('./wrappers/s3/python/storage.py', import.meta.url))
+    const b = withShared(users[0]!.dir, users[0]!.id, [named])
+    expect(() => hashOf(b, { functionModules: [storage] })).toThrow(/_named\/storage\.py has the name of the function module .*storage\.py.*rename the shared file/)
+    // The benchmark's own storage.py may be replaced by the module, as in SeBS.
+    expect(() => hashOf(b)).not.toThrow()
+    const gone = withShared(users[0]!.dir, users[0]!.id, [join(root, 'nowhere')])
+    expect(() => hashOf(gone)).toThrow(/field 'shared\.python' names .*nowhere, which is not a directory/)
   })
 })
 

@@ -10,7 +10,8 @@
  * Layout (the contract providers rely on):
  *
  *     <pkg>/                        wrapper files (handler.js, server.py, …)
- *     <pkg>/function/               the benchmark's <language>/ directory + function modules
+ *     <pkg>/function/               the benchmark's <language>/ directory + the files of its
+ *                                   shared folders (config.json `shared`) + function modules
  *     <pkg>/function/node_modules/  nodejs dependencies
  *     <pkg>/<pythonTarget>/         python dependencies (pip --target)
  *
@@ -153,6 +154,69 @@ function languageDir(opts: AssembleOptions): string {
   return join(opts.benchmark.dir, opts.language)
 }
 
+/** One file of a package's `function/` that comes from the benchmark. */
+export interface FunctionSourceFile {
+  /** Where it lands, relative (posix) to `function/`. */
+  rel: string
+  /** Where it comes from. */
+  abs: string
+  /** The folder it comes from: the benchmark's `<language>/` or one of its shared folders. */
+  folder: string
+}
+
+/**
+ * The files a benchmark puts into `function/` for one language: its
+ * `<language>/` folder and the shared folders config.json declares for that
+ * language (`config.shared`), each folder's tree at the root of `function/`,
+ * sorted by path (without node_modules, __pycache__, *.pyc). Two folders that
+ * provide the same path (or a file where the other has a directory) are a
+ * BENCHMARK_LAYOUT_INVALID error naming both files: nothing is overwritten.
+ */
+export function functionSourceFiles(
+  benchmark: Pick<BenchmarkDefinition, 'dir'> & { config: Pick<BenchmarkDefinition['config'], 'shared'> },
+  language: Language,
+): FunctionSourceFile[] {
+  const configFile = join(benchmark.dir, 'config.json')
+  const own = join(benchmark.dir, language)
+  const byRel = new Map<string, FunctionSourceFile>()
+  for (const folder of [own, ...(benchmark.config.shared?.[language] ?? [])]) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new BenchmarkError(
+        'BENCHMARK_LAYOUT_INVALID',
+        folder === own ? benchmark.dir : configFile,
+        folder === own
+          ? `no ${language}/ directory, but ${language} was selected for it. Add ${language}/ with the function code or remove '${language}' from config.json's languages.`
+          : // Checked at discovery; it may have gone since.
+            `field 'shared.${language}' names ${folder}, which is not a directory; fix the path or restore the folder.`,
+      )
+    }
+    for (const rel of listSourceFiles(folder)) {
+      const file: FunctionSourceFile = { rel, abs: join(folder, ...rel.split('/')), folder }
+      const same = byRel.get(rel)
+      if (same) throw sourceClash(configFile, language, same, file)
+      byRel.set(rel, file)
+    }
+  }
+  // A file of one folder where another has a directory (`lib` and `lib/x.py`).
+  for (const file of byRel.values()) {
+    const parts = file.rel.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const parent = byRel.get(parts.slice(0, i).join('/'))
+      if (parent) throw sourceClash(configFile, language, parent, file)
+    }
+  }
+  return [...byRel.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
+}
+
+function sourceClash(configFile: string, language: Language, a: FunctionSourceFile, b: FunctionSourceFile): BenchmarkError {
+  return new BenchmarkError(
+    'BENCHMARK_LAYOUT_INVALID',
+    configFile,
+    `field 'shared.${language}': ${a.abs} and ${b.abs} both need function/${a.rel} in the package; ` +
+      `rename or remove one of them (shared files go next to the benchmark's own, never over them).`,
+  )
+}
+
 /** The init.sh scripts SeBS runs, in SeBS's order: the benchmark's, then the language's. */
 function initScripts(opts: AssembleOptions): string[] {
   return [join(opts.benchmark.dir, 'init.sh'), join(languageDir(opts), 'init.sh')].filter((p) => existsSync(p))
@@ -176,21 +240,17 @@ function resolvedPythonTarget(opts: AssembleOptions): string {
 }
 
 /**
- * Content hash of everything that goes into the package: the benchmark's
- * `<language>/` files (paths, contents, executable bit), `config.json`, any
+ * Content hash of everything that goes into the package: the files of
+ * `function/` from the benchmark's `<language>/` and shared folders (paths in
+ * the package, contents, executable bit), `config.json`, any
  * `init.sh`, the wrapper files and function modules (by file name, so moving
  * the checkout does not invalidate the cache), the extra dependencies and
  * install arguments, the runtime, architecture and provider.
  */
 export function computePackageHash(opts: AssembleOptions): string {
   const langDir = languageDir(opts)
-  if (!existsSync(langDir) || !statSync(langDir).isDirectory()) {
-    throw new BenchmarkError(
-      'BENCHMARK_LAYOUT_INVALID',
-      opts.benchmark.dir,
-      `no ${opts.language}/ directory, but ${opts.language} was selected for it. Add ${opts.language}/ with the function code or remove '${opts.language}' from config.json's languages.`,
-    )
-  }
+  // Lists (and checks) the sources first: a missing folder or a clash is the error, not a hash.
+  const sources = functionSourceFiles(opts.benchmark, opts.language)
   const h = createHash('sha256')
   // Length-prefixed fields: no two different inputs can produce the same byte stream.
   const add = (label: string, data: string | Buffer) => {
@@ -221,10 +281,22 @@ export function computePackageHash(opts: AssembleOptions): string {
   // Only when set, so that host-built packages keep the hashes they always had.
   if (opts.installer) add('installer', opts.installerId ?? 'custom')
 
-  for (const rel of listSourceFiles(langDir)) {
-    const abs = join(langDir, ...rel.split('/'))
+  // By their place in function/, not their folder: a benchmark without shared
+  // folders keeps the hash it always had, and the package is what is hashed.
+  for (const { rel, abs } of sources) {
     add(`src:${rel}`, readOrFail(abs, 'benchmark file'))
     add(`mode:${rel}`, statSync(abs).mode & 0o111 ? 'x' : '-')
+  }
+  for (const module of opts.functionModules ?? []) {
+    // A function module replaces the benchmark's own file of that name (SeBS's storage.py), but a shared file must not vanish silently.
+    const shadowed = sources.find((f) => f.rel === basename(module) && f.folder !== langDir)
+    if (shadowed) {
+      throw new BenchmarkError(
+        'BENCHMARK_LAYOUT_INVALID',
+        join(opts.benchmark.dir, 'config.json'),
+        `field 'shared.${opts.language}': ${shadowed.abs} has the name of the function module ${module} that the provider puts into function/; rename the shared file.`,
+      )
+    }
   }
   const configPath = join(opts.benchmark.dir, 'config.json')
   if (existsSync(configPath)) add('config.json', readOrFail(configPath, 'benchmark config'))
@@ -711,22 +783,28 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     const fnDir = join(tmp, 'function')
     await mkdir(fnDir, { recursive: true })
     await copyInto(opts.wrapperFiles, tmp)
-    await cp(languageDir(opts), fnDir, {
-      recursive: true,
-      // Keep relative links relative (the default rewrites them to absolute paths into the sources).
-      verbatimSymlinks: true,
-      filter: (src) => {
-        if (src === languageDir(opts)) return true
-        const name = basename(src)
-        let isDir = false
-        try {
-          isDir = statSync(src).isDirectory()
-        } catch {
-          // A dangling symlink: copied as the link it is.
-        }
-        return !excludedName(name, isDir)
-      },
-    })
+    // The benchmark's folder, then its shared folders into the same function/
+    // (computePackageHash has refused clashes, so nothing is overwritten).
+    for (const folder of [languageDir(opts), ...(opts.benchmark.config.shared?.[opts.language] ?? [])]) {
+      await cp(folder, fnDir, {
+        recursive: true,
+        force: false,
+        errorOnExist: true,
+        // Keep relative links relative (the default rewrites them to absolute paths into the sources).
+        verbatimSymlinks: true,
+        filter: (src) => {
+          if (src === folder) return true
+          const name = basename(src)
+          let isDir = false
+          try {
+            isDir = statSync(src).isDirectory()
+          } catch {
+            // A dangling symlink: copied as the link it is.
+          }
+          return !excludedName(name, isDir)
+        },
+      })
+    }
     await copyInto(opts.functionModules ?? [], fnDir)
     if (opts.language === 'python') {
       // SeBS's function code does `from . import storage`: function/ must be a package.

@@ -3,7 +3,7 @@
  * used by the validators of 501.graph-pagerank, 502.graph-mst and
  * 503.graph-bfs to derive golden values.
  *
- * The generator is the third copy of `nodejs/graph-generator.js` and
+ * The generator is the third rendering of `nodejs/graph-generator.cjs` and
  * `python/graph_generator.py` (same mulberry32 stream, same 32-bit integer
  * arithmetic, same draw order), so all three build the same edge list; the
  * graph tests check that by hashing the edges each one produces. The
@@ -54,7 +54,7 @@ export function edgeCount(n: number, m = EDGES_PER_VERTEX): number {
   return (m * (m + 1)) / 2 + m * (n - m - 1)
 }
 
-/** Seeded Barabási–Albert graph; see graph-generator.js for the construction. */
+/** Seeded Barabási–Albert graph; see graph-generator.cjs for the construction. */
 export function barabasiAlbert(n: number, seed: number, m = EDGES_PER_VERTEX): GeneratedGraph {
   if (!Number.isInteger(n) || n < 1) throw new Error(`graph size must be a positive integer, got ${n}`)
   if (!Number.isInteger(seed)) throw new Error(`graph seed must be an integer, got ${seed}`)

@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { GenerateInputContext } from '../../../core/benchmark-input.ts'
+import { readBenchmarkConfig } from '../../../plugin/discovery.ts'
+import { functionSourceFiles } from '../../../providers/shared/package-builder.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 /** The repository root (this file is `benchmarks/_lib/testing/`). */
@@ -244,11 +246,22 @@ Promise.resolve()
 `
 
 /**
+ * The shared folders a benchmark's config.json declares for `language`
+ * (validated as discovery does, taking the benchmark's group folder's parent
+ * as the benchmarks folder); none without a config.json.
+ */
+function sharedFolders(benchmarkDir: string, language: FunctionLanguage): string[] {
+  if (!existsSync(join(benchmarkDir, 'config.json'))) return []
+  return readBenchmarkConfig(benchmarkDir, dirname(dirname(benchmarkDir))).shared?.[language] ?? []
+}
+
+/**
  * Lays out a package as the real builds do (the benchmark's language folder
- * as `function/`, the storage stand-in as `function/storage.*` when `storage`
- * is given), runs the handler once in a child process with its own TMPDIR and
- * returns what it returned. A throwing handler rejects with the child's
- * stderr in the message. stdout stays free for the function's own logging.
+ * and its config.json `shared` folders as `function/`, the storage stand-in
+ * as `function/storage.*` when `storage` is given), runs the handler once in
+ * a child process with its own TMPDIR and returns what it returned. A
+ * throwing handler rejects with the child's stderr in the message. stdout
+ * stays free for the function's own logging.
  */
 export async function runFunction(options: RunFunctionOptions): Promise<FunctionRun> {
   const { benchmarkDir, language, event, storage } = options
@@ -263,6 +276,14 @@ export async function runFunction(options: RunFunctionOptions): Promise<Function
       recursive: true,
       filter: (src) => !['node_modules', '__pycache__'].includes(basename(src)),
     })
+    // Shared files next to the function's own, with the package builder's list (and its clash check).
+    const own = join(benchmarkDir, language)
+    const sources = { dir: benchmarkDir, config: { shared: { [language]: sharedFolders(benchmarkDir, language) } } }
+    for (const file of functionSourceFiles(sources, language)) {
+      if (file.folder === own) continue
+      await mkdir(dirname(join(fnDir, file.rel)), { recursive: true })
+      await copyFile(file.abs, join(fnDir, file.rel))
+    }
     const storageFile = language === 'nodejs' ? 'storage.js' : 'storage.py'
     const files: Record<string, string> = {
       ...(storage ? { [storageFile]: join(HERE, language === 'nodejs' ? 'fs-storage.js' : 'fs-storage.py') } : {}),
@@ -302,12 +323,13 @@ export async function runFunction(options: RunFunctionOptions): Promise<Function
 
 /**
  * Runs a Python snippet with `<benchmarkDir>/python/`'s dependencies
- * installed and that folder importable; returns its stdout.
+ * installed and that folder and its shared folders importable; returns its stdout.
  */
 export async function runPython(benchmarkDir: string, code: string, timeoutMs = 120_000): Promise<string> {
   const deps = await installFunctionDeps(benchmarkDir, 'python')
+  const path = [join(benchmarkDir, 'python'), ...sharedFolders(benchmarkDir, 'python'), deps]
   const { stdout } = await runCommand((await python()).executable, ['-c', code], {
-    env: { ...process.env, PYTHONPATH: [join(benchmarkDir, 'python'), deps].filter(Boolean).join(':'), PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...process.env, PYTHONPATH: path.filter(Boolean).join(':'), PYTHONDONTWRITEBYTECODE: '1' },
     timeoutMs,
   })
   return stdout

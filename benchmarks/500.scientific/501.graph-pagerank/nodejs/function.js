@@ -2,7 +2,8 @@
 /** 501.graph-pagerank: PageRank of a seeded Barabási–Albert graph with graphology. */
 const Graph = require('graphology')
 const pagerank = require('graphology-metrics/centrality/pagerank')
-const { barabasiAlbert } = require('./graph-generator')
+// graph-generator.cjs is in ../_graph/nodejs (config.json "shared"): the package builder puts it beside this file.
+const { barabasiAlbert } = require('./graph-generator.cjs')
 
 /** How many of the highest-ranked vertices the result lists. */
 const TOP = 5

@@ -4,6 +4,7 @@ import time
 
 import igraph
 
+# graph_generator.py is in ../_graph/python (config.json "shared"): the package builder puts it beside this file.
 try:
     from . import graph_generator
 except ImportError:  # imported as a top-level module (e.g. run beside graph_generator.py)

@@ -6,7 +6,8 @@
  */
 const Graph = require('graphology')
 const { kruskal } = require('kruskal-mst')
-const { barabasiAlbert, edgeWeights } = require('./graph-generator')
+// graph-generator.cjs is in ../_graph/nodejs (config.json "shared"): the package builder puts it beside this file.
+const { barabasiAlbert, edgeWeights } = require('./graph-generator.cjs')
 
 function elapsedUs(begin, end) {
   return Number((end - begin) / 1000n)

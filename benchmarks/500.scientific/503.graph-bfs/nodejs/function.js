@@ -2,7 +2,8 @@
 /** 503.graph-bfs: breadth-first search from vertex 0 of a seeded Barabási–Albert graph with graphology. */
 const Graph = require('graphology')
 const { bfsFromNode } = require('graphology-traversal')
-const { barabasiAlbert } = require('./graph-generator')
+// graph-generator.cjs is in ../_graph/nodejs (config.json "shared"): the package builder puts it beside this file.
+const { barabasiAlbert } = require('./graph-generator.cjs')
 
 function elapsedUs(begin, end) {
   return Number((end - begin) / 1000n)

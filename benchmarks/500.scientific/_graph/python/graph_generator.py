@@ -3,11 +3,11 @@
 
 SeBS seeds igraph's own RNG, so its graphs cannot be rebuilt from another
 language. This generator is written three times (this file,
-graph-generator.js and the validator's generator.ts) with the same 32-bit
+graph-generator.cjs and the validator's generator.ts) with the same 32-bit
 integer arithmetic, so Python, Node and the validator build the very same
-edge list from the same (n, seed). Canonical copy:
-benchmarks/500.scientific/_graph/; the copies in each benchmark's python/
-folder are checked byte-identical by the graph tests.
+edge list from the same (n, seed). The benchmarks' config.json lists this
+folder under "shared", so the package builder puts this file next to their
+function.py.
 """
 from array import array
 

@@ -7,9 +7,10 @@
  * language. This generator is written three times (this file,
  * graph_generator.py and the validator's generator.ts) with the same 32-bit
  * integer arithmetic, so Node, Python and the validator build the very same
- * edge list from the same (n, seed). Canonical copy:
- * benchmarks/500.scientific/_graph/; the copies in each benchmark's nodejs/
- * folder are checked byte-identical by the graph tests.
+ * edge list from the same (n, seed). The benchmarks' config.json lists this
+ * folder under "shared", so the package builder puts this file next to their
+ * function.js. `.cjs`: CommonJS wherever it lies, also inside this
+ * repository (an ES-module package) when the tests require it directly.
  */
 
 /** Edges each new vertex brings (igraph's `m`, as in SeBS's `Barabasi(n, 10)`). */
