@@ -99,6 +99,20 @@ export interface InvokeOptions {
   trigger?: Trigger
 }
 
+/** The file a padded code package gets (SeBS's `randomdata.bin`). */
+export const CODE_PADDING_FILE = 'sebs-padding.bin'
+
+/** What `updateCode` deployed. */
+export interface CodeUpdateResult {
+  /** Bytes of random padding in the package the function runs now (0: its own package). */
+  paddingBytes: number
+  /**
+   * Size of the package the function runs now, bytes: the files of the
+   * directory (local) or the zip (cloud providers), padding included.
+   */
+  packageSizeBytes: number
+}
+
 /** A live function, on either side of the process boundary. */
 export interface DeployedFunction {
   readonly handle: FunctionHandle
@@ -106,6 +120,16 @@ export interface DeployedFunction {
   /** Make the next invocation start a new instance/sandbox. */
   forceColdStart(): Promise<void>
   update(options: { memory?: number; timeout?: number; env?: Record<string, string> }): Promise<void>
+  /**
+   * Redeploys the function's own code package plus one file,
+   * `CODE_PADDING_FILE`, of `paddingBytes` incompressible random bytes
+   * (SeBS's code-package-size sweep); `paddingBytes: 0` restores the
+   * original package. Resolves once the new code serves; the next
+   * invocation is cold. Padded packages are temporary copies, never written
+   * into the package cache, and removed when replaced, at `close()`/`delete()`
+   * or by `sweep`. Optional: a provider without it cannot run code-size sweeps.
+   */
+  updateCode?(options: { paddingBytes: number }): Promise<CodeUpdateResult>
   /** Fill in provider-side times, billing and memory for records of this function. */
   metrics?(records: InvocationRecord[]): Promise<InvocationRecord[]>
   delete(): Promise<void>

@@ -8,16 +8,27 @@
  *   transport  everything else the client waited for (client − init − function)
  * Each repetition is a forced cold start, followed by one warm call as the
  * reference. Components a provider does not report are left out, not guessed.
+ *
+ * Points are memory sizes, or with `codeSizes` code package sizes × memory
+ * sizes: the function runs its own package plus that many bytes of random
+ * padding (the provider's `updateCode`), so the breakdown is per package
+ * size. Code sizes are the outer loop: a redeploy costs more than a memory change.
  */
+import { z } from 'zod'
 import type { InvocationRecord } from '../core/types.ts'
 import { computeStatistics } from '../reporters/statistics.ts'
 import { usable } from './context.ts'
-import { assertNoFailures, defineExperiment, formatPointLine, mb, summarizePoint } from './experiment.ts'
+import { assertNoFailures, defineExperiment, formatPointLine, mb, ownOptions, parseOptions, summarizePoint } from './experiment.ts'
+import { codeSizesSchema } from './invocation-overhead.ts'
 import { repetitionPolicy, runRepetitions } from './repetitions.ts'
+
+const optionsSchema = z.object({ codeSizes: codeSizesSchema.optional() }).strict()
 
 export interface ColdStartPoint {
   name: string
   memory: number
+  /** Bytes of code padding (with `codeSizes` only). */
+  codePaddingBytes?: number
 }
 
 export interface ColdStartBreakdown {
@@ -40,16 +51,26 @@ export function breakdown(record: InvocationRecord): ColdStartBreakdown {
 export const coldStart = defineExperiment<ColdStartPoint>({
   name: 'cold-start',
   plan(settings) {
-    return settings.memory.map((memory) => ({ name: `cold-start ${mb(memory)}`, memory }))
+    const o = parseOptions('cold-start', optionsSchema, ownOptions(settings.options))
+    if (!o.codeSizes) return settings.memory.map((memory) => ({ name: `cold-start ${mb(memory)}`, memory }))
+    return o.codeSizes.flatMap((codePaddingBytes) =>
+      settings.memory.map((memory) => ({ name: `cold-start ${mb(memory)} code ${codePaddingBytes}B`, memory, codePaddingBytes })),
+    )
   },
   async run(ctx, point, settings) {
+    if (point.codePaddingBytes !== undefined) await ctx.setCodePadding(point.codePaddingBytes)
     await ctx.ensureMemory(point.memory)
+    const params: Record<string, unknown> = {
+      memory: point.memory,
+      ...(point.codePaddingBytes !== undefined ? { codePaddingBytes: ctx.codePaddingBytes } : {}),
+      ...(point.codePaddingBytes !== undefined && ctx.codePackageBytes !== undefined ? { codePackageBytes: ctx.codePackageBytes } : {}),
+    }
     const records: InvocationRecord[] = []
     let repetition = 0
     const outcome = await runRepetitions(repetitionPolicy(settings, 2), 2, async () => {
       await ctx.forceColdStart()
-      const cold = await ctx.measure({ phase: 'cold', repetition, expect: 'cold', params: { memory: point.memory } })
-      const warm = await ctx.measure({ phase: 'warm', repetition, expect: 'warm', params: { memory: point.memory } })
+      const cold = await ctx.measure({ phase: 'cold', repetition, expect: 'cold', params })
+      const warm = await ctx.measure({ phase: 'warm', repetition, expect: 'warm', params })
       repetition++
       records.push(cold.record, warm.record)
       return { samples: usable(cold.record) ? [cold.record.clientTimeUs] : [], invocations: 2, costUsd: (cold.record.costUsd ?? 0) + (warm.record.costUsd ?? 0) }
@@ -70,7 +91,7 @@ export const coldStart = defineExperiment<ColdStartPoint>({
       point: point.name,
       records,
       repetitions: outcome,
-      data: { medians: parts, summaryCold: summarizePoint(records.filter((r) => r.phase === 'cold'), ctx.costModel, ctx.priceTable) },
+      data: { ...params, medians: parts, summaryCold: summarizePoint(records.filter((r) => r.phase === 'cold'), ctx.costModel, ctx.priceTable) },
       lines: [
         formatPointLine(`${point.name} (cold)`, summarizePoint(records.filter((r) => r.phase === 'cold'), ctx.costModel, ctx.priceTable)),
         `  medians: init ${f(parts.initUs)}, import ${f(parts.importUs)}, handler ${f(parts.handlerUs)}, transport ${f(parts.transportUs)} = client ${f(parts.clientUs)} (warm client ${f(parts.warmClientUs)})`,

@@ -13,11 +13,11 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
-import { errorMessage } from '../core/errors.ts'
+import { SebsError, errorMessage } from '../core/errors.ts'
 import { appendRecord, readRecords } from '../core/records.ts'
 import type { CounterValue, InvocationRecord, Language, Size, Trigger } from '../core/types.ts'
 import { buildRecord, type InvocationContext } from '../plugin/invoke.ts'
-import type { DeployedFunction, InvokeResult, ObjectStorage } from '../providers/types.ts'
+import type { CodeUpdateResult, DeployedFunction, InvokeResult, ObjectStorage } from '../providers/types.ts'
 import { estimateCost, resolvePriceTable, type PriceRow } from '../reporters/cost.ts'
 import { existsSync } from 'node:fs'
 
@@ -123,6 +123,8 @@ export class ExperimentContext {
   readonly recordsFile: string
   #memory: number
   #memoryApplied = false
+  /** What `setCodePadding` deployed last (undefined: the package as deployed, never touched). */
+  #code: CodeUpdateResult | undefined
   readonly #init: ExperimentContextInit
 
   constructor(init: ExperimentContextInit) {
@@ -173,6 +175,51 @@ export class ExperimentContext {
     await this.fn.update({ memory: memoryMb, ...this.#localMemoryEnv(memoryMb) })
     this.#memory = memoryMb
     this.#memoryApplied = true
+  }
+
+  /** Bytes of padding in the code the function runs now (0 unless `setCodePadding` changed it). */
+  get codePaddingBytes(): number {
+    return this.#code?.paddingBytes ?? 0
+  }
+
+  /** Size of the code package the function runs now, bytes, once `setCodePadding` reported it. */
+  get codePackageBytes(): number | undefined {
+    return this.#code?.packageSizeBytes
+  }
+
+  /**
+   * Makes the function run its own package plus `bytes` of random padding
+   * (SeBS's code-package-size sweep; 0 = the package as built). Redeploys
+   * only when the padding differs from what runs now; after a redeploy the
+   * next invocation is cold. Throws NOT_SUPPORTED when the provider cannot
+   * redeploy code. `restoreCode()` (run at the end of every case) goes back to 0.
+   */
+  async setCodePadding(bytes: number): Promise<CodeUpdateResult> {
+    if (this.#code && this.#code.paddingBytes === bytes) return this.#code
+    if (!this.#code && bytes === 0) {
+      // Nothing changed yet: the deployed package runs; its size is still worth knowing.
+      this.#code = await this.#updateCode(0)
+      return this.#code
+    }
+    this.#code = await this.#updateCode(bytes)
+    this.log(`code package: ${this.#code.packageSizeBytes} bytes (${bytes} bytes of padding)`)
+    return this.#code
+  }
+
+  /** Goes back to the package as deployed when a padding was set; a no-op otherwise. */
+  async restoreCode(): Promise<void> {
+    if (this.#code && this.#code.paddingBytes !== 0) await this.setCodePadding(0)
+  }
+
+  #updateCode(bytes: number): Promise<CodeUpdateResult> {
+    if (!this.fn.updateCode) {
+      throw new SebsError(
+        'NOT_SUPPORTED',
+        `The ${this.provider} provider cannot redeploy a function's code, so code-package-size sweeps (codeSizes) do not run there. ` +
+          `Drop the codeSizes setting of experiments['${this.experiment}'], or run it on a provider whose functions implement updateCode (see providers/types.ts).`,
+      )
+    }
+    return this.fn.updateCode({ paddingBytes: bytes })
   }
 
   /** Adds environment variables to the function (new instances get them). */

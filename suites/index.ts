@@ -39,9 +39,11 @@ export const EXPERIMENTS: Record<string, ExperimentInfo> = {
   },
   'invocation-overhead': {
     description:
-      "time from the client's send to the function's first instruction, clock-drift corrected, over a payload-size sweep, cold and warm",
+      "time from the client's send to the function's first instruction, clock-drift corrected, over a payload-size and/or code-package-size sweep, cold and warm",
     settings: {
+      sweep: "'payload' (default), 'code' (default when only codeSizes is set) or 'both' (default when both lists are set): SeBS's type",
       payloadSizes: 'payload sizes in bytes (default [1024, 65536, 1048576])',
+      codeSizes: 'code sweep: bytes of random padding added to the code package, redeployed before each size (default [0, 1048576, 10485760])',
       phases: "default ['warm', 'cold']",
       clockSync: "'trigger' (timestamp round trips over the function's own trigger; default), 'udp' (SeBS's protocol; the function must speak 920.network's) or 'none'",
       syncRounds: 'round trips for the clock-offset estimate (default 10)',
@@ -64,8 +66,10 @@ export const EXPERIMENTS: Record<string, ExperimentInfo> = {
     },
   },
   'cold-start': {
-    description: 'cold-start breakdown: runtime initialisation vs function import vs handler vs transport, per language',
-    settings: {},
+    description: 'cold-start breakdown: runtime initialisation vs function import vs handler vs transport, per language, memory size and (with codeSizes) code package size',
+    settings: {
+      codeSizes: 'bytes of random padding added to the code package; points become code size × memory size (default: no padding, memory sizes only)',
+    },
   },
   time: {
     description: 'local: warm and cold invocation time with user and system CPU time (SeBS local "time")',

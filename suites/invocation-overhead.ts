@@ -12,6 +12,11 @@
  * `clock-sync`, discarded. On loopback both clocks are the same, so the
  * estimate must come out near 0, or near a deliberate skew
  * (SEBS_CLOCK_SKEW_US) when one is set.
+ *
+ * The sweep is over payload sizes (SeBS's `type: payload`), code package
+ * sizes (`type: code`: before each size the function is redeployed with its
+ * own package plus `sebs-padding.bin` of that many random bytes, through
+ * the provider's `updateCode`), or both, payload points first.
  */
 import { z } from 'zod'
 import type { InvocationRecord } from '../core/types.ts'
@@ -24,19 +29,53 @@ import { assertNoFailures, defineExperiment, formatPointLine, ownOptions, parseO
 import { repetitionPolicy, runRepetitions } from './repetitions.ts'
 import { computeStatistics } from '../reporters/statistics.ts'
 
+/**
+ * Code padding sizes, bytes: unique whole numbers. The bound is the
+ * harness's; each provider also checks its platform's own limit (Lambda:
+ * 250 MB unzipped, 50 MB inline, bigger zips go through S3).
+ */
+export const codeSizesSchema = z
+  .array(z.number().int().min(0).max(512 * 1024 * 1024))
+  .min(1)
+  .refine((xs) => new Set(xs).size === xs.length, 'sizes must not repeat')
+
 const optionsSchema = z
   .object({
+    sweep: z.enum(['payload', 'code', 'both']).optional(),
     payloadSizes: z.array(z.number().int().min(0).max(256 * 1024 * 1024)).min(1).optional(),
+    codeSizes: codeSizesSchema.optional(),
     phases: z.array(z.enum(['warm', 'cold'])).min(1).optional(),
     clockSync: z.enum(['trigger', 'udp', 'none']).optional(),
     syncRounds: z.number().int().min(1).max(1000).optional(),
   })
   .strict()
+  .superRefine((o, issue) => {
+    // A size list the chosen sweep would ignore is a mistake worth saying.
+    if (o.sweep === 'payload' && o.codeSizes) issue.addIssue({ code: 'custom', path: ['codeSizes'], message: "is set but sweep is 'payload'; use sweep 'code' or 'both'" })
+    if (o.sweep === 'code' && o.payloadSizes) issue.addIssue({ code: 'custom', path: ['payloadSizes'], message: "is set but sweep is 'code'; use sweep 'payload' or 'both'" })
+  })
+
+export const DEFAULT_PAYLOAD_SIZES = [1024, 65_536, 1_048_576]
+export const DEFAULT_CODE_SIZES = [0, 1_048_576, 10_485_760]
 
 export interface OverheadPoint {
   name: string
+  sweep: 'payload' | 'code'
+  /** Bytes of payload padding (0 for code points). */
   payloadBytes: number
+  /** Bytes of code padding (code points only). */
+  codePaddingBytes?: number
   phase: 'warm' | 'cold'
+}
+
+/**
+ * Which sweep runs: the `sweep` setting; without it, the size lists that
+ * are set (codeSizes alone → code, both lists → both), else payload.
+ */
+export function overheadSweep(o: { sweep?: 'payload' | 'code' | 'both'; payloadSizes?: number[]; codeSizes?: number[] }): 'payload' | 'code' | 'both' {
+  if (o.sweep) return o.sweep
+  if (o.codeSizes) return o.payloadSizes ? 'both' : 'code'
+  return 'payload'
 }
 
 const CLOCK_KEY = 'clock'
@@ -96,13 +135,29 @@ export const invocationOverhead = defineExperiment<OverheadPoint>({
   name: 'invocation-overhead',
   plan(settings) {
     const o = parseOptions('invocation-overhead', optionsSchema, ownOptions(settings.options))
-    const sizes = o.payloadSizes ?? [1024, 65_536, 1_048_576]
+    const sweep = overheadSweep(o)
     const phases = o.phases ?? ['warm', 'cold']
-    return sizes.flatMap((payloadBytes) => phases.map((phase) => ({ name: `payload ${payloadBytes}B ${phase}`, payloadBytes, phase })))
+    const points: OverheadPoint[] = []
+    if (sweep !== 'code') {
+      for (const payloadBytes of o.payloadSizes ?? DEFAULT_PAYLOAD_SIZES) {
+        for (const phase of phases) points.push({ name: `payload ${payloadBytes}B ${phase}`, sweep: 'payload', payloadBytes, phase })
+      }
+    }
+    if (sweep !== 'payload') {
+      for (const codePaddingBytes of o.codeSizes ?? DEFAULT_CODE_SIZES) {
+        for (const phase of phases) points.push({ name: `code ${codePaddingBytes}B ${phase}`, sweep: 'code', payloadBytes: 0, codePaddingBytes, phase })
+      }
+    }
+    return points
   },
   async run(ctx, point, settings, state) {
     const o = parseOptions('invocation-overhead', optionsSchema, ownOptions(settings.options))
     await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
+    // Code points run on the padded package; payload points on the function's own.
+    if (point.codePaddingBytes !== undefined) await ctx.setCodePadding(point.codePaddingBytes)
+    else await ctx.restoreCode()
+    const sizeParams: Record<string, unknown> =
+      point.sweep === 'code' ? { codePaddingBytes: ctx.codePaddingBytes, ...(ctx.codePackageBytes !== undefined ? { codePackageBytes: ctx.codePackageBytes } : {}) } : { payloadBytes: point.payloadBytes }
     let clock = state.get(CLOCK_KEY) as ClockEstimate | undefined
     if (!clock) {
       const method = o.clockSync ?? 'trigger'
@@ -121,7 +176,7 @@ export const invocationOverhead = defineExperiment<OverheadPoint>({
     let repetition = 0
     if (point.phase === 'warm') {
       // One call to make sure an instance is warm, as SeBS does before a warm pass.
-      records.push((await ctx.measure({ phase: 'warm', repetition: repetition++, payload, discard: 'warm-up call', params: { payloadBytes: point.payloadBytes } })).record)
+      records.push((await ctx.measure({ phase: 'warm', repetition: repetition++, payload, discard: 'warm-up call', params: sizeParams })).record)
     }
     const outcome = await runRepetitions(
       repetitionPolicy(settings, 1, 1),
@@ -133,7 +188,7 @@ export const invocationOverhead = defineExperiment<OverheadPoint>({
           repetition: repetition++,
           expect: point.phase,
           payload,
-          params: { payloadBytes: point.payloadBytes, clockOffsetUs: Math.round(clock!.offsetUs), clockErrorUs: Math.round(clock!.errorUs) },
+          params: { ...sizeParams, clockOffsetUs: Math.round(clock!.offsetUs), clockErrorUs: Math.round(clock!.errorUs) },
           // Send → first instruction, on the harness clock.
           annotate: ({ result, sendUs }) =>
             result.state === 'ok' ? { invocationOverheadUs: Math.round(result.envelope.begin - clock!.offsetUs - sendUs) } : undefined,
@@ -152,7 +207,7 @@ export const invocationOverhead = defineExperiment<OverheadPoint>({
       point: point.name,
       records,
       repetitions: outcome,
-      data: { payloadBytes: point.payloadBytes, phase: point.phase, clock, invocationOverheadUs: overhead, summary },
+      data: { ...sizeParams, phase: point.phase, clock, invocationOverheadUs: overhead, summary },
       lines: [
         formatPointLine(point.name, summary),
         `  ${point.name}: send → first instruction median ${overhead ? (overhead.median / 1000).toFixed(3) : '?'} ms (clock offset ${(clock.offsetUs / 1000).toFixed(3)} ± ${(clock.errorUs / 1000).toFixed(3)} ms)`,

@@ -157,14 +157,16 @@ describe('library trigger (InvokeCommand with LogType Tail)', () => {
     expect(fake.functions.get(fn.handle.name)!.config.State).toBe('Active')
   })
 
-  it('the handle holds names, ARN, region and endpoints only', () => {
+  it('the handle holds names, ARN, region, endpoints and the package path only', () => {
     const data = fn.handle.data as AwsFunctionData
     expect(data.functionArn).toBe(`arn:aws:lambda:us-east-1:${fake.accountId}:function:${fn.handle.name}`)
     expect(data.region).toBe('us-east-1')
     expect(data.endpoints).toEqual({ s3: s3.endpoint, dynamodb: dynamo.endpoint })
     expect(Object.keys(data).sort()).toEqual(
-      ['arch', 'deployTimeoutMs', 'endpoints', 'functionArn', 'functionName', 'metricsTimeoutMs', 'region', 'runtime'].sort(),
+      ['arch', 'deployTimeoutMs', 'endpoints', 'functionArn', 'functionName', 'metricsTimeoutMs', 'region', 'runtime', 'packagePath', 'packageHash', 'packageSizeBytes'].sort(),
     )
+    // What updateCode pads and restores (code-package-size sweeps): the zip this machine built.
+    expect(data).toMatchObject({ packagePath: pkg.path, packageHash: pkg.hash, packageSizeBytes: pkg.sizeBytes })
   })
 
   it('cold then warm, with provider times from the REPORT line of the log tail', async () => {

@@ -6,6 +6,7 @@
  * Credentials come only from the standard AWS chain and are never stored:
  * handles, caches and records hold names, ARNs, the region and endpoints.
  */
+import { join } from 'node:path'
 import type { CodePackage, DeployOptions, FunctionHandle, FunctionSpec, NoSqlStorage, ObjectStorage, Provider, ProviderContext } from '../types.ts'
 import type { BuildContext, DeployedFunction, SweptResource } from '../types.ts'
 import { ProviderError } from '../../core/errors.ts'
@@ -15,7 +16,7 @@ import { ensureBucket } from './buckets.ts'
 import { type AwsClients, createAwsClients } from './clients.ts'
 import { type AwsOptions, type AwsUserOptions, buildImageFor, resolveAwsOptions, runtimeFor } from './config.ts'
 import { type CallerIdentity, getCallerIdentity } from './credentials.ts'
-import { type AwsFunctionData, DEFAULT_TIMINGS, DeployedLambda, type LambdaTimings, deployLambda } from './lambda-function.ts'
+import { type AwsFunctionData, type CodeUploadDeps, DEFAULT_TIMINGS, DeployedLambda, type LambdaTimings, deployLambda } from './lambda-function.ts'
 import { bucketName, resourceIdFor, sebsTags } from './naming.ts'
 import { buildLambdaPackage } from './packaging.ts'
 import { ensureRole, partitionOf, type ResolvedRole } from './role.ts'
@@ -84,6 +85,22 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
     return bucket
   }
 
+  /**
+   * How code reaches Lambda: inline up to the direct-upload limit, else
+   * through the deployment bucket (or the benchmarks bucket), created on
+   * first need. Deploys and workers' `updateCode` share it.
+   */
+  const codeUpload = (runId: string): CodeUploadDeps => ({
+    directUploadLimit: opts.directUploadLimit,
+    paddingTmpDir: join(ctx.cacheDir, 'tmp', 'aws'),
+    codeBucket: async () => {
+      if (!opts.deploymentBucket) return ensureBenchmarksBucket()
+      const { clients: c, id } = await getClients()
+      await ensureBucket(c.s3, opts.deploymentBucket, { region: id.region, tags: sebsTags(runId), logger })
+      return opts.deploymentBucket
+    },
+  })
+
   return {
     name: 'aws',
 
@@ -109,7 +126,7 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
         runtime: runtimeFor(opts, pkg.language),
         deployTimeoutMs: opts.deployTimeoutMs,
         metricsTimeoutMs: opts.metricsTimeoutMs,
-        directUploadLimit: opts.directUploadLimit,
+        code: codeUpload(options.runId),
         role: () => {
           role ??= ensureRole(c.iam, {
             roleArn: opts.roleArn,
@@ -124,11 +141,6 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
             },
           )
           return role
-        },
-        codeBucket: async () => {
-          if (!opts.deploymentBucket) return ensureBenchmarksBucket()
-          await ensureBucket(c.s3, opts.deploymentBucket, { region: id.region, tags: sebsTags(options.runId), logger })
-          return opts.deploymentBucket
         },
       })
       logger.debug(`deployed ${fn.handle.name} in ${Date.now() - started} ms`)
@@ -182,7 +194,7 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
       const data = handle.data as AwsFunctionData
       // Workers build their own clients from the credential chain.
       const workerClients = createAwsClients({ region: data.region, endpoints: data.endpoints })
-      return new DeployedLambda(handle, { clients: workerClients, logger, timings })
+      return new DeployedLambda(handle, { clients: workerClients, logger, timings, code: codeUpload(handle.runId) })
     },
 
     async sweep(options: { runId?: string; dryRun: boolean }): Promise<SweptResource[]> {

@@ -7,12 +7,13 @@
  * The handle that reaches bench workers holds names, ARNs, the region and
  * endpoints only; the worker builds its own clients from the credential chain.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs'
+import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import {
   AddPermissionCommand,
   CreateFunctionCommand,
@@ -32,8 +33,10 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Architecture, InvocationRecord, WrapperEnvelope } from '../../core/types.ts'
+import { checkPaddingBytes, withPaddedZip } from '../shared/code-padding.ts'
 import type {
   CodePackage,
+  CodeUpdateResult,
   DeployOptions,
   DeployedFunction,
   FunctionHandle,
@@ -69,6 +72,10 @@ export interface AwsFunctionData {
   functionUrl?: string
   deployTimeoutMs: number
   metricsTimeoutMs: number
+  /** The deployed zip on this machine, its content hash and size: what `updateCode` pads and restores. */
+  packagePath?: string
+  packageHash?: string
+  packageSizeBytes?: number
 }
 
 /** Timing knobs; tests shrink them, production keeps the defaults. */
@@ -248,10 +255,22 @@ function envSize(vars: Record<string, string>): number {
   return Object.entries(vars).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0)
 }
 
+/** What sending code to Lambda needs besides the clients. */
+export interface CodeUploadDeps {
+  /** Zips up to this size go inline (ZipFile); bigger ones through S3. */
+  directUploadLimit: number
+  /** The bucket for zips over the direct-upload limit (created on first use). */
+  codeBucket(): Promise<string>
+  /** Where padded zips are written while they are sent (code-size sweeps); removed right after. */
+  paddingTmpDir: string
+}
+
 export interface LambdaContext {
   clients: AwsClients
   logger: Logger
   timings: LambdaTimings
+  /** Needed by `updateCode` only. */
+  code?: CodeUploadDeps
 }
 
 /** A deployed Lambda function; built by `deployLambda` (main process) or from a handle (worker). */
@@ -435,6 +454,66 @@ export class DeployedLambda implements DeployedFunction {
     if (options.timeout !== undefined) this.handle.timeout = options.timeout
   }
 
+  /**
+   * UpdateFunctionCode with the deployed zip plus `sebs-padding.bin` of
+   * `paddingBytes` random bytes (0: the deployed zip itself), inline or
+   * through the code bucket as at deploy, then waits until the update is
+   * Successful. New code means new execution environments, so the next
+   * invocation is cold; when the code did not change (restoring what already
+   * runs) a cold start is forced. A padded zip uploaded to S3 is deleted once
+   * Lambda has its copy.
+   */
+  async updateCode(options: { paddingBytes: number }): Promise<CodeUpdateResult> {
+    const bytes = options.paddingBytes
+    checkPaddingBytes('aws', bytes)
+    const code = this.ctx.code
+    const { packagePath, packageHash } = this.data
+    if (!code || !packagePath || !packageHash) {
+      throw new ProviderError(
+        'aws',
+        'NOT_SUPPORTED',
+        `Cannot change the code package of ${this.name}: ${!code ? 'this connection has no code upload settings' : 'its handle names no package (deployed by an older version)'}. Deploy it again with this version to run code-package-size sweeps.`,
+      )
+    }
+    const base = `sebs-code/${this.handle.benchmark}/${this.handle.language}-${this.data.arch}/${packageHash}`
+    if (bytes === 0) return this.sendCode(packagePath, `${base}.zip`, 0, code, { keepObject: true })
+    return withPaddedZip(packagePath, bytes, code.paddingTmpDir, (zip) =>
+      this.sendCode(zip.path, `${base}-padding-${bytes}-${randomBytes(4).toString('hex')}.zip`, bytes, code, { keepObject: false }),
+    )
+  }
+
+  private async sendCode(path: string, key: string, paddingBytes: number, code: CodeUploadDeps, opts: { keepObject: boolean }): Promise<CodeUpdateResult> {
+    let zip: Buffer
+    try {
+      zip = await readFile(path)
+    } catch (err) {
+      throw new ProviderError('aws', 'DEPLOY_FAILED', `Cannot read the code package ${path} of ${this.name}: ${errorMessage(err)}. Build it again.`, { cause: err })
+    }
+    const sha = createHash('sha256').update(zip).digest('base64')
+    const what = paddingBytes > 0 ? `deploy a package padded with ${paddingBytes} bytes to` : 'restore the deployed package of'
+    const before = await this.waitReady()
+    const source = await uploadCode({ path, zip, key, what: `${this.handle.benchmark} (${this.handle.language})` }, { ...this.ctx, ...code })
+    try {
+      await this.retry(what, () =>
+        this.ctx.clients.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: this.name, ...source, Architectures: [lambdaArchitecture(this.data.arch)] })),
+      ).catch((err) => {
+        throw err instanceof ProviderError ? err : this.fail(what, err)
+      })
+      await this.waitReady()
+    } finally {
+      if (source.S3Bucket && source.S3Key && !opts.keepObject) {
+        // Lambda copied the code at the update: the padded object is not needed any more.
+        await this.ctx.clients.s3.send(new DeleteObjectCommand({ Bucket: source.S3Bucket, Key: source.S3Key })).catch((err: unknown) =>
+          this.ctx.logger.warn(`could not delete s3://${source.S3Bucket}/${source.S3Key}: ${errorMessage(err)}; 'npx sebs cleanup --provider aws' empties the bucket`),
+        )
+      }
+    }
+    // Lambda keeps warm environments when the code is the one they run.
+    if (before.CodeSha256 === sha) await this.forceColdStart()
+    this.ctx.logger.debug(`${this.name}: code updated, ${zip.length} bytes (${paddingBytes} bytes of padding)`)
+    return { paddingBytes, packageSizeBytes: zip.length }
+  }
+
   async metrics(records: InvocationRecord[]): Promise<InvocationRecord[]> {
     return fillFromLogs(this.ctx.clients.logs, this.name, records, {
       timeoutMs: this.data.metricsTimeoutMs,
@@ -549,11 +628,10 @@ export interface DeployDeps extends LambdaContext {
   runtime: string
   deployTimeoutMs: number
   metricsTimeoutMs: number
-  directUploadLimit: number
+  /** The direct-upload limit and the bucket for packages over it. */
+  code: CodeUploadDeps
   /** The execution role; `created` lengthens the retry of "cannot be assumed". */
   role(): Promise<{ arn: string; created: boolean }>
-  /** The bucket for packages over the direct-upload limit. */
-  codeBucket(): Promise<string>
 }
 
 async function existingConfiguration(deps: DeployDeps, name: string): Promise<FunctionConfiguration | undefined> {
@@ -565,16 +643,23 @@ async function existingConfiguration(deps: DeployDeps, name: string): Promise<Fu
   }
 }
 
-async function codeFor(pkg: CodePackage, zip: Buffer, deps: DeployDeps): Promise<FunctionCode> {
+/**
+ * The Code of a CreateFunction/UpdateFunctionCode request: the zip inline up
+ * to the direct-upload limit, else uploaded to the code bucket under `key`.
+ */
+async function uploadCode(
+  source: { path: string; zip: Buffer; key: string; what: string },
+  deps: Pick<LambdaContext, 'clients' | 'logger'> & CodeUploadDeps,
+): Promise<FunctionCode> {
+  const { zip, key } = source
   if (zip.length <= deps.directUploadLimit) return { ZipFile: zip }
   // Over 50 MB, CreateFunction refuses inline code: upload to S3 and point at it.
   const bucket = await deps.codeBucket()
-  const key = `sebs-code/${pkg.benchmark}/${pkg.language}-${pkg.arch}/${pkg.hash}.zip`
-  deps.logger.info(`uploading ${pkg.benchmark} (${pkg.language}) package, ${(zip.length / 1e6).toFixed(1)} MB, to s3://${bucket}/${key}`)
+  deps.logger.info(`uploading ${source.what} package, ${(zip.length / 1e6).toFixed(1)} MB, to s3://${bucket}/${key}`)
   try {
     await new Upload({
       client: deps.clients.s3,
-      params: { Bucket: bucket, Key: key, Body: createReadStream(pkg.path), ContentLength: zip.length },
+      params: { Bucket: bucket, Key: key, Body: createReadStream(source.path), ContentLength: zip.length },
     }).done()
   } catch (err) {
     throw new ProviderError('aws', 'DEPLOY_FAILED', `Could not upload the code package to s3://${bucket}/${key}: ${errorMessage(err)}`, {
@@ -624,7 +709,10 @@ export async function deployLambda(pkg: CodePackage, options: DeployOptions, dep
   let created = false
   try {
     const existing = await existingConfiguration(deps, name)
-    const code = await codeFor(pkg, zip, deps)
+    const code = await uploadCode(
+      { path: pkg.path, zip, key: `sebs-code/${pkg.benchmark}/${pkg.language}-${pkg.arch}/${pkg.hash}.zip`, what: `${pkg.benchmark} (${pkg.language})` },
+      { ...deps, ...deps.code },
+    )
     if (!existing) {
       const role = await deps.role()
       await withRetry(
@@ -699,6 +787,9 @@ export async function deployLambda(pkg: CodePackage, options: DeployOptions, dep
       arch: pkg.arch,
       deployTimeoutMs: deps.deployTimeoutMs,
       metricsTimeoutMs: deps.metricsTimeoutMs,
+      packagePath: pkg.path,
+      packageHash: pkg.hash,
+      packageSizeBytes: zip.length,
     }
     const handle: FunctionHandle = {
       provider: 'aws',

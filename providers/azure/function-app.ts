@@ -16,11 +16,14 @@
  * Secrets (account keys, connection strings, the SAS URL) exist only in
  * memory and in the app's settings; the handle holds names and URLs.
  */
+import { randomBytes } from 'node:crypto'
+import { stat } from 'node:fs/promises'
 import { BlobSASPermissions, BlobServiceClient } from '@azure/storage-blob'
 import { ProviderError, SebsError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { InvocationRecord, Language, WrapperEnvelope } from '../../core/types.ts'
-import type { CodePackage, DeployOptions, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
+import { checkPaddingBytes, withPaddedZip } from '../shared/code-padding.ts'
+import type { CodePackage, CodeUpdateResult, DeployOptions, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
 import { describeConnectionString } from './blob-storage.ts'
 import { type AzureClients, armErrorText, isNotFound, statusOf } from './clients.ts'
 import { type AzureOptions, linuxFxVersion, runtimeVersionFor, workerRuntime } from './config.ts'
@@ -66,6 +69,9 @@ export interface AzureFunctionData {
   management: string
   runtime: string
   packageBlob: string
+  /** The deployed zip on this machine and its size: what `updateCode` pads and restores. */
+  packagePath?: string
+  packageSizeBytes?: number
   appInsights?: { appId: string; endpoint: string }
   deployTimeoutMs: number
   coldStartTimeoutMs: number
@@ -76,6 +82,13 @@ export interface FunctionContext {
   clients: () => Promise<AzureClients>
   logger: Logger
   timings: AzureTimings
+  /**
+   * The configured blob endpoint packages go to (`endpoints.blobConnectionString`);
+   * unset: the app's own storage account, read from its AzureWebJobsStorage setting.
+   */
+  blobConnectionString?: string
+  /** Where padded zips are written while they are uploaded (code-size sweeps); removed right after. */
+  paddingTmpDir?: string
 }
 
 export interface DeployContext extends FunctionContext {
@@ -165,6 +178,42 @@ export async function waitUntilServing(
       throw new ProviderError('azure', 'TIMEOUT', `${opts.what}: the function at ${url} did not serve within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last}).`)
     }
     await sleep(opts.pollMs)
+  }
+}
+
+/** A read-only SAS URL of a package blob, valid for as long as an app may live. */
+function packageSasUrl(connectionString: string, blobName: string): Promise<string> {
+  const blob = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(PACKAGE_CONTAINER).getBlockBlobClient(blobName)
+  return blob.generateSasUrl({
+    permissions: BlobSASPermissions.parse('r'),
+    startsOn: new Date(Date.now() - 5 * 60_000),
+    // Instances fetch the package at every cold start, for as long as the app lives (--keep runs too).
+    expiresOn: new Date(Date.now() + 90 * 24 * 3600_000),
+  })
+}
+
+/** Uploads a zip to the `sebs-packages` container; returns its read-only SAS URL. */
+async function uploadPackage(connectionString: string, blobName: string, path: string): Promise<string> {
+  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(PACKAGE_CONTAINER)
+  await container.createIfNotExists()
+  await container.getBlockBlobClient(blobName).uploadFile(path, { blockSize: 4 * 1024 * 1024, maxSingleShotSize: 4 * 1024 * 1024, concurrency: 4 })
+  return packageSasUrl(connectionString, blobName)
+}
+
+/** Run-from-URL apps must have their triggers synced for the platform to route to a new package. */
+async function syncTriggers(c: AzureClients, resourceGroup: string, appName: string, deadlineMs: number, pollMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    try {
+      await c.web.webApps.syncFunctionTriggers(resourceGroup, appName)
+      return
+    } catch (err) {
+      const status = statusOf(err)
+      // Right after creation or a restart the app may not accept the call yet (409/5xx); a 4xx otherwise is final.
+      const transient = status === undefined || status === 409 || status === 429 || status >= 500
+      if (!transient || Date.now() + pollMs > deadline) throw stepError(`Syncing the triggers of ${appName}`, err)
+      await sleep(pollMs)
+    }
   }
 }
 
@@ -266,7 +315,11 @@ export class DeployedAzureFunction implements DeployedFunction {
    * host and the language worker but neither imports the benchmark nor writes
    * the cold-start marker: the next invocation is still the instance's first.
    */
-  private async changeSettings(change: (settings: Record<string, string>) => void, what: string): Promise<void> {
+  private async changeSettings(
+    change: (settings: Record<string, string>) => void | Promise<void>,
+    what: string,
+    opts: { syncTriggers?: boolean } = {},
+  ): Promise<void> {
     const c = await this.ctx.clients()
     const { resourceGroup, appName } = this.data
     let settings: Record<string, string>
@@ -275,7 +328,7 @@ export class DeployedAzureFunction implements DeployedFunction {
     } catch (err) {
       throw stepError(`${what}: reading the app settings of ${appName}`, err)
     }
-    change(settings)
+    await change(settings)
     const counter = String((Number.parseInt(settings.SEBS_COLD_START ?? '0', 10) || 0) + 1)
     settings.SEBS_COLD_START = counter
     try {
@@ -284,6 +337,7 @@ export class DeployedAzureFunction implements DeployedFunction {
     } catch (err) {
       throw stepError(`${what}: updating the app settings of ${appName}`, err)
     }
+    if (opts.syncTriggers) await syncTriggers(c, resourceGroup, appName, Math.min(this.data.deployTimeoutMs, 120_000), this.ctx.timings.probeMs)
     await waitUntilServing(this.data.url, { counter, timeoutMs: this.data.coldStartTimeoutMs, pollMs: this.ctx.timings.probeMs, what })
     this.ctx.logger.debug(`${appName}: serving with SEBS_COLD_START=${counter}`)
   }
@@ -308,6 +362,76 @@ export class DeployedAzureFunction implements DeployedFunction {
     }
     if (options.memory !== undefined) this.handle.memory = options.memory
     if (options.timeout !== undefined) this.handle.timeout = options.timeout
+  }
+
+  /** The padded package blob the app runs now (this object uploaded it), with the connection it lives behind. */
+  private padded: { blob: string; connectionString: string } | undefined
+
+  /**
+   * Runs the app from its deployed zip plus `sebs-padding.bin` of
+   * `paddingBytes` random bytes (0: the deployed zip again), the deploy's
+   * way: the zip is uploaded as a package blob, WEBSITE_RUN_FROM_PACKAGE is
+   * set to its read-only SAS URL (with SEBS_COLD_START bumped, so new
+   * workers start), the triggers are synced, and it returns once a worker
+   * with the new settings answers; that worker has not run the benchmark,
+   * so the next invocation is cold. The previous padded blob is deleted.
+   */
+  async updateCode(options: { paddingBytes: number }): Promise<CodeUpdateResult> {
+    const bytes = options.paddingBytes
+    checkPaddingBytes('azure', bytes)
+    const { packagePath, packageBlob } = this.data
+    if (!packagePath || !this.ctx.paddingTmpDir) {
+      throw new ProviderError(
+        'azure',
+        'NOT_SUPPORTED',
+        `Cannot change the code package of ${this.handle.name}: ${!packagePath ? 'its handle names no package (deployed by an older version)' : 'this connection has no temp dir for padded packages'}. Deploy it again with this version to run code-package-size sweeps.`,
+      )
+    }
+    const what = bytes > 0 ? `Deploying a package padded with ${bytes} bytes to ${this.handle.name}` : `Restoring the deployed package of ${this.handle.name}`
+    const apply = async (zip: { path: string; sizeBytes: number } | undefined): Promise<CodeUpdateResult> => {
+      const blob = zip ? `${packageBlob.replace(/\.zip$/, '')}-padding-${bytes}-${randomBytes(4).toString('hex')}.zip` : undefined
+      let connectionString: string | undefined
+      let uploaded = false
+      try {
+        await this.changeSettings(
+          async (settings) => {
+            connectionString = this.ctx.blobConnectionString ?? settings.AzureWebJobsStorage
+            if (!connectionString) throw new ProviderError('azure', 'DEPLOY_FAILED', `${what}: the app has no AzureWebJobsStorage setting to find its package storage in.`)
+            try {
+              if (blob && zip) {
+                settings.WEBSITE_RUN_FROM_PACKAGE = await uploadPackage(connectionString, blob, zip.path)
+                uploaded = true
+              } else {
+                settings.WEBSITE_RUN_FROM_PACKAGE = await packageSasUrl(connectionString, packageBlob)
+              }
+            } catch (err) {
+              throw stepError(`${what}: uploading the package ${blob ?? packageBlob} to storage account ${describeConnectionString(connectionString).accountName}`, err)
+            }
+          },
+          what,
+          { syncTriggers: true },
+        )
+      } catch (err) {
+        if (uploaded && blob && connectionString) await this.removePackageBlob(connectionString, blob)
+        throw err
+      }
+      const previous = this.padded
+      this.padded = blob && connectionString ? { blob, connectionString } : undefined
+      if (previous) await this.removePackageBlob(previous.connectionString, previous.blob)
+      const packageSizeBytes = zip ? zip.sizeBytes : (this.data.packageSizeBytes ?? (await stat(packagePath)).size)
+      this.ctx.logger.debug(`${this.handle.name}: runs a ${packageSizeBytes}-byte package (${bytes} bytes of padding)`)
+      return { paddingBytes: bytes, packageSizeBytes }
+    }
+    return bytes === 0 ? apply(undefined) : withPaddedZip(packagePath, bytes, this.ctx.paddingTmpDir, (zip) => apply(zip))
+  }
+
+  private async removePackageBlob(connectionString: string, blob: string): Promise<void> {
+    try {
+      await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(PACKAGE_CONTAINER).deleteBlob(blob, { deleteSnapshots: 'include' })
+    } catch (err) {
+      if (statusOf(err) === 404) return
+      this.ctx.logger.warn(`${this.handle.name}: could not delete the package blob ${blob}: ${errorMessage(err)} (it goes with the app's resource group, or 'npx sebs cleanup --provider=azure')`)
+    }
   }
 
   /**
@@ -353,6 +477,9 @@ export class DeployedAzureFunction implements DeployedFunction {
   }
 
   async delete(): Promise<void> {
+    // A padded blob behind a configured endpoint outlives the resource group.
+    if (this.padded) await this.removePackageBlob(this.padded.connectionString, this.padded.blob)
+    this.padded = undefined
     const c = await this.ctx.clients()
     await deleteResourceGroup(c, this.data.resourceGroup, this.ctx)
     this.ctx.logger.debug(`deleted ${this.handle.name} (resource group ${this.data.resourceGroup})`)
@@ -432,17 +559,7 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
     const blobName = packageBlobName(pkg.benchmark, language, pkg.hash)
     let packageUrl: string
     try {
-      const service = BlobServiceClient.fromConnectionString(o.endpoints.blobConnectionString ?? webJobsStorage)
-      const container = service.getContainerClient(PACKAGE_CONTAINER)
-      await container.createIfNotExists()
-      const blob = container.getBlockBlobClient(blobName)
-      await blob.uploadFile(pkg.path, { blockSize: 4 * 1024 * 1024, maxSingleShotSize: 4 * 1024 * 1024, concurrency: 4 })
-      packageUrl = await blob.generateSasUrl({
-        permissions: BlobSASPermissions.parse('r'),
-        startsOn: new Date(Date.now() - 5 * 60_000),
-        // Instances fetch the package at every cold start, for as long as the app lives (--keep runs too).
-        expiresOn: new Date(Date.now() + 90 * 24 * 3600_000),
-      })
+      packageUrl = await uploadPackage(o.endpoints.blobConnectionString ?? webJobsStorage, blobName, pkg.path)
     } catch (err) {
       const where = describeConnectionString(o.endpoints.blobConnectionString ?? webJobsStorage).accountName
       throw stepError(`Uploading the package ${blobName} to storage account ${where}`, err)
@@ -526,20 +643,7 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       throw new ProviderError('azure', 'DEPLOY_FAILED', `Function app ${appName} was created without a default host name.`)
     }
 
-    // Run-from-URL apps must have their triggers synced for the platform to route to the new package.
-    const syncDeadline = Date.now() + Math.min(o.deployTimeoutMs, 120_000)
-    for (;;) {
-      try {
-        await c.web.webApps.syncFunctionTriggers(resourceGroup, appName)
-        break
-      } catch (err) {
-        const status = statusOf(err)
-        // Right after creation the app may not accept the call yet (409/5xx); a 4xx otherwise is final.
-        const transient = status === undefined || status === 409 || status === 429 || status >= 500
-        if (!transient || Date.now() + ctx.timings.probeMs > syncDeadline) throw stepError(`Syncing the triggers of ${appName}`, err)
-        await sleep(ctx.timings.probeMs)
-      }
-    }
+    await syncTriggers(c, resourceGroup, appName, Math.min(o.deployTimeoutMs, 120_000), ctx.timings.probeMs)
 
     const base = o.endpoints.functions ? o.endpoints.functions.replace('{app}', appName) : `https://${defaultHostName}`
     const url = `${base}/api/${FUNCTION_NAME}`
@@ -558,6 +662,8 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       management: o.endpoints.management,
       runtime: linuxFxVersion(language, version),
       packageBlob: blobName,
+      packagePath: pkg.path,
+      packageSizeBytes: pkg.sizeBytes,
       ...(appInsights ? { appInsights: { appId: appInsights.appId, endpoint: o.endpoints.appInsights } } : {}),
       deployTimeoutMs: o.deployTimeoutMs,
       coldStartTimeoutMs: o.coldStartTimeoutMs,

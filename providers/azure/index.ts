@@ -12,6 +12,7 @@
  * (credentials.ts) and are never stored: handles, caches and records hold
  * names, URLs and ids.
  */
+import { join } from 'node:path'
 import type { TokenCredential } from '@azure/core-auth'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type {
@@ -164,6 +165,12 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
     }
   }
 
+  /** Where packages go (the configured blob endpoint, else each app's own account) and padded zips are written. */
+  const codeUpload = {
+    ...(opts.endpoints.blobConnectionString ? { blobConnectionString: opts.endpoints.blobConnectionString } : {}),
+    paddingTmpDir: join(ctx.cacheDir, 'tmp', 'azure'),
+  }
+
   const provider: Provider = {
     name: 'azure',
 
@@ -188,6 +195,7 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
         clients: async () => clients,
         logger,
         timings,
+        ...codeUpload,
         options: opts,
         subscriptionId,
         nosqlDatabase,
@@ -285,7 +293,7 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
       }
       const data = handle.data as unknown as AzureFunctionData
       // Workers build their own clients from the environment's credential, only when they need the control plane.
-      return new DeployedAzureFunction(handle, { clients: workerClients(data), logger, timings })
+      return new DeployedAzureFunction(handle, { clients: workerClients(data), logger, timings, ...codeUpload })
     },
 
     async sweep(options: { runId?: string; dryRun: boolean }): Promise<SweptResource[]> {

@@ -15,19 +15,26 @@
  * Each process that calls `provider.connect(handle)` (the main process, each
  * bench worker) gets its own pool; instances never outlive it.
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
-import type { DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
+import { checkPaddingBytes, createPaddedDirectory } from '../shared/code-padding.ts'
+import { directorySize } from '../shared/package-builder.ts'
+import type { CodeUpdateResult, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
 import { DockerInstance, type DockerRuntimeData } from './docker/docker-instance.ts'
 import { removeFunctionContainers } from './docker/docker-sweep.ts'
 import { LocalInstance, type InstanceResponse, type Runtimes } from './instance.ts'
+import { paddedPackagesRoot, safeSegment } from './paths.ts'
 import { killFunctionInstances } from './sweep.ts'
 
 /** The provider-specific part of a local FunctionHandle (plain data). */
 export interface LocalHandleData {
   packageDir: string
+  /** Size of the package's files, bytes (from the build). */
+  packageSizeBytes?: number
   language: Language
   runtimes: Runtimes
   env: Record<string, string>
@@ -53,6 +60,8 @@ const STOP_GRACE_MS = 1000
 
 interface Slot {
   instance: FunctionInstance
+  /** The package directory the instance runs from. */
+  packageDir: string
   busy: boolean
   /** Stop as soon as the current request finishes (forceColdStart, update). */
   retired: boolean
@@ -92,12 +101,19 @@ export class LocalFunction implements DeployedFunction {
   readonly #starting = new Set<Promise<unknown>>()
   #closed = false
   readonly #onClose: (fn: LocalFunction) => void
+  /** The deployed package; `#data.packageDir` differs from it while padded. */
+  readonly #basePackageDir: string
+  /** The padded copy instances run from now (code-size sweeps), owned by this object. */
+  #padded: { dir: string; bytes: number; sizeBytes: number } | undefined
+  /** Code updates run one at a time. */
+  #codeUpdate: Promise<unknown> = Promise.resolve()
 
   constructor(handle: FunctionHandle, logger: Logger, onClose: (fn: LocalFunction) => void = () => {}) {
     this.#data = localHandleData(handle)
     this.#handle = handle
     this.#logger = logger.child(handle.name)
     this.#onClose = onClose
+    this.#basePackageDir = this.#data.packageDir
   }
 
   get handle(): FunctionHandle {
@@ -105,13 +121,14 @@ export class LocalFunction implements DeployedFunction {
   }
 
   /** Live instances of this function in this process (diagnostics and tests); `containerId` for the docker runtime. */
-  instances(): Array<{ pid: number; busy: boolean; tmpDir: string; containerId?: string }> {
+  instances(): Array<{ pid: number; busy: boolean; tmpDir: string; packageDir: string; containerId?: string }> {
     return [...this.#slots]
       .filter((slot) => slot.instance.alive)
       .map((slot) => ({
         pid: slot.instance.pid,
         busy: slot.busy,
         tmpDir: slot.instance.tmpDir,
+        packageDir: slot.packageDir,
         ...(slot.instance instanceof DockerInstance ? { containerId: slot.instance.containerId } : {}),
       }))
   }
@@ -219,6 +236,57 @@ export class LocalFunction implements DeployedFunction {
   }
 
   /**
+   * Runs the function from a copy of its package padded with `paddingBytes`
+   * random bytes (hard links plus `sebs-padding.bin`, under the run's state
+   * dir), or from its own package again with 0. Running instances are
+   * retired, so the next invocation starts a new instance from the new
+   * directory (cold); an invocation in flight finishes on the old code.
+   */
+  updateCode(options: { paddingBytes: number }): Promise<CodeUpdateResult> {
+    const next = this.#codeUpdate.then(() => this.#applyPadding(options.paddingBytes))
+    this.#codeUpdate = next.catch(() => {})
+    return next
+  }
+
+  async #applyPadding(paddingBytes: number): Promise<CodeUpdateResult> {
+    checkPaddingBytes('local', paddingBytes)
+    if (this.#closed) {
+      throw new ProviderError('local', 'DEPLOY_FAILED', `function '${this.#handle.name}' was closed or deleted in this process; connect to its handle again to update its code`)
+    }
+    const previous = this.#padded
+    let result: CodeUpdateResult
+    if (paddingBytes === 0) {
+      this.#padded = undefined
+      this.#data = { ...this.#data, packageDir: this.#basePackageDir }
+      result = { paddingBytes: 0, packageSizeBytes: await this.#baseSize() }
+    } else {
+      const dir = join(
+        paddedPackagesRoot(this.#data.cacheDir, this.#handle.runId),
+        `${safeSegment(this.#handle.name)}-${paddingBytes}B-${process.pid}-${randomBytes(4).toString('hex')}`,
+      )
+      const { sizeBytes } = await createPaddedDirectory(this.#basePackageDir, dir, paddingBytes)
+      this.#padded = { dir, bytes: paddingBytes, sizeBytes }
+      this.#data = { ...this.#data, packageDir: dir }
+      result = { paddingBytes, packageSizeBytes: sizeBytes }
+    }
+    await this.#retireAll()
+    if (previous) await this.#removePadded(previous.dir)
+    this.#logger.debug(`${this.#handle.name} runs from ${this.#data.packageDir} (${result.paddingBytes} bytes of padding)`)
+    return result
+  }
+
+  async #baseSize(): Promise<number> {
+    this.#data.packageSizeBytes ??= await directorySize(this.#basePackageDir)
+    return this.#data.packageSizeBytes
+  }
+
+  async #removePadded(dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
+      this.#logger.warn(`cannot remove the padded package ${dir}: ${errorMessage(err)}; \`sebs cleanup\` removes it later`),
+    )
+  }
+
+  /**
    * Deletes the function: stops its instances in this process and, as a
    * platform would, any other process's instances of it that are still
    * running (found through their pid files, e.g. a bench worker's).
@@ -241,19 +309,25 @@ export class LocalFunction implements DeployedFunction {
     // Starting instances join the pool (and are stopped below) or fail on their own.
     await Promise.allSettled([...this.#starting])
     await Promise.all([...this.#slots].map((slot) => this.#stopSlot(slot)))
+    // A padded copy lives only as long as this object's instances.
+    await this.#codeUpdate
+    const padded = this.#padded
+    this.#padded = undefined
+    if (padded) await this.#removePadded(padded.dir)
     this.#onClose(this)
   }
 
   // -------------------------------------------------------------------------
 
   async #startInstance(): Promise<Slot> {
+    const packageDir = this.#data.packageDir
     const starting: Promise<FunctionInstance> =
       this.#data.runtime === 'docker'
         ? DockerInstance.start({
             runId: this.#handle.runId,
             functionName: this.#handle.name,
             language: this.#data.language,
-            packageDir: this.#data.packageDir,
+            packageDir,
             env: this.#data.env,
             memoryMb: this.#handle.memory,
             docker: this.#data.docker!,
@@ -264,7 +338,7 @@ export class LocalFunction implements DeployedFunction {
             runId: this.#handle.runId,
             functionName: this.#handle.name,
             language: this.#data.language,
-            packageDir: this.#data.packageDir,
+            packageDir,
             runtimes: this.#data.runtimes,
             env: this.#data.env,
             // The configured memory is enforced where the platform permits (limits.ts), so a sweep is never only a label.
@@ -276,7 +350,7 @@ export class LocalFunction implements DeployedFunction {
     this.#starting.add(starting)
     try {
       const instance = await starting
-      const slot: Slot = { instance, busy: true, retired: false, lastUsed: Date.now() }
+      const slot: Slot = { instance, packageDir, busy: true, retired: false, lastUsed: Date.now() }
       this.#slots.add(slot)
       return slot
     } finally {

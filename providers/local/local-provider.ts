@@ -317,6 +317,7 @@ export class LocalProvider implements Provider {
 
     const data: LocalHandleData = {
       packageDir: pkg.path,
+      packageSizeBytes: pkg.sizeBytes,
       language: pkg.language,
       runtimes,
       env,

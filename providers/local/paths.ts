@@ -3,6 +3,7 @@
  *
  *   <cacheDir>/local/instances/<runId>/<pid>.json      one file per live instance
  *   <cacheDir>/local/instances/<runId>/tmp/<instance>  each instance's TMPDIR
+ *   <cacheDir>/local/instances/<runId>/packages/<fn>-… padded package copies (code-size sweeps)
  *   <cacheDir>/local/s3rver/                           the embedded object store
  *   <cacheDir>/local/dynalite/                         the embedded NoSQL store
  *
@@ -31,6 +32,11 @@ export function pidFilePath(cacheDir: string, runId: string, pid: number): strin
 
 export function instanceTmpRoot(cacheDir: string, runId: string): string {
   return join(runDir(cacheDir, runId), 'tmp')
+}
+
+/** Where padded copies of packages live while a code-size sweep runs them. */
+export function paddedPackagesRoot(cacheDir: string, runId: string): string {
+  return join(runDir(cacheDir, runId), 'packages')
 }
 
 export function s3rverDir(cacheDir: string): string {

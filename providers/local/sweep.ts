@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { SweptResource } from '../types.ts'
-import { instanceTmpRoot, instancesRoot, runDir, type PidFileEntry } from './paths.ts'
+import { instanceTmpRoot, instancesRoot, paddedPackagesRoot, runDir, type PidFileEntry } from './paths.ts'
 
 export interface SweepOptions {
   runId?: string
@@ -168,6 +168,11 @@ export async function sweepInstances(cacheDir: string, options: SweepOptions, lo
       const removable = !options.dryRun && !liveLeft
       if (removable) await rm(join(tmpRoot, name), { recursive: true, force: true })
       swept.push({ kind: 'temp-dir', id: join(tmpRoot, name), runId: runIdOfDir, removed: removable })
+    }
+    const packagesRoot = paddedPackagesRoot(cacheDir, runIdOfDir)
+    for (const name of await listDir(packagesRoot)) {
+      const removable = !options.dryRun && !liveLeft
+      swept.push({ kind: 'padded-package', id: join(packagesRoot, name), runId: runIdOfDir, removed: removable })
     }
     if (!options.dryRun && !liveLeft) await rm(dir, { recursive: true, force: true })
   }
