@@ -86,18 +86,29 @@ def _read_vm_hwm_kb():
     return None
 
 
+# The instance's container id once the marker exists. One process is one
+# instance here, so later calls need not read the marker file again (a file
+# read per invocation is a measurable share of a no-op's warm round trip).
+_container_id = None
+
+
 def _container_state():
+    global _container_id
+    if _container_id is not None:
+        return False, _container_id
     marker = os.path.join(tempfile.gettempdir(), "cold_run")
     try:
         with open(marker, "r") as f:
             container_id = f.read().strip()
         if container_id:
+            _container_id = container_id
             return False, container_id
     except FileNotFoundError:
         pass
     container_id = uuid.uuid4().hex[:8]
     with open(marker, "w") as f:
         f.write(container_id)
+    _container_id = container_id
     return True, container_id
 
 
