@@ -14,12 +14,12 @@ import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, SIZES, type Language, type Size } from '../core/types.ts'
-import { createProvider } from '../providers/registry.ts'
+import { connectFunction } from '../providers/registry.ts'
 import { connectStorage } from '../providers/storage-clients.ts'
 import type { DeployedFunction, ObjectStorage } from '../providers/types.ts'
 import { defaultCostModel, type PriceRow } from '../reporters/cost.ts'
 import { CostBudget, ExperimentContext } from '../suites/context.ts'
-import { commonOptionsSchema, parseOptions, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from '../suites/experiment.ts'
+import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from '../suites/experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from '../suites/registry.ts'
 import { EXPERIMENTS } from '../suites/index.ts'
 import { loadInputModule } from './inputs.ts'
@@ -100,13 +100,11 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
           `${label} was not prepared by the global setup (its filters differ from this run's); run it through 'npx sebs bench' or widen -t.`,
         )
       }
-      const provider = await createProvider(provided.provider, {
-        runId: provided.runId,
-        cacheDir: provided.cacheDir,
-        logger: logger.child(`provider:${provided.provider}`),
-        options: provided.providerOptions,
-      })
-      const fn = provider.connect(prepared.handle)
+      const fn = await connectFunction(
+        provided.provider,
+        { runId: provided.runId, cacheDir: provided.cacheDir, logger: logger.child(`provider:${provided.provider}`), options: provided.providerOptions },
+        prepared.handle,
+      )
       live.push(fn)
       if (provided.storage && !storage) storage = connectStorage(provided.storage)
       inputModule ??= loadInputModule(
@@ -173,7 +171,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
           const last = index === points.length - 1
           let outcome: PointOutcome
           try {
-            outcome = await experiment!.run(c, point, settings, state)
+            // Through runPoint: every record of the point carries its name, so reporters keep points apart.
+            outcome = await runPoint(experiment!, c, point, settings, state)
           } catch (err) {
             outcomes.push({ point: point.name, records: [], lines: [`${point.name}: FAILED: ${(err as Error).message}`] })
             writeSummary(last)

@@ -9,7 +9,7 @@ import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { SebsError, errorMessage } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, SIZES } from '../core/types.ts'
-import { createProvider } from '../providers/registry.ts'
+import { connectFunction } from '../providers/registry.ts'
 import { connectStorage } from '../providers/storage-clients.ts'
 import type { DeployedFunction, FunctionHandle, ObjectStorage } from '../providers/types.ts'
 import { loadInputModule } from './inputs.ts'
@@ -45,15 +45,12 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
   let storage: Promise<ObjectStorage> | undefined
   let inputModule: Promise<Partial<BenchmarkInputModule>> | undefined
 
-  const connectFunction = async (handle: FunctionHandle): Promise<DeployedFunction> => {
-    const provider = await createProvider(provided.provider, {
-      runId: provided.runId,
-      cacheDir: provided.cacheDir,
-      logger: createLogger('sebs').child(`provider:${provided.provider}`),
-      options: provided.providerOptions,
-    })
-    return provider.connect(handle)
-  }
+  const connect = (handle: FunctionHandle): Promise<DeployedFunction> =>
+    connectFunction(
+      provided.provider,
+      { runId: provided.runId, cacheDir: provided.cacheDir, logger: createLogger('sebs').child(`provider:${provided.provider}`), options: provided.providerOptions },
+      handle,
+    )
 
   describe(benchmarkId, () => {
     // No afterAll here: Vitest's bench runner does not run suite hooks. Local
@@ -77,7 +74,7 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
                   `${benchmarkId} ${language} ${size} was not prepared by the global setup (its filters differ from this run's); run it through 'npx sebs bench' or widen -t.`,
                 )
               }
-              const target: DeployedFunction = fn ?? (await connectFunction(prepared.handle))
+              const target: DeployedFunction = fn ?? (await connect(prepared.handle))
               fn = target
               if (provided.storage && !storage) storage = connectStorage(provided.storage)
               inputModule ??= loadInputModule(

@@ -21,11 +21,8 @@ import { join } from 'node:path'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
-import { checkPaddingBytes, createPaddedDirectory } from '../shared/code-padding.ts'
-import { directorySize } from '../shared/package-builder.ts'
 import type { CodeUpdateResult, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
-import { DockerInstance, type DockerRuntimeData } from './docker/docker-instance.ts'
-import { removeFunctionContainers } from './docker/docker-sweep.ts'
+import type { DockerInstance, DockerRuntimeData } from './docker/docker-instance.ts'
 import { LocalInstance, type InstanceResponse, type Runtimes } from './instance.ts'
 import { paddedPackagesRoot, safeSegment } from './paths.ts'
 import { killFunctionInstances } from './sweep.ts'
@@ -129,7 +126,7 @@ export class LocalFunction implements DeployedFunction {
         busy: slot.busy,
         tmpDir: slot.instance.tmpDir,
         packageDir: slot.packageDir,
-        ...(slot.instance instanceof DockerInstance ? { containerId: slot.instance.containerId } : {}),
+        ...(slot.instance instanceof LocalInstance ? {} : { containerId: slot.instance.containerId }),
       }))
   }
 
@@ -249,6 +246,9 @@ export class LocalFunction implements DeployedFunction {
   }
 
   async #applyPadding(paddingBytes: number): Promise<CodeUpdateResult> {
+    // Loaded on use, as the Docker runtime below: bench workers load this
+    // module to invoke, and every module costs them start-up time.
+    const { checkPaddingBytes, createPaddedDirectory } = await import('../shared/code-padding.ts')
     checkPaddingBytes('local', paddingBytes)
     if (this.#closed) {
       throw new ProviderError('local', 'DEPLOY_FAILED', `function '${this.#handle.name}' was closed or deleted in this process; connect to its handle again to update its code`)
@@ -276,7 +276,10 @@ export class LocalFunction implements DeployedFunction {
   }
 
   async #baseSize(): Promise<number> {
-    this.#data.packageSizeBytes ??= await directorySize(this.#basePackageDir)
+    if (this.#data.packageSizeBytes === undefined) {
+      const { directorySize } = await import('../shared/package-builder.ts')
+      this.#data.packageSizeBytes = await directorySize(this.#basePackageDir)
+    }
     return this.#data.packageSizeBytes
   }
 
@@ -295,7 +298,7 @@ export class LocalFunction implements DeployedFunction {
     await this.close()
     const killed =
       this.#data.runtime === 'docker'
-        ? await removeFunctionContainers(this.#handle.runId, this.#handle.name).catch((err: unknown) => {
+        ? await import('./docker/docker-sweep.ts').then(({ removeFunctionContainers }) => removeFunctionContainers(this.#handle.runId, this.#handle.name)).catch((err: unknown) => {
             this.#logger.warn(`cannot remove the containers of ${this.#handle.name}: ${errorMessage(err)}; \`sebs cleanup\` removes them later`)
             return 0
           })
@@ -323,7 +326,7 @@ export class LocalFunction implements DeployedFunction {
     const packageDir = this.#data.packageDir
     const starting: Promise<FunctionInstance> =
       this.#data.runtime === 'docker'
-        ? DockerInstance.start({
+        ? import('./docker/docker-instance.ts').then(({ DockerInstance }) => DockerInstance.start({
             runId: this.#handle.runId,
             functionName: this.#handle.name,
             language: this.#data.language,
@@ -333,7 +336,7 @@ export class LocalFunction implements DeployedFunction {
             docker: this.#data.docker!,
             startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
             logger: this.#logger,
-          })
+          }))
         : LocalInstance.start({
             runId: this.#handle.runId,
             functionName: this.#handle.name,

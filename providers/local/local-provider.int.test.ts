@@ -19,6 +19,7 @@ import { createLogger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
 import { defineProviderConformance, loadFixtureBenchmark } from '../conformance/conformance.ts'
 import type { BuildContext, DeployedFunction, InvokeResult, Provider, ProviderContext } from '../types.ts'
+import { connectFunction } from '../registry.ts'
 import { createLocalProvider, type LocalFunction } from './index.ts'
 import { pidFilePath, runDir } from './paths.ts'
 import { isInstanceOfRun } from './sweep.ts'
@@ -100,6 +101,22 @@ describe.each(['python', 'nodejs'] as const)('local provider specifics (%s)', (l
 
   afterAll(async () => {
     await fn?.delete()
+  })
+
+  it("registry.connectFunction (the bench workers' light connector) invokes the deployed handle like provider.connect, in a pool of its own", async () => {
+    const viaProvider = ok(await fn.invoke({ message: 'provider' }))
+    const connected = await connectFunction('local', { runId, cacheDir: stateDir, logger, options: {} }, fn.handle)
+    try {
+      expect(connected).not.toBe(fn)
+      const first = ok(await connected.invoke({ message: 'connector' }))
+      expect(first.envelope.result).toMatchObject({ echo: { message: 'connector' } })
+      // Its own pool: a new instance (cold), then warm in it.
+      expect(first.envelope.isCold).toBe(true)
+      expect(first.envelope.containerId).not.toBe(viaProvider.envelope.containerId)
+      expect(ok(await connected.invoke({ message: 'again' })).envelope.isCold).toBe(false)
+    } finally {
+      await connected.close?.()
+    }
   })
 
   it('an instance that exits mid-request is an error with its exit code and stderr; the next call starts a new one', async () => {

@@ -33,12 +33,12 @@ import type {
   StorageConnection,
   SweptResource,
 } from '../types.ts'
-import { prepareDockerRuntime, requireDockerRuntime, dockerOptionsSchema } from './docker/runtime.ts'
-import { sweepContainers } from './docker/docker-sweep.ts'
+// The Docker runtime and the sweeps are loaded on use: a process-runtime
+// run does not need them, and every module loaded is start-up time.
+import { dockerOptionsSchema } from './docker/options.ts'
 import type { Runtimes } from './instance.ts'
 import { DEFAULT_START_TIMEOUT_MS, LocalFunction, type LocalHandleData } from './local-function.ts'
 import { dynaliteDir, s3rverDir, safeSegment } from './paths.ts'
-import { sweepInstances } from './sweep.ts'
 
 /** The single benchmarks bucket (SeBS: `sebs-benchmarks-<id>`). */
 export const DEFAULT_LOCAL_BUCKET = 'sebs-benchmarks-local'
@@ -207,7 +207,7 @@ export class LocalProvider implements Provider {
   async checkCredentials(): Promise<void> {
     // No credentials; but the docker runtime needs an engine, and that is
     // better said before anything is built.
-    if (this.#options.runtime === 'docker') await requireDockerRuntime('the local provider')
+    if (this.#options.runtime === 'docker') await (await import('./docker/runtime.ts')).requireDockerRuntime('the local provider')
   }
 
   async package(spec: FunctionSpec, ctx: BuildContext): Promise<CodePackage> {
@@ -290,7 +290,7 @@ export class LocalProvider implements Provider {
     // The docker runtime: the engine and the image are checked here, once, not at every cold start.
     const docker =
       this.#options.runtime === 'docker'
-        ? await prepareDockerRuntime({
+        ? await (await import('./docker/runtime.ts')).prepareDockerRuntime({
             what: what,
             language: pkg.language,
             command: pkg.language === 'python' ? runtimes.python : runtimes.node,
@@ -369,8 +369,8 @@ export class LocalProvider implements Provider {
     // Containers are swept whatever the configured runtime: a run with
     // `--runtime docker` may have left them, and `sebs cleanup` does not say which.
     const [processes, containers] = await Promise.all([
-      sweepInstances(this.#ctx.cacheDir, options, this.#logger),
-      sweepContainers(options, this.#logger),
+      import('./sweep.ts').then(({ sweepInstances }) => sweepInstances(this.#ctx.cacheDir, options, this.#logger)),
+      import('./docker/docker-sweep.ts').then(({ sweepContainers }) => sweepContainers(options, this.#logger)),
     ])
     return [...processes, ...containers]
   }

@@ -19,7 +19,7 @@ import yauzl from 'yauzl'
 import yazl from 'yazl'
 import { SebsError, errorMessage } from '../../core/errors.ts'
 import { CODE_PADDING_FILE } from '../types.ts'
-import { PACKAGE_METADATA_FILE, directorySize } from './package-builder.ts'
+import { PACKAGE_METADATA_FILE, directorySize, pidAlive } from './package-builder.ts'
 
 /** The largest padding accepted: Lambda's 250 MB unzipped limit is the biggest any platform allows. */
 export const MAX_PADDING_BYTES = 512 * 1024 * 1024
@@ -166,15 +166,6 @@ export async function createPaddedZip(src: string, dest: string, bytes: number):
     throw new SebsError('BUILD_FAILED', `Could not create a zip padded with ${bytes} bytes from ${src}: ${errorMessage(err)}`, { cause: err })
   } finally {
     source?.close()
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

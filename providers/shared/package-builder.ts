@@ -554,7 +554,8 @@ async function readMetadata(dir: string): Promise<PackageMetadata | undefined> {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

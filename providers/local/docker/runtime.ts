@@ -2,7 +2,6 @@
  * The local provider's Docker runtime at deploy time: its options, the
  * engine check, and the image each language runs in.
  */
-import { z } from 'zod'
 import { ProviderError, SebsError, errorMessage } from '../../../core/errors.ts'
 import type { Logger } from '../../../core/logger.ts'
 import type { Language } from '../../../core/types.ts'
@@ -10,25 +9,8 @@ import { dockerAvailable } from '../../docker/client.ts'
 import { resolveRuntimeImage } from '../../docker/images.ts'
 import { dockerClient, type DockerRuntimeData } from './docker-instance.ts'
 
-export const DEFAULT_DOCKER_CPUS = 1
-/** Lambda's default ephemeral storage. */
-export const DEFAULT_TMP_SIZE_MB = 512
-
-/** `local.docker` in the configuration. */
-export const dockerOptionsSchema = z
-  .object({
-    /** Images per language; default: the offline base image, else the official one (python:3.11-slim, node:20-slim). */
-    images: z.object({ python: z.string().min(1).optional(), nodejs: z.string().min(1).optional() }).strict().optional(),
-    /** CPU quota of each container (1 = one core); default 1. */
-    cpus: z.number().positive().optional(),
-    /** Size of each container's /tmp (tmpfs, counted against the memory limit), MB; default 512. */
-    tmpSizeMb: z.number().int().positive().optional(),
-    /** Pull missing images (default true; on offline machines a pull fails fast and the message says what to build). */
-    pull: z.boolean().optional(),
-  })
-  .strict()
-
-export type LocalDockerOptions = z.infer<typeof dockerOptionsSchema>
+export { DEFAULT_DOCKER_CPUS, DEFAULT_TMP_SIZE_MB, dockerOptionsSchema, type LocalDockerOptions } from './options.ts'
+import { DEFAULT_DOCKER_CPUS, DEFAULT_TMP_SIZE_MB, type LocalDockerOptions } from './options.ts'
 
 /** Fails (TOOL_MISSING, with how to start an engine) when no Docker engine answers. */
 export async function requireDockerRuntime(what: string): Promise<void> {
