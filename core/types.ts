@@ -135,6 +135,15 @@ interface InvocationRecordBase {
   startedAt: number
   /** Experiment name, when the record came from an experiment suite. */
   experiment?: string
+  /**
+   * The experiment point the record was measured for: its bench name after
+   * `<language> <size> `, e.g. `payload 1024B warm`, `cold-start 128MB`,
+   * `idle 2s`. Every record an experiment writes has it (warm-ups and
+   * clock-sync calls included), so a payload, code-size or idle-time sweep is
+   * summarised per point instead of mixing its points in one phase. Absent for
+   * plain bench cases and in records written before the field existed.
+   */
+  point?: string
   /** Free-form experiment parameters (payload size, idle time, …). */
   params?: Record<string, unknown>
   /** Benchmark-reported measurements (download/upload/compute times, sizes). */

@@ -25,6 +25,8 @@ export interface InvocationContext {
   validator?: BenchmarkInputModule['validateOutput']
   storage?: ObjectStorage
   experiment?: string
+  /** The experiment point being measured (see InvocationRecord.point). */
+  point?: string
   /** Price row for `costUsd` (see reporters/cost.ts); no cost when absent. */
   costModel?: string
 }
@@ -80,6 +82,7 @@ export function buildRecord(
     // The wrapper knows whether its instance runs under a limit; a provider's own answer comes first.
     ...(result.memoryEnforced === undefined && env?.memoryEnforced !== undefined ? { memoryEnforced: env.memoryEnforced } : {}),
     ...(ctx.experiment ? { experiment: ctx.experiment } : {}),
+    ...(ctx.point !== undefined ? { point: ctx.point } : {}),
     ...(meta.params ? { params: meta.params } : {}),
   }
   let discard: { discarded: true; discardReason: string } | undefined

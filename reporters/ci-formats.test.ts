@@ -76,4 +76,23 @@ describe('ciCaseName', () => {
     const { summary } = run()
     expect(ciCaseName({ ...summary.cases[1], experiment: 'perf-cost' }, true)).toBe('perf-cost/110.dynamic-html/nodejs/test/256MB/http/warm/local')
   })
+
+  it('names the experiment point, so the points of a sweep are series of their own', () => {
+    const records = [
+      ...[10_000, 20_000, 30_000].map((clientTimeUs) => makeRecord({ experiment: 'invocation-overhead', point: 'payload 1024B warm', clientTimeUs })),
+      ...[70_000, 80_000, 90_000].map((clientTimeUs) => makeRecord({ experiment: 'invocation-overhead', point: 'payload 65536B warm', clientTimeUs })),
+    ]
+    const summary = summarizeRecords(records, { runId: 'run-1', provider: 'local' })
+    const prefix = 'invocation-overhead/110.dynamic-html/nodejs/test/256MB/http/warm'
+    expect(summary.cases.map((c) => ciCaseName(c))).toEqual([`${prefix}/payload 1024B warm`, `${prefix}/payload 65536B warm`])
+    expect(formatGithubActionBenchmark(summary, records).filter((e) => e.name.endsWith('client time')).map((e) => [e.name, e.value])).toEqual([
+      [`${prefix}/payload 1024B warm - client time`, 20],
+      [`${prefix}/payload 65536B warm - client time`, 80],
+    ])
+    const bencher = formatBencher(summary, records)
+    expect(Object.keys(bencher)).toEqual([`${prefix}/payload 1024B warm`, `${prefix}/payload 65536B warm`])
+    expect(bencher[`${prefix}/payload 65536B warm`]!.latency!.value).toBe(80_000_000)
+    // Records without a point keep the names they always had.
+    expect(ciCaseName(run().summary.cases[1]!)).toBe('110.dynamic-html/nodejs/test/256MB/http/warm')
+  })
 })

@@ -46,12 +46,14 @@ export interface BencherMetric {
 
 /**
  * The name of a case and phase in CI services: `110.dynamic-html/nodejs/test/256MB/http/warm`,
- * with the experiment in front and the provider at the end when the run has
+ * with the experiment in front, the experiment point after the phase
+ * (`…/http/warm/payload 1024B warm`: the points of a sweep share a phase and
+ * would collide without it), and the provider at the end when the run has
  * several providers. Names stay stable across runs, which is what lets the
  * services line runs up.
  */
 export function ciCaseName(c: PhaseSummary, withProvider = false): string {
-  const parts = [c.experiment, c.benchmark, c.language, c.size, `${c.memory}MB`, c.trigger, c.phase]
+  const parts = [c.experiment, c.benchmark, c.language, c.size, `${c.memory}MB`, c.trigger, c.phase, c.point]
   if (withProvider) parts.push(c.provider)
   return parts.filter((p) => p !== undefined && p !== '').join('/')
 }

@@ -123,6 +123,43 @@ describe('compareRuns', () => {
     ])
   })
 
+  it('compares each experiment point with the same point of the base run', () => {
+    const point = (name: string) => ({ experiment: 'invocation-overhead', phase: 'warm', point: name })
+    // The 1 MB payload got slower; the 1 KB payload did not. Mixed in one case, the two would blur.
+    const result = compareRuns(
+      [...samples(ms(100, 2, 1), point('payload 1024B warm')), ...samples(ms(300, 2, 2), point('payload 1048576B warm'))],
+      [...samples(ms(100, 2, 3), point('payload 1024B warm')), ...samples(ms(400, 2, 4), point('payload 1048576B warm'))],
+    )
+    expect(result.cases.map((c) => [c.point, c.verdict])).toEqual([
+      ['payload 1048576B warm', 'slower'],
+      ['payload 1024B warm', 'unchanged'],
+    ])
+    expect(result.notes).toEqual([])
+    const slower = result.cases[0]!
+    expect(slower.base!.median).toBeGreaterThan(290_000)
+    expect(slower.base!.median).toBeLessThan(310_000)
+    expect(slower.next!.median).toBeGreaterThan(390_000)
+    // The point is a column of the table.
+    const lines = formatComparisonTable(result, { base: 'b', next: 'n' }).split('\n')
+    expect(lines[2]).toMatch(/^verdict\s+benchmark\s+language\s+size\s+point\s+phase\s/)
+    expect(lines.find((l) => l.startsWith('slower'))).toMatch(/payload 1048576B warm\s+warm/)
+  })
+
+  it('matches records without a point with records without one; a point-less baseline of an experiment gets a note', () => {
+    // Plain bench records: no point on either side, one case as always.
+    expect(only(compareRuns(samples(ms(100, 2, 1)), samples(ms(100, 2, 2))).cases)).not.toHaveProperty('point')
+    // An experiment run recorded before points existed, against one with points: no match, and a note says why.
+    const old = samples(ms(100, 2, 1), { experiment: 'eviction-model', phase: 'eviction' })
+    const next = samples(ms(100, 2, 2), { experiment: 'eviction-model', phase: 'eviction', point: 'idle 1s' })
+    const result = compareRuns(old, next)
+    expect(result.cases.map((c) => [c.verdict, c.point ?? null])).toEqual([
+      ['added', 'idle 1s'],
+      ['removed', null],
+    ])
+    expect(result.notes).toEqual([expect.stringMatching(/^The base run's experiment records carry no point/)])
+    expect(result.regression).toBe(false)
+  })
+
   it('counts only ok, valid, kept records', () => {
     const slow = ms(900, 5, 9, 10)
     const next = [

@@ -3,8 +3,10 @@
  * and decides whether the new run is slower.
  *
  * A case is benchmark × language × size × memory × trigger × phase (×
- * experiment); cold and warm are separate phases. Only usable records count
- * (state ok, valid output, not discarded), as in the summary.
+ * experiment × experiment point); cold and warm are separate phases, and the
+ * points of a sweep (`payload 1024B warm`, `payload 65536B warm`) are separate
+ * cases. Records without a point match records without one. Only usable
+ * records count (state ok, valid output, not discarded), as in the summary.
  *
  * Verdict of a case present in both runs, on the gated metric (client time by
  * default):
@@ -87,6 +89,8 @@ export interface CaseComparison {
   trigger: Trigger
   phase: string
   experiment?: string
+  /** The experiment point, when the records came from one (see InvocationRecord.point). */
+  point?: string
   provider: string
   verdict: Verdict
   /** Why, in a few words: the evidence behind the verdict. */
@@ -147,11 +151,14 @@ export function resolveCompareOptions(options: CompareOptions = {}): ResolvedCom
   return o
 }
 
-type CaseId = Pick<CaseComparison, 'benchmark' | 'language' | 'size' | 'memory' | 'trigger' | 'phase' | 'experiment' | 'provider'>
+type CaseId = Pick<CaseComparison, 'benchmark' | 'language' | 'size' | 'memory' | 'trigger' | 'phase' | 'experiment' | 'point' | 'provider'>
 
 function compareKey(r: InvocationRecord): string {
   // No provider: a run is compared with its baseline whatever the provider is called (a note says when they differ).
-  return JSON.stringify([r.benchmark, r.language, r.size, r.memory, r.trigger, r.phase, r.experiment ?? null])
+  const key: unknown[] = [r.benchmark, r.language, r.size, r.memory, r.trigger, r.phase, r.experiment ?? null]
+  // The point only when there is one: records without a point keep the key they always had.
+  if (r.point !== undefined) key.push(r.point)
+  return JSON.stringify(key)
 }
 
 function groupRecords(records: InvocationRecord[]): Map<string, InvocationRecord[]> {
@@ -174,8 +181,14 @@ function caseId(r: InvocationRecord): CaseId {
     trigger: r.trigger,
     phase: r.phase,
     ...(r.experiment !== undefined ? { experiment: r.experiment } : {}),
+    ...(r.point !== undefined ? { point: r.point } : {}),
     provider: r.provider,
   }
+}
+
+/** Whether a run has experiment records written before records carried their point. */
+function hasPointlessExperimentRecords(records: InvocationRecord[]): boolean {
+  return records.some((r) => r.experiment !== undefined && r.point === undefined)
 }
 
 function metricValues(records: InvocationRecord[], metric: MetricDef): number[] {
@@ -237,6 +250,15 @@ export function compareRuns(base: InvocationRecord[], next: InvocationRecord[], 
   const nextProviders = [...new Set(next.map((r) => r.provider))].sort().join(',')
   if (base.length > 0 && next.length > 0 && baseProviders !== nextProviders) {
     notes.push(`The runs used different providers (base: ${baseProviders}, new: ${nextProviders}); their times are not comparable like for like.`)
+  }
+
+  const withPoints = (rs: InvocationRecord[]) => rs.some((r) => r.point !== undefined)
+  if ((hasPointlessExperimentRecords(base) && withPoints(next)) || (withPoints(base) && hasPointlessExperimentRecords(next))) {
+    const older = hasPointlessExperimentRecords(base) ? 'base' : 'new'
+    notes.push(
+      `The ${older} run's experiment records carry no point (they predate per-point records), the other run's do; ` +
+        'those experiment cases cannot be matched point by point and show as added and removed. Rerun that experiment to compare it.',
+    )
   }
 
   const minChange = metric.isTime ? o.minChangeMs * 1000 : 0
@@ -378,6 +400,7 @@ function compareColumns(result: ComparisonResult): CompareColumn[] {
   if (varies((c) => c.memory)) columns.push({ header: 'memory', align: 'right', cell: (c) => `${c.memory} MB` })
   if (varies((c) => c.trigger)) columns.push({ header: 'trigger', align: 'left', cell: (c) => c.trigger })
   if (varies((c) => c.experiment)) columns.push({ header: 'experiment', align: 'left', cell: (c) => c.experiment ?? NONE })
+  if (result.cases.some((c) => c.point !== undefined)) columns.push({ header: 'point', align: 'left', cell: (c) => c.point ?? NONE })
   columns.push(
     { header: 'phase', align: 'left', cell: (c) => c.phase },
     { header: `base median [95% CI]${unit}`, align: 'right', cell: (c) => formatSide(c.base, isTime) },

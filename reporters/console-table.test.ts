@@ -61,6 +61,22 @@ describe('formatSummaryTable', () => {
     )
   })
 
+  it('has a point column when cases come from experiment points, one row per point with its own median', () => {
+    const records = [
+      ...[10_000, 20_000, 30_000].map((clientTimeUs) => makeRecord({ experiment: 'invocation-overhead', point: 'payload 1048576B warm', clientTimeUs: clientTimeUs * 4 })),
+      ...[10_000, 20_000, 30_000].map((clientTimeUs) => makeRecord({ experiment: 'invocation-overhead', point: 'payload 1024B warm', clientTimeUs })),
+    ]
+    expect(formatSummaryTable(summarizeRecords(records, { runId: 'r4', provider: 'local' }))).toBe(
+      [
+        'Run r4 (local): 6 invocations, 6 ok; times in ms, median CI nonparametric (Le Boudec)',
+        'benchmark         language  size  point                  phase  n  cold/warm  client median  95% CI  client p95  function median',
+        '----------------  --------  ----  ---------------------  -----  -  ---------  -------------  ------  ----------  ---------------',
+        '110.dynamic-html  nodejs    test  payload 1024B warm     warm   3        0/3          20.00  -            29.00            5.000',
+        '110.dynamic-html  nodejs    test  payload 1048576B warm  warm   3        0/3          80.00  -            116.0            5.000',
+      ].join('\n'),
+    )
+  })
+
   it('says so when nothing was recorded', () => {
     expect(formatSummaryTable(summarizeRecords([], { runId: 'r0', provider: 'aws', createdAt: '2024-01-01T00:00:00.000Z' }))).toBe(
       'Run r0 (aws): 0 invocations, 0 ok\nNo invocations recorded.',
@@ -108,6 +124,11 @@ describe('formatFailures', () => {
         `    first: ${'x'.repeat(297)}...`,
       ].join('\n'),
     )
+  })
+
+  it('names the point of a failing experiment case', () => {
+    const summary = summarizeRecords([makeRecord({ experiment: 'eviction-model', phase: 'eviction', point: 'idle 2s', state: 'error', error: 'boom' })], { runId: 'r5' })
+    expect(formatFailures(summary)).toContain("  eviction-model 110.dynamic-html nodejs test 256 MB http eviction 'idle 2s': 1 error of 1 invocation")
   })
 
   it('is empty when nothing failed', () => {

@@ -83,6 +83,8 @@ export function formatSignificant(value: number, digits = 3): string {
  * size, phase, n, cold/warm counts, median client time with its
  * nonparametric 95% CI, p95 client time, median function time; memory,
  * trigger, experiment and provider only when they differ between cases; the
+ * experiment point whenever a case has one (a sweep's points share a phase,
+ * so the point is what tells their rows apart); the
  * memory the function used (provider-reported MB, peak RSS) and the cost per
  * million invocations (mean costUsd × 10⁶) only when some record has them;
  * and the failures of each case when there are any. Times in ms.
@@ -99,6 +101,7 @@ export function summaryColumns(cases: PhaseSummary[]): SummaryColumn[] {
   if (varies(cases, (c) => c.experiment)) {
     columns.push({ header: 'experiment', align: 'left', cell: (c) => c.experiment ?? NONE })
   }
+  if (cases.some((c) => c.point !== undefined)) columns.push({ header: 'point', align: 'left', cell: (c) => c.point ?? NONE })
   columns.push(
     { header: 'phase', align: 'left', cell: (c) => c.phase },
     { header: 'n', align: 'right', cell: (c) => String(c.n) },
@@ -165,9 +168,15 @@ export function formatSummaryTable(summary: RunSummary): string {
   return [`${headline}; times in ms, median CI nonparametric (Le Boudec)`, ...renderTable(summaryColumns(cases), cases)].join('\n')
 }
 
-/** One line naming a case: "[experiment] benchmark language size memory MB trigger phase". */
+/**
+ * One line naming a case: "[experiment] benchmark language size memory MB
+ * trigger phase ['point']", e.g. `invocation-overhead 110.dynamic-html nodejs
+ * test 128 MB http warm 'payload 1024B warm'` (the point quoted: its name has spaces).
+ */
 export function caseLabel(c: PhaseSummary): string {
-  return [c.experiment, c.benchmark, c.language, c.size, `${c.memory} MB`, c.trigger, c.phase].filter(Boolean).join(' ')
+  return [c.experiment, c.benchmark, c.language, c.size, `${c.memory} MB`, c.trigger, c.phase, c.point !== undefined ? `'${c.point}'` : undefined]
+    .filter(Boolean)
+    .join(' ')
 }
 
 const MAX_ERROR_LENGTH = 300

@@ -7,6 +7,7 @@ import { fixtureRecords } from './report-fixture.ts'
 import { runIndexEntryFromSummary, updateRunIndex } from './run-index.ts'
 import { writeSummaryFiles } from './summary-writers.ts'
 import { summarizeRecords } from './summary.ts'
+import { makeRecord } from './test-records.ts'
 
 const records = fixtureRecords('r3')
 const summary = summarizeRecords(records, { runId: 'r3', provider: 'local' })
@@ -93,6 +94,39 @@ describe('buildReportCharts', () => {
   })
 })
 
+describe('experiment points in the report', () => {
+  const point = (experiment: string, name: string, clientTimes: number[], extra: Parameters<typeof makeRecord>[0] = {}) =>
+    clientTimes.map((clientTimeUs, i) => makeRecord({ experiment, phase: 'warm', point: name, repetition: i, clientTimeUs, ...extra }))
+  const pointRecords = [
+    ...point('invocation-overhead', 'payload 1048576B warm', [70_000, 80_000, 90_000]),
+    ...point('invocation-overhead', 'payload 1024B warm', [10_000, 20_000, 30_000]),
+    ...point('perf-cost', 'warm 128MB', [40_000, 40_000, 40_000], { memory: 128, costUsd: 1e-6 }),
+    ...point('perf-cost', 'warm 256MB', [20_000, 20_000, 20_000], { memory: 256, costUsd: 2e-6 }),
+  ]
+  const pointSummary = summarizeRecords(pointRecords, { runId: 'rp', provider: 'local' })
+
+  it('plots each point as its own case, labelled by the point, with its own median', () => {
+    const charts = buildReportCharts({ summary: pointSummary, records: pointRecords })
+    const overhead = charts.find((c) => c.id === 'chart-dist-invocation-overhead-110-dynamic-html-warm')!
+    expect(overhead.config.data.labels).toEqual(['payload 1024B warm', 'payload 1048576B warm'])
+    const median = overhead.config.data.datasets.find((d) => d.label === 'median')!
+    expect(median.data).toEqual([20, 80])
+    expect(median.sebsNotes![1]).toMatch(/^invocation-overhead 110\.dynamic-html nodejs test 256 MB http warm 'payload 1048576B warm': median 80\.00 ms/)
+  })
+
+  it('still draws a memory sweep whose points name their memory as one frontier', () => {
+    const frontier = buildReportCharts({ summary: pointSummary, records: pointRecords }).filter((c) => c.kind === 'frontier')
+    expect(frontier.map((c) => [c.id, c.points])).toEqual([['chart-frontier-perf-cost-110-dynamic-html-nodejs-test-http-warm', 2]])
+    expect(frontier[0]!.config.data.datasets[0]!.sebsPointLabels).toEqual(['128 MB', '256 MB'])
+  })
+
+  it('shows the point in the summary table', async () => {
+    const html = await renderReportHtml({ summary: pointSummary, records: pointRecords })
+    expect(html).toContain('<th>point</th>')
+    expect(html).toContain('<td>payload 1024B warm</td>')
+  })
+})
+
 describe('paretoFrontier', () => {
   it('keeps the points nothing beats on both axes', () => {
     const pts = [
@@ -148,6 +182,22 @@ describe('loadHistory', () => {
     await updateRunIndex(dir, runIndexEntryFromSummary(s))
   }
 
+  it('reads a schemaVersion 1 summary as one without points', async () => {
+    const old = summarizeRecords(fixtureRecords('v1', { t0: Date.UTC(2024, 3, 1), only110nodejs: true }), { runId: 'v1', provider: 'local' })
+    mkdirSync(join(dir, 'v1'))
+    writeFileSync(join(dir, 'v1', 'summary.json'), JSON.stringify({ ...old, schemaVersion: 1 }))
+    await updateRunIndex(dir, runIndexEntryFromSummary(old))
+    const { runs, notes } = await loadHistory(dir, summary)
+    expect(notes).toEqual([])
+    expect(runs.map((r) => [r.runId, r.schemaVersion])).toEqual([
+      ['v1', 1],
+      ['r3', 2],
+    ])
+    // Its cases line up with this run's (no points on either side).
+    const history = buildReportCharts({ summary, records, history: runs }).filter((c) => c.kind === 'history')
+    expect(history.find((c) => c.id === 'chart-history-110-dynamic-html-warm')!.points).toBe(3 + 6)
+  })
+
   it('reads the runs of the same provider, oldest first, ending with the current one, up to the limit', async () => {
     await addRun('a', 3)
     await addRun('b', 1)
@@ -157,17 +207,18 @@ describe('loadHistory', () => {
     await addRun('e', 5)
     rmSync(join(dir, 'e', 'summary.json'))
     mkdirSync(join(dir, 'f'))
-    writeFileSync(join(dir, 'f', 'summary.json'), '{"schemaVersion": 2}')
+    writeFileSync(join(dir, 'f', 'summary.json'), '{"schemaVersion": 99}')
     await updateRunIndex(dir, { runId: 'f', createdAt: '2024-04-06T00:00:00.000Z', provider: 'local', benchmarks: [], invocations: 0, failures: 0 })
 
     const { runs, notes } = await loadHistory(dir, summary)
     expect(runs.map((r) => r.runId)).toEqual(['b', 'a', 'd', 'r3'])
     expect(notes).toEqual([
       expect.stringMatching(/^run e: no readable .*summary\.json; left out/),
-      expect.stringMatching(/^run f: .* is not a summary of schemaVersion 1/),
+      expect.stringMatching(/^run f: .* is not a summary of schemaVersion 1 or 2;/),
       '1 run(s) on other providers left out of the history.',
     ])
     expect((await loadHistory(dir, summary, { limit: 2 })).runs.map((r) => r.runId)).toEqual(['d', 'r3'])
+    expect(runs[0]!.schemaVersion).toBe(2)
     expect((await loadHistory(join(dir, 'none'), summary)).runs.map((r) => r.runId)).toEqual(['r3'])
   })
 })

@@ -3,6 +3,10 @@
  * whose source is inlined (the file opens offline, from an artifact or an
  * e-mail, with no CDN).
  *
+ * Cases are the summary's, so an experiment's points (`payload 1024B warm`)
+ * are cases of their own: labels and legends name the point when it is what
+ * tells cases apart.
+ *
  * Plots (each only when the run has the data for it):
  * - distribution per benchmark and phase (cold and warm apart): a box plot of
  *   client time per case, whiskers min–max, box p25–p75, the median's 95% CI
@@ -34,7 +38,7 @@ import { caseLabel, formatFailures, formatMs, summaryColumns, summaryHeadline } 
 import { readRunIndex } from './run-index.ts'
 import { percentile } from './statistics.ts'
 import { SUMMARY_JSON } from './summary-writers.ts'
-import { caseGroupKey, usableForStatistics, type PhaseSummary, type RunSummary } from './summary.ts'
+import { KNOWN_SUMMARY_SCHEMA_VERSIONS, caseGroupKey, usableForStatistics, type PhaseSummary, type RunSummary } from './summary.ts'
 
 export const REPORT_HTML = 'report.html'
 
@@ -135,6 +139,16 @@ function distinguishingLabel(cases: PhaseSummary[], fields: Array<keyof PhaseSum
   }
 }
 
+/**
+ * A case's experiment point without its memory size: the points of a memory
+ * sweep name their memory (`warm 128MB`, `cold-start 256MB code 0B`, see
+ * `mb` in suites/experiment.ts), so this is what the cases of one sweep share.
+ */
+function pointWithoutMemory(c: PhaseSummary): string {
+  if (c.point === undefined) return ''
+  return c.point.replace(`${c.memory}MB`, '').replace(/\s+/g, ' ').trim()
+}
+
 /** A logarithmic axis when the values span more than this factor; else linear. */
 const LOG_SPAN = 10
 
@@ -185,7 +199,7 @@ function distributionCharts(summary: RunSummary, records: InvocationRecord[], id
   const charts: ChartSpec[] = []
   for (const [key, cases] of groupBy(plotted, (c) => JSON.stringify([c.experiment ?? '', c.benchmark, c.phase]))) {
     const [experiment, benchmark, phase] = JSON.parse(key) as string[]
-    const label = distinguishingLabel(cases, ['language', 'size', 'memory', 'trigger', 'provider'])
+    const label = distinguishingLabel(cases, ['language', 'size', 'memory', 'trigger', 'point', 'provider'])
     const quartiles = cases.map((c) => {
       const sorted = samples.get(caseGroupKey(c)) ?? [c.clientTimeUs!.median]
       return [percentile(sorted, 25), percentile(sorted, 75)]
@@ -266,17 +280,19 @@ function scalingCharts(summary: RunSummary, ids: Ids): ChartSpec[] {
     const [experiment, benchmark] = JSON.parse(key) as string[]
     const sizes = [...new Set(cases.map((c) => c.size as string))].sort((a, b) => sizeOrder(a) - sizeOrder(b) || (a < b ? -1 : 1))
     if (sizes.length < 2) continue
-    const series = groupBy(cases, (c) => JSON.stringify([c.language, c.memory, c.trigger, c.phase, c.provider]))
+    const series = groupBy(cases, (c) => JSON.stringify([c.language, c.memory, c.trigger, c.phase, c.point ?? null, c.provider]))
     const seriesLabel = distinguishingLabel(
       [...series.values()].map((s) => s[0]),
-      ['language', 'memory', 'trigger', 'phase', 'provider'],
+      ['language', 'memory', 'trigger', 'phase', 'point', 'provider'],
     )
     // One colour per language × memory × trigger, so a case's cold (dashed) and warm lines pair up.
     const colours = new Map<string, number>()
     const datasets: ChartDataset[] = [...series.values()].map((list) => {
       const bySize = new Map(list.map((c) => [c.size as string, c]))
       const cold = list[0].phase === 'cold'
-      const colourKey = JSON.stringify([list[0].language, list[0].memory, list[0].trigger, list[0].provider])
+      // The point without its phase word, so an overhead sweep's `payload 1024B cold` and `… warm` pair up too.
+      const pointKey = (list[0].point ?? '').replace(/\b(cold|warm)\b/, '').trim()
+      const colourKey = JSON.stringify([list[0].language, list[0].memory, list[0].trigger, pointKey, list[0].provider])
       if (!colours.has(colourKey)) colours.set(colourKey, colours.size)
       const i = colours.get(colourKey)!
       return {
@@ -295,7 +311,7 @@ function scalingCharts(summary: RunSummary, ids: Ids): ChartSpec[] {
       id: ids.take(`scaling ${experiment} ${benchmark}`),
       kind: 'scaling',
       title: `${experiment ? `${experiment}: ` : ''}${benchmark}: median client time across input sizes`,
-      caption: 'One line per language, memory, trigger and phase; cold-start lines are dashed.',
+      caption: 'One line per language, memory, trigger, phase and experiment point; cold-start lines are dashed.',
       points: cases.length,
       config: {
         type: 'line',
@@ -350,7 +366,10 @@ function frontierCharts(summary: RunSummary, records: InvocationRecord[], ids: I
   const usable = groupBy(records.filter(usableForStatistics), (r) => caseGroupKey(r))
   const charts: ChartSpec[] = []
   const candidates = summary.cases.filter((c) => c.clientTimeUs && c.phase !== 'cold')
-  const groups = groupBy(candidates, (c) => JSON.stringify([c.experiment ?? '', c.benchmark, c.language, c.size, c.trigger, c.phase, c.provider]))
+  // Grouped by the point without its memory: a memory sweep's points are one frontier, other points (payload sizes) apart.
+  const groups = groupBy(candidates, (c) =>
+    JSON.stringify([c.experiment ?? '', c.benchmark, c.language, c.size, c.trigger, c.phase, pointWithoutMemory(c), c.provider]),
+  )
   for (const cases of groups.values()) {
     if (new Set(cases.map((c) => c.memory)).size < 2) continue
     const sorted = [...cases].sort((a, b) => a.memory - b.memory)
@@ -363,10 +382,13 @@ function frontierCharts(summary: RunSummary, records: InvocationRecord[], ids: I
     const front = paretoFrontier(points).sort((a, b) => points[a].x - points[b].x)
     const yTitle = withCost ? 'cost per 1M invocations (USD)' : 'GB-seconds per invocation (no costUsd in the records)'
     const first = sorted[0]
+    const point = pointWithoutMemory(first)
+    // perf-cost's points are `<phase> <memory>`: without the memory they only repeat the phase.
+    const pointText = point && point !== first.phase ? ` '${point}'` : ''
     charts.push({
-      id: ids.take(`frontier ${first.experiment ?? ''} ${first.benchmark} ${first.language} ${first.size} ${first.trigger} ${first.phase}`),
+      id: ids.take(`frontier ${first.experiment ?? ''} ${first.benchmark} ${first.language} ${first.size} ${first.trigger} ${first.phase}${pointText}`),
       kind: 'frontier',
-      title: `${first.experiment ? `${first.experiment}: ` : ''}${first.benchmark} ${first.language} ${first.size}, ${first.phase}: memory sweep, cost vs. latency`,
+      title: `${first.experiment ? `${first.experiment}: ` : ''}${first.benchmark} ${first.language} ${first.size}, ${first.phase}${pointText}: memory sweep, cost vs. latency`,
       caption: `Each point is one memory size; the line joins the configurations that no other beats on both latency and ${withCost ? 'cost' : 'GB-seconds'} (the Pareto frontier).`,
       points: points.length,
       config: {
@@ -422,7 +444,7 @@ function historyCharts(summary: RunSummary, history: RunSummary[], ids: Ids): Ch
   const current = summary.cases.filter((c) => c.clientTimeUs)
   for (const [key, cases] of groupBy(current, (c) => JSON.stringify([c.experiment ?? '', c.benchmark, c.phase]))) {
     const [experiment, benchmark, phase] = JSON.parse(key) as string[]
-    const label = distinguishingLabel(cases, ['language', 'size', 'memory', 'trigger', 'provider'])
+    const label = distinguishingLabel(cases, ['language', 'size', 'memory', 'trigger', 'point', 'provider'])
     let points = 0
     const datasets: ChartDataset[] = cases.map((c, i) => {
       const k = caseGroupKey(c)
@@ -470,10 +492,17 @@ export function buildReportCharts(input: HtmlReportInput): ChartSpec[] {
 // ---------------------------------------------------------------------------
 // History
 
+/** A summary.json of a version this code reads (a version 1 summary's cases have no `point`, as today's plain cases). */
 function isSummary(v: unknown): v is RunSummary {
   const o = v as Record<string, unknown> | null
   return (
-    typeof o === 'object' && o !== null && o.schemaVersion === 1 && typeof o.runId === 'string' && typeof o.createdAt === 'string' && Array.isArray(o.cases)
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.schemaVersion === 'number' &&
+    KNOWN_SUMMARY_SCHEMA_VERSIONS.includes(o.schemaVersion) &&
+    typeof o.runId === 'string' &&
+    typeof o.createdAt === 'string' &&
+    Array.isArray(o.cases)
   )
 }
 
@@ -501,7 +530,7 @@ export async function loadHistory(
     try {
       const parsed: unknown = JSON.parse(await readFile(file, 'utf8'))
       if (isSummary(parsed)) runs.push(parsed)
-      else notes.push(`run ${entry.runId}: ${file} is not a summary of schemaVersion 1; left out of the history.`)
+      else notes.push(`run ${entry.runId}: ${file} is not a summary of schemaVersion ${KNOWN_SUMMARY_SCHEMA_VERSIONS.join(' or ')}; left out of the history.`)
     } catch {
       notes.push(`run ${entry.runId}: no readable ${file}; left out of the history.`)
     }

@@ -42,6 +42,15 @@ describe('formatInvocationsCsv', () => {
     expect(csv).toMatch(/,warm-up,/)
   })
 
+  it('has a point column: the experiment point, empty for records without one', () => {
+    const out = formatInvocationsCsv([makeRecord({ requestId: 'p', experiment: 'invocation-overhead', point: 'payload 1024B warm' }), makeRecord({ requestId: 'q' })])
+    const [head, withPoint, without] = out.trimEnd().split('\n')
+    const col = head!.split(',').indexOf('point')
+    expect(col).toBe(INVOCATION_COLUMNS.indexOf('experiment') + 1)
+    expect(withPoint!.split(',')[col]).toBe('payload 1024B warm')
+    expect(without!.split(',')[col]).toBe('')
+  })
+
   it('keeps fields added to records later as their own columns', () => {
     const later = formatInvocationsCsv([{ ...makeRecord(), region: 'eu-west-1', extra: { a: 1 } } as never])
     const cols = later.split('\n')[0].split(',')

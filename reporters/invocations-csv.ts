@@ -28,6 +28,7 @@ export const INVOCATION_COLUMNS = [
   'trigger',
   'phase',
   'experiment',
+  'point',
   'repetition',
   'state',
   'outputValid',

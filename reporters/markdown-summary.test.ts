@@ -39,6 +39,18 @@ describe('formatSummaryMarkdown', () => {
     )
   })
 
+  it('has a point column and a row per experiment point', () => {
+    const records = [
+      ...[1_000, 2_000, 3_000].map((clientTimeUs) => makeRecord({ experiment: 'eviction-model', phase: 'eviction', point: 'idle 2s', clientTimeUs })),
+      ...[5_000, 6_000, 7_000].map((clientTimeUs) => makeRecord({ experiment: 'eviction-model', phase: 'eviction', point: 'idle 1s', clientTimeUs })),
+    ]
+    const md = formatSummaryMarkdown(summarizeRecords(records, { runId: 'r', provider: 'local' }))
+    expect(md).toContain('| benchmark | language | size | point | phase | n |')
+    expect(md).toContain('| 110.dynamic-html | nodejs | test | idle 1s | eviction | 3 | 0/3 | 6.000 |')
+    expect(md).toContain('| 110.dynamic-html | nodejs | test | idle 2s | eviction | 3 | 0/3 | 2.000 |')
+    expect(md.indexOf('idle 1s')).toBeLessThan(md.indexOf('idle 2s'))
+  })
+
   it('shows memory and cost columns only when the records carry them', () => {
     const summary = summarizeRecords(
       [makeRecord({ memoryUsedMb: 71.4, costUsd: 2.08e-6 }), makeRecord({ memoryUsedMb: 73.6, costUsd: 2.12e-6 })],

@@ -85,6 +85,16 @@ describe('updateRunIndex / readRunIndex', () => {
     expect(indexFile()).toEqual({ schemaVersion: 1, runs: [expected[0], entryB, expected[1]] })
   })
 
+  it('rebuilds from a schemaVersion 1 summary.json as from a current one', async () => {
+    const v1 = summarizeRecords([makeRecord({ runId: 'old', startedAt: Date.UTC(2024, 0, 1) })], { runId: 'old', provider: 'local' })
+    mkdirSync(join(results, 'old'), { recursive: true })
+    // No invocations.jsonl beside it: the entry can only come from the summary.
+    writeFileSync(join(results, 'old', 'summary.json'), JSON.stringify({ ...v1, schemaVersion: 1 }))
+    expect(await readRunIndex(results)).toEqual([
+      { runId: 'old', createdAt: '2024-01-01T00:00:00.000Z', provider: 'local', benchmarks: ['110.dynamic-html'], invocations: 1, failures: 0 },
+    ])
+  })
+
   it('keeps the surviving entries of a damaged index (they hold commit and config)', async () => {
     await writeSummaryFiles(join(results, entryA.runId), summarizeRecords([makeRecord({ runId: entryA.runId })], { runId: entryA.runId }))
     writeFileSync(join(results, 'index.json'), JSON.stringify({ schemaVersion: 1, runs: [entryA, { runId: 42 }] }))

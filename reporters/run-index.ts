@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { readRecords, RECORDS_FILE } from '../core/records.ts'
 import { writeFileAtomic } from './atomic-write.ts'
 import { SUMMARY_JSON } from './summary-writers.ts'
-import { summarizeRecords, type RunSummary } from './summary.ts'
+import { KNOWN_SUMMARY_SCHEMA_VERSIONS, summarizeRecords, type RunSummary } from './summary.ts'
 
 export interface RunIndexEntry {
   runId: string
@@ -91,10 +91,12 @@ function parseIndex(text: string): ParsedIndex {
   return { entries, intact: entries.length === value.runs.length }
 }
 
+/** A summary.json of a version this code reads (the index needs only its totals and names, the same in 1 and 2). */
 function isSummary(v: unknown): v is RunSummary {
   return (
     isRecord(v) &&
-    v.schemaVersion === 1 &&
+    typeof v.schemaVersion === 'number' &&
+    KNOWN_SUMMARY_SCHEMA_VERSIONS.includes(v.schemaVersion) &&
     typeof v.runId === 'string' &&
     typeof v.createdAt === 'string' &&
     typeof v.provider === 'string' &&

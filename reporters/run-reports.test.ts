@@ -29,7 +29,7 @@ describe('writeRunReports', () => {
     expect(readFileSync(stepSummary, 'utf8')).toBe(readFileSync(join(runDir, 'summary.md'), 'utf8') + '\n')
 
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'))
-    expect(summary).toMatchObject({ schemaVersion: 1, runId: 'r3', provider: 'local', totals: { invocations: records.length, errors: 1 } })
+    expect(summary).toMatchObject({ schemaVersion: 2, runId: 'r3', provider: 'local', totals: { invocations: records.length, errors: 1 } })
     expect(out.summary.cases).toHaveLength(20)
     expect(readFileSync(join(runDir, 'invocations.csv'), 'utf8').match(/\nr3,/g)).toHaveLength(records.length)
     expect(JSON.parse(readFileSync(join(runDir, 'github-action-benchmark.json'), 'utf8'))).toHaveLength(12 * 2 + 8 * 3) // 110: client and function time; 210 also cost

@@ -57,13 +57,13 @@ describe('summary.csv', () => {
     expect(lines).toHaveLength(3)
     const header = parseCsvLine(lines[0])
     expect(header).toEqual(summaryCsvHeader())
-    expect(header.slice(0, 17)).toEqual([
-      'benchmark', 'language', 'size', 'provider', 'memory', 'trigger', 'phase', 'experiment',
+    expect(header.slice(0, 18)).toEqual([
+      'benchmark', 'language', 'size', 'provider', 'memory', 'trigger', 'phase', 'experiment', 'point',
       'n', 'total', 'ok', 'errors', 'timeouts', 'invalid', 'discarded', 'cold', 'warm',
     ])
     // 7 metrics × 18 statistic columns, then first_error.
-    expect(header).toHaveLength(17 + 7 * 18 + 1)
-    expect(header.slice(17, 35)).toEqual([
+    expect(header).toHaveLength(18 + 7 * 18 + 1)
+    expect(header.slice(18, 36)).toEqual([
       'client_n', 'client_median_ms', 'client_ci95_low_ms', 'client_ci95_high_ms', 'client_ci99_low_ms', 'client_ci99_high_ms',
       'client_mean_ms', 'client_mean_ci95_low_ms', 'client_mean_ci95_high_ms', 'client_mean_ci99_low_ms', 'client_mean_ci99_high_ms',
       'client_std_ms', 'client_cv_pct', 'client_min_ms', 'client_max_ms', 'client_p90_ms', 'client_p95_ms', 'client_p99_ms',
@@ -75,7 +75,7 @@ describe('summary.csv', () => {
 
     const rows = lines.slice(1).map((l) => Object.fromEntries(parseCsvLine(l).map((v, i) => [header[i], v])))
     const [cold, warm] = rows
-    expect(cold).toMatchObject({ benchmark: '110.dynamic-html', phase: 'cold', experiment: '', n: '1', total: '1', cold: '1', warm: '0' })
+    expect(cold).toMatchObject({ benchmark: '110.dynamic-html', phase: 'cold', experiment: '', point: '', n: '1', total: '1', cold: '1', warm: '0' })
     expect(cold.client_median_ms).toBe('812.345')
     expect(cold.function_median_ms).toBe('210.401')
     // No CI from one sample: empty cells, not zeros.
@@ -99,6 +99,20 @@ describe('summary.csv', () => {
     // The quoted cell survives commas and quotes.
     expect(lines[2]).toContain('"Error: boom, ""bad"" input"')
   })
+
+  it('has a row per experiment point, each with its own median', () => {
+    const records = [
+      ...[10_000, 20_000, 30_000].map((clientTimeUs) => makeRecord({ experiment: 'invocation-overhead', point: 'payload 1024B warm', clientTimeUs })),
+      ...[70_000, 80_000, 90_000].map((clientTimeUs) => makeRecord({ experiment: 'invocation-overhead', point: 'payload 65536B warm', clientTimeUs })),
+    ]
+    const lines = formatSummaryCsv(summarizeRecords(records, { runId: 'r' })).trimEnd().split('\n')
+    const header = parseCsvLine(lines[0])
+    const rows = lines.slice(1).map((l) => Object.fromEntries(parseCsvLine(l).map((v, i) => [header[i], v])))
+    expect(rows.map((r) => [r.experiment, r.phase, r.point, r.n, r.client_median_ms])).toEqual([
+      ['invocation-overhead', 'warm', 'payload 1024B warm', '3', '20'],
+      ['invocation-overhead', 'warm', 'payload 65536B warm', '3', '80'],
+    ])
+  })
 })
 
 describe('writeSummaryFiles', () => {
@@ -109,11 +123,32 @@ describe('writeSummaryFiles', () => {
     expect(paths).toEqual([join(runDir, 'summary.json'), join(runDir, 'summary.csv')])
 
     const json = readFileSync(paths[0], 'utf8')
-    expect(json.startsWith('{\n  "schemaVersion": 1,\n  "runId": "run-1",')).toBe(true)
+    expect(json.startsWith('{\n  "schemaVersion": 2,\n  "runId": "run-1",')).toBe(true)
     expect(JSON.parse(json)).toEqual(s)
     expect(readFileSync(paths[1], 'utf8')).toBe(formatSummaryCsv(s))
     // Nothing but the two files: the temporaries were renamed away.
     expect(readdirSync(runDir).sort()).toEqual(['summary.csv', 'summary.json'])
+  })
+
+  it('summary.json names each case\'s point (and has none for plain cases)', async () => {
+    const runDir = join(dir, 'run-points')
+    const s = summarizeRecords(
+      [
+        makeRecord({ phase: 'cold', isCold: true }),
+        makeRecord({ experiment: 'eviction-model', phase: 'eviction', point: 'idle 2s', clientTimeUs: 2_000 }),
+        makeRecord({ experiment: 'eviction-model', phase: 'eviction', point: 'idle 1s', clientTimeUs: 1_000 }),
+      ],
+      { runId: 'run-points', provider: 'local' },
+    )
+    const [jsonPath] = await writeSummaryFiles(runDir, s)
+    const json = JSON.parse(readFileSync(jsonPath!, 'utf8')) as { schemaVersion: number; cases: Array<{ phase: string; point?: string; clientTimeUs?: { median: number } }> }
+    expect(json.schemaVersion).toBe(2)
+    expect(json.cases.map((c) => [c.phase, c.point ?? null, c.clientTimeUs?.median])).toEqual([
+      ['cold', null, 10_000],
+      ['eviction', 'idle 1s', 1_000],
+      ['eviction', 'idle 2s', 2_000],
+    ])
+    expect(json.cases[0]).not.toHaveProperty('point')
   })
 
   it('replaces existing files whole', async () => {

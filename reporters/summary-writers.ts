@@ -63,6 +63,7 @@ const CASE_COLUMNS = [
   'trigger',
   'phase',
   'experiment',
+  'point',
   'n',
   'total',
   'ok',

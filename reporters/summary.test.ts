@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { summarizeRecords } from './summary.ts'
+import { caseGroupKey, comparePointNames, summarizeRecords } from './summary.ts'
 import { makeRecord } from './test-records.ts'
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) // 2024-05-01T12:00:00.000Z
@@ -48,7 +48,7 @@ describe('summarizeRecords', () => {
     expect(w).not.toHaveProperty('firstError')
 
     expect(summary).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'run-1',
       provider: 'local',
       createdAt: '2024-05-01T12:00:00.000Z',
@@ -174,12 +174,61 @@ describe('summarizeRecords', () => {
   it('handles a run without records', () => {
     const summary = summarizeRecords([], { runId: 'empty', provider: 'local', createdAt: '2024-01-01T00:00:00.000Z' })
     expect(summary).toEqual({
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'empty',
       provider: 'local',
       createdAt: '2024-01-01T00:00:00.000Z',
       cases: [],
       totals: { invocations: 0, ok: 0, errors: 0, timeouts: 0, invalid: 0, discarded: 0 },
     })
+  })
+
+  it('keeps the points of one phase apart: each point its own case with its own median', () => {
+    const overhead = (point: string, payloadBytes: number, clientTimes: number[]) =>
+      clientTimes.map((clientTimeUs, i) =>
+        makeRecord({ experiment: 'invocation-overhead', phase: 'warm', point, repetition: i, clientTimeUs, params: { payloadBytes } }),
+      )
+    const records = [
+      // The big payload first in the file: the order of cases must not depend on it.
+      ...overhead('payload 1048576B warm', 1_048_576, [50_000, 70_000, 60_000]),
+      ...overhead('payload 1024B warm', 1024, [10_000, 30_000, 20_000, 40_000]),
+      ...overhead('payload 65536B warm', 65_536, [15_000]),
+    ]
+    const { cases, totals } = summarizeRecords(records, { runId: 'r' })
+    // Natural order: 1024 < 65536 < 1048576, although '1048576' < '65536' as text.
+    expect(cases.map((c) => [c.point, c.phase, c.n, c.clientTimeUs?.median])).toEqual([
+      ['payload 1024B warm', 'warm', 4, 25_000],
+      ['payload 65536B warm', 'warm', 1, 15_000],
+      ['payload 1048576B warm', 'warm', 3, 60_000],
+    ])
+    expect(cases.every((c) => c.experiment === 'invocation-overhead')).toBe(true)
+    expect(totals.invocations).toBe(8)
+  })
+
+  it('records without a point summarise as before: no point field, the same key as always', () => {
+    const old = makeRecord({ experiment: 'perf-cost' })
+    const { cases } = summarizeRecords([old, makeRecord({ experiment: 'perf-cost' })], { runId: 'r' })
+    expect(cases).toHaveLength(1)
+    expect(cases[0]).not.toHaveProperty('point')
+    expect(caseGroupKey(old)).toBe(JSON.stringify(['110.dynamic-html', 'nodejs', 'test', 256, 'http', 'warm', 'perf-cost', 'local']))
+    expect(caseGroupKey(cases[0]!)).toBe(caseGroupKey(old))
+    // With a point, another case.
+    expect(caseGroupKey({ ...old, point: 'warm 256MB' })).not.toBe(caseGroupKey(old))
+  })
+
+  it('orders points naturally within a phase: numbers by value, cases without a point first', () => {
+    const names = ['idle 2s', 'idle 0.5s', 'idle 10s', 'idle 0.75s', 'code 0B warm', 'payload 1024B warm', 'payload 65536B cold']
+    // Objects: Array#sort would put bare undefined last without asking the comparator.
+    const sorted = [...names, undefined].map((point) => ({ point })).sort((a, b) => comparePointNames(a.point, b.point))
+    expect(sorted.map((x) => x.point)).toEqual([
+      undefined,
+      'code 0B warm',
+      'idle 0.5s',
+      'idle 0.75s',
+      'idle 2s',
+      'idle 10s',
+      'payload 1024B warm',
+      'payload 65536B cold',
+    ])
   })
 })

@@ -2,8 +2,10 @@
  * Invocation records → per-case, per-phase summaries (pure).
  *
  * A case is benchmark × language × size × memory × trigger × phase
- * (× experiment, × provider). Cold and warm are separate phases and are never
- * mixed: the phase is part of the key.
+ * (× experiment, × point, × provider). Cold and warm are separate phases and
+ * are never mixed: the phase is part of the key. So is an experiment's point
+ * (`payload 1024B warm`, `idle 2s`): the points of a payload, code-size or
+ * idle-time sweep share a phase and would otherwise be mixed in one row.
  *
  * Counting rules (every record is counted somewhere, none is dropped silently):
  * - `total`   every record of the case;
@@ -32,6 +34,8 @@ export interface PhaseSummary {
   trigger: Trigger
   phase: string
   experiment?: string
+  /** The experiment point (e.g. `payload 1024B warm`), when the records came from one; see InvocationRecord.point. */
+  point?: string
   /** Records used in the statistics: state 'ok', valid output, not discarded. */
   n: number
   /** All records of the case and phase. */
@@ -55,8 +59,18 @@ export interface PhaseSummary {
   firstError?: string
 }
 
+/**
+ * The summary.json version this code writes. 2: cases are split by
+ * experiment point (`point`), so a sweep's points are separate cases; a
+ * version 1 summary has no `point` and reads as one whose cases have none.
+ */
+export const SUMMARY_SCHEMA_VERSION = 2
+/** The summary.json versions readers of this project understand. */
+export const KNOWN_SUMMARY_SCHEMA_VERSIONS: readonly number[] = [1, SUMMARY_SCHEMA_VERSION]
+
 export interface RunSummary {
-  schemaVersion: 1
+  /** {@link SUMMARY_SCHEMA_VERSION} when written by this code; 1 in older summaries read back (no `point`). */
+  schemaVersion: 1 | typeof SUMMARY_SCHEMA_VERSION
   runId: string
   provider: string
   /** ISO time: `meta.createdAt`, else the earliest record's start. */
@@ -102,10 +116,37 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** The fields that make a case and phase (a record and a PhaseSummary both have them). */
-export type CaseFields = Pick<PhaseSummary, 'benchmark' | 'language' | 'size' | 'memory' | 'trigger' | 'phase' | 'experiment' | 'provider'>
+/** Runs of digits (with an optional fraction) and the text between them. */
+const NUMBER_CHUNK = /(\d+(?:\.\d+)?)/
 
-/** The stable order of cases: benchmark, language, size, memory, phase, then trigger, experiment, provider. */
+/**
+ * Natural order of point names: numbers compare by value, the text between
+ * them as strings, so `payload 1024B` < `payload 65536B` < `payload 1048576B`
+ * and `idle 0.5s` < `idle 2s`. Records carry only the point's name, not its
+ * place in the plan, so this is the closest stable order to the plan's.
+ * Cases without a point come first.
+ */
+export function comparePointNames(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0
+  if (a === undefined) return -1
+  if (b === undefined) return 1
+  // split with a capture group alternates text (even indices) and numbers (odd indices).
+  const x = a.split(NUMBER_CHUNK)
+  const y = b.split(NUMBER_CHUNK)
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = i % 2 === 1 ? Number(x[i]) - Number(y[i]) : compareStrings(x[i]!, y[i]!)
+    if (d !== 0) return d
+  }
+  return x.length - y.length || compareStrings(a, b)
+}
+
+/** The fields that make a case and phase (a record and a PhaseSummary both have them). */
+export type CaseFields = Pick<PhaseSummary, 'benchmark' | 'language' | 'size' | 'memory' | 'trigger' | 'phase' | 'experiment' | 'point' | 'provider'>
+
+/**
+ * The stable order of cases: benchmark, language, size, memory, phase, point
+ * (natural order, {@link comparePointNames}), then trigger, experiment, provider.
+ */
 export function compareCases(a: CaseFields, b: CaseFields): number {
   return (
     compareStrings(a.benchmark, b.benchmark) ||
@@ -115,6 +156,7 @@ export function compareCases(a: CaseFields, b: CaseFields): number {
     a.memory - b.memory ||
     phaseRank(a.phase) - phaseRank(b.phase) ||
     compareStrings(a.phase, b.phase) ||
+    comparePointNames(a.point, b.point) ||
     compareStrings(a.trigger, b.trigger) ||
     compareStrings(a.experiment ?? '', b.experiment ?? '') ||
     compareStrings(a.provider, b.provider)
@@ -124,9 +166,14 @@ export function compareCases(a: CaseFields, b: CaseFields): number {
 /**
  * The key of a case and phase: a record and the PhaseSummary it lands in get
  * the same key, so reports can go from a summary row back to its samples.
+ * The point is appended only when there is one, so a case without a point
+ * (a plain bench case, a record or summary.json from before points) keeps
+ * the key it always had and still lines up with older runs.
  */
 export function caseGroupKey(r: CaseFields): string {
-  return JSON.stringify([r.benchmark, r.language, r.size, r.memory, r.trigger, r.phase, r.experiment ?? null, r.provider])
+  const key: unknown[] = [r.benchmark, r.language, r.size, r.memory, r.trigger, r.phase, r.experiment ?? null, r.provider]
+  if (r.point !== undefined) key.push(r.point)
+  return JSON.stringify(key)
 }
 
 /** Whether a record counts in statistics: state 'ok', valid output, not discarded. */
@@ -145,6 +192,7 @@ function summarizeCase(records: InvocationRecord[]): PhaseSummary {
     trigger: first.trigger,
     phase: first.phase,
     ...(first.experiment !== undefined ? { experiment: first.experiment } : {}),
+    ...(first.point !== undefined ? { point: first.point } : {}),
     n: 0,
     total: records.length,
     ok: 0,
@@ -204,8 +252,8 @@ function earliestFailure(records: InvocationRecord[]): string | undefined {
 
 /**
  * Summarises a run's invocation records: one {@link PhaseSummary} per case and
- * phase, in a stable order (benchmark, language, size test < small < large,
- * memory, phase cold < warm < others), and run totals.
+ * phase (and experiment point), in a stable order (benchmark, language, size
+ * test < small < large, memory, phase cold < warm < others, point), and run totals.
  */
 export function summarizeRecords(records: InvocationRecord[], meta: SummaryMeta): RunSummary {
   const groups = new Map<string, InvocationRecord[]>()
@@ -234,7 +282,7 @@ export function summarizeRecords(records: InvocationRecord[], meta: SummaryMeta)
   const createdAt = meta.createdAt ?? new Date(Number.isFinite(earliest) ? earliest : Date.now()).toISOString()
 
   return {
-    schemaVersion: 1,
+    schemaVersion: SUMMARY_SCHEMA_VERSION,
     runId: meta.runId,
     provider: meta.provider ?? (providers.length > 0 ? providers.join(',') : 'unknown'),
     createdAt,

@@ -121,6 +121,13 @@ export class ExperimentContext {
   readonly costModel: string
   readonly priceTable: Record<string, PriceRow>
   readonly recordsFile: string
+  /**
+   * The point being measured (its bench name, e.g. `payload 1024B warm`):
+   * every record `measure` writes carries it, so reporters summarise the
+   * points of one phase apart. Set around each point by `runPoint`
+   * (suites/experiment.ts); undefined outside a point.
+   */
+  point: string | undefined
   #memory: number
   #memoryApplied = false
   /** What `setCodePadding` deployed last (undefined: the package as deployed, never touched). */
@@ -140,6 +147,7 @@ export class ExperimentContext {
     this.costModel = init.costModel
     this.priceTable = resolvePriceTable(init.priceOverrides)
     this.recordsFile = init.recordsFile
+    this.point = undefined
     this.#memory = init.memory
     // Fail now, not at the first record, on an unknown model.
     if (!this.priceTable[init.costModel]) {
@@ -252,6 +260,7 @@ export class ExperimentContext {
       trigger: init.trigger,
       dataDir: init.dataDir,
       experiment: init.experiment,
+      ...(this.point !== undefined ? { point: this.point } : {}),
       ...(init.validator ? { validator: init.validator } : {}),
       ...(init.storage ? { storage: init.storage } : {}),
     }

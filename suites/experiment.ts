@@ -55,6 +55,28 @@ export interface Experiment<P extends ExperimentPoint = ExperimentPoint> {
   summarize?(outcomes: PointOutcome[], settings: ExperimentSettings): { lines: string[]; data: Record<string, unknown> }
 }
 
+/**
+ * Runs one point of an experiment with the context pointed at it, so every
+ * record the point writes carries `point` (its name); the context's point is
+ * put back afterwards, also when the point throws. The experiment suite runs
+ * every point through here; tests that call an experiment directly should too.
+ */
+export async function runPoint<P extends ExperimentPoint>(
+  experiment: Experiment<P>,
+  ctx: ExperimentContext,
+  point: P,
+  settings: ExperimentSettings,
+  state: Map<string, unknown>,
+): Promise<PointOutcome> {
+  const previous = ctx.point
+  ctx.point = point.name
+  try {
+    return await experiment.run(ctx, point, settings, state)
+  } finally {
+    ctx.point = previous
+  }
+}
+
 /** Defines an experiment with typed points. */
 export function defineExperiment<P extends ExperimentPoint>(experiment: Experiment<P>): Experiment<P> {
   return experiment

@@ -12,7 +12,7 @@ import { computeStatistics } from '../reporters/statistics.ts'
 import { usable } from './context.ts'
 import { coldStart } from './cold-start.ts'
 import { evictionModel, estimateEviction } from './eviction-model.ts'
-import type { ExperimentSettings } from './experiment.ts'
+import { runPoint, type ExperimentSettings } from './experiment.ts'
 import { CLOCK_SYNC_REASON, invocationOverhead, syncClockOverTrigger, syncClockOverUdp } from './invocation-overhead.ts'
 import { networkPingPong } from './network-ping-pong.ts'
 import { perfCostOptions, runPerfCostPhase, WARMUP_REASON } from './perf-cost.ts'
@@ -147,15 +147,23 @@ describe('clock synchronisation on loopback with a deliberately skewed function 
     const s = settings({ repetitions: 3, options: { payloadSizes: [1024], phases: ['warm'] } })
     const state = new Map<string, unknown>()
     const [point] = invocationOverhead.plan(s, { provider: 'local', language, deployedMemory: 128 })
-    const out = await invocationOverhead.run(ctx, point!, s, state)
+    // As the experiment suite runs it: through runPoint, so its records carry the point.
+    const out = await runPoint(invocationOverhead, ctx, point!, s, state)
+    expect(out.records.map((r) => r.point)).toEqual(out.records.map(() => 'payload 1024B warm'))
     const overheads = out.records.filter(usable).map((r) => r.params?.invocationOverheadUs as number)
     expect(overheads).toHaveLength(3)
     for (const o of overheads) {
       expect(o).toBeGreaterThan(-5000)
       expect(o).toBeLessThan(50_000)
     }
-    const synced = readFileSync(bed.recordsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as InvocationRecord).filter((r) => r.phase === 'clock-sync')
+    const onDisk = readFileSync(bed.recordsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as InvocationRecord)
+    const synced = onDisk.filter((r) => r.phase === 'clock-sync')
     expect(synced.every((r) => r.discarded && r.discardReason === CLOCK_SYNC_REASON)).toBe(true)
+    // On disk: the point's own clock sync (10 rounds), warm-up and 3 samples carry the point; the syncs above, outside a point, do not.
+    const ofPoint = onDisk.filter((r) => r.language === language && r.point === 'payload 1024B warm')
+    expect(ofPoint.filter((r) => r.phase === 'clock-sync')).toHaveLength(10)
+    expect(ofPoint.filter((r) => r.phase === 'warm')).toHaveLength(out.records.length)
+    expect(synced.filter((r) => r.language === language && r.point === undefined).length).toBeGreaterThan(0)
     await fn.close()
   })
 })
