@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
@@ -213,7 +213,9 @@ export class LocalInstance {
   static async start(options: InstanceOptions): Promise<LocalInstance> {
     const id = randomBytes(4).toString('hex')
     const logger = options.logger.child(`instance:${id}`)
-    const tmpDir = join(instanceTmpRoot(options.cacheDir, options.runId), `${safeSegment(options.functionName)}-${id}`)
+    // Absolute: the instance runs in its package directory, where a relative
+    // TMPDIR would put its temp files (and the cold-start marker).
+    const tmpDir = resolve(instanceTmpRoot(options.cacheDir, options.runId), `${safeSegment(options.functionName)}-${id}`)
     await mkdir(tmpDir, { recursive: true })
 
     let [command, args] =

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
@@ -188,6 +188,21 @@ describe.each(['python', 'nodejs'] as const)('local provider specifics (%s)', (l
 })
 
 describe('local provider lifecycle', () => {
+  it("a relative cache dir still gives instances an absolute TMPDIR (else temp files and the cold marker land in the package)", async () => {
+    await sharedProvider() // creates stateDir
+    const p = createLocalProvider({ runId, cacheDir: relative(process.cwd(), stateDir), logger, options: {} })
+    const fn = await deployEcho('nodejs', p)
+    try {
+      ok(await fn.invoke({ message: 'one' }))
+      const [instance] = fn.instances()
+      expect(isAbsolute(instance!.tmpDir)).toBe(true)
+      expect(existsSync(join(instance!.tmpDir, 'cold_run'))).toBe(true)
+      expect(existsSync(join((fn.handle.data as { packageDir: string }).packageDir, 'cold_run'))).toBe(false)
+    } finally {
+      await p.close()
+    }
+  }, 60_000)
+
   it('keepAliveMs stops idle instances: the next call after the idle time is cold', async () => {
     await sharedProvider() // creates stateDir
     // Generous next to the back-to-back calls below, which must stay warm even on a loaded machine.
