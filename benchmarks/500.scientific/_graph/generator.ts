@@ -3,18 +3,34 @@
  * used by the validators of 501.graph-pagerank, 502.graph-mst and
  * 503.graph-bfs to derive golden values.
  *
- * The generator is the third rendering of `nodejs/graph-generator.cjs` and
- * `python/graph_generator.py` (same mulberry32 stream, same 32-bit integer
- * arithmetic, same draw order), so all three build the same edge list; the
- * graph tests check that by hashing the edges each one produces. The
+ * The generator is `nodejs/graph-generator.cjs` (below); `python/graph_generator.py`
+ * renders it again (same mulberry32 stream, same 32-bit integer arithmetic,
+ * same draw order), and the graph tests check that both build the same edge
+ * list by hashing it. The
  * algorithms (power-iteration PageRank, Kruskal, BFS) are written from their
  * textbook definitions, independent of igraph and graphology, so agreement
  * with both is evidence that the benchmarks compute what they claim.
  */
 import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
+
+/**
+ * The generator itself is the one the Node.js functions run
+ * (`nodejs/graph-generator.cjs`), loaded here with types: one JavaScript
+ * rendering instead of two. The Python rendering stays independent, and the
+ * graph tests compare the two by hashing their edge lists.
+ */
+const generator = createRequire(import.meta.url)('./nodejs/graph-generator.cjs') as {
+  EDGES_PER_VERTEX: number
+  createRng(seed: number): () => number
+  below(nextU32: () => number, bound: number): number
+  edgeCount(n: number, m: number): number
+  barabasiAlbert(n: number, seed: number, m?: number): GeneratedGraph
+  edgeWeights(graph: GeneratedGraph): Float64Array
+}
 
 /** Edges each new vertex brings (igraph's `m`, as in SeBS's `Barabasi(n, 10)`). */
-export const EDGES_PER_VERTEX = 10
+export const EDGES_PER_VERTEX: number = generator.EDGES_PER_VERTEX
 /** The vertex counts per size, as in SeBS. */
 export const GRAPH_SIZES = { test: 10, small: 10_000, large: 100_000 } as const
 /** SeBS's seed for every size. */
@@ -30,80 +46,19 @@ export interface GeneratedGraph {
 }
 
 /** mulberry32 returning unsigned 32-bit integers (the stream of benchmarks/_lib/data.ts createRng). */
-export function createU32Rng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
-}
-
+export const createU32Rng: (seed: number) => () => number = generator.createRng
 /** floor(u32 * bound / 2^32) without leaving exact double arithmetic (bound < 2^32). */
-export function below(nextU32: () => number, bound: number): number {
-  const u = nextU32()
-  const hi = u >>> 16
-  const lo = u & 0xffff
-  return Math.floor((hi * bound + Math.floor((lo * bound) / 65536)) / 65536)
-}
-
+export const below: (nextU32: () => number, bound: number) => number = generator.below
+/** Number of edges barabasiAlbert(n, m) produces. */
 export function edgeCount(n: number, m = EDGES_PER_VERTEX): number {
-  if (n <= m + 1) return (n * (n - 1)) / 2
-  return (m * (m + 1)) / 2 + m * (n - m - 1)
+  return generator.edgeCount(n, m)
 }
-
 /** Seeded Barabási–Albert graph; see graph-generator.cjs for the construction. */
 export function barabasiAlbert(n: number, seed: number, m = EDGES_PER_VERTEX): GeneratedGraph {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`graph size must be a positive integer, got ${n}`)
-  if (!Number.isInteger(seed)) throw new Error(`graph seed must be an integer, got ${seed}`)
-  const nextU32 = createU32Rng(seed)
-  const total = edgeCount(n, m)
-  const ends = new Int32Array(2 * total)
-  let filled = 0
-  const chosen = new Int32Array(m)
-  for (let v = 1; v < n; v++) {
-    if (v <= m) {
-      for (let t = 0; t < v; t++) {
-        ends[filled++] = v
-        ends[filled++] = t
-      }
-      continue
-    }
-    let count = 0
-    while (count < m) {
-      const t = ends[below(nextU32, filled)]
-      let duplicate = false
-      for (let k = 0; k < count; k++) {
-        if (chosen[k] === t) {
-          duplicate = true
-          break
-        }
-      }
-      if (!duplicate) chosen[count++] = t
-    }
-    for (let k = 0; k < m; k++) {
-      ends[filled++] = v
-      ends[filled++] = chosen[k]
-    }
-  }
-  return { n, ends, edgeCount: total, nextU32 }
+  return generator.barabasiAlbert(n, seed, m)
 }
-
 /** Distinct integer weights 1..E (Fisher–Yates continuing the generator's stream). */
-export function edgeWeights(graph: GeneratedGraph): Float64Array {
-  const e = graph.edgeCount
-  const weights = new Float64Array(e)
-  for (let i = 0; i < e; i++) weights[i] = i + 1
-  for (let i = e - 1; i > 0; i--) {
-    const j = below(graph.nextU32, i + 1)
-    const tmp = weights[i]
-    weights[i] = weights[j]
-    weights[j] = tmp
-  }
-  return weights
-}
+export const edgeWeights: (graph: GeneratedGraph) => Float64Array = generator.edgeWeights
 
 /** SHA-256 of the edge list as text lines `v t`, comparable across languages. */
 export function edgeListHash(ends: ArrayLike<number>): string {
