@@ -30,6 +30,7 @@ import {
   releaseMemoryLimitSync,
   type MemoryLimit,
 } from './limits.ts'
+import { invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 
 export interface Runtimes {
@@ -140,6 +141,7 @@ export class LocalInstance {
   readonly #child: ChildProcess
   readonly #port: number
   readonly #agent: http.Agent
+  readonly #http: HttpInvokeTarget
   readonly #logger: Logger
   readonly #closed: Promise<ExitStatus>
   readonly #stderr: () => string
@@ -180,6 +182,25 @@ export class LocalInstance {
     this.#stderr = () => (this.#limitNote ? `${init.stderr().trimEnd()}\n${this.#limitNote}` : init.stderr())
     // One connection per instance: an instance serves one request at a time.
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const instance = this
+    this.#http = {
+      port: init.port,
+      agent: this.#agent,
+      noun: 'instance',
+      get alive() {
+        return instance.alive
+      },
+      onEnd: (listener) => {
+        this.#exitListeners.add(listener)
+        return () => this.#exitListeners.delete(listener)
+      },
+      endResponse: () => {
+        const status = this.#exit ?? { code: null, signal: null }
+        return { kind: 'exited', code: status.code, signal: status.signal, stderrTail: this.#stderr() }
+      },
+      waitForEnd: (ms) => Promise.race([this.#closed.then(() => true), delay(ms).then(() => false)]),
+      kill: () => void this.kill(),
+    }
 
     liveInstances.add(this)
     installExitHandler()
@@ -393,85 +414,9 @@ export class LocalInstance {
     return this.#stderr()
   }
 
-  /**
-   * Sends one event. Resolves (never rejects) with the outcome; on timeout
-   * the instance is killed, as a platform kills a sandbox that overran.
-   */
+  /** Sends one event (http-invoke.ts). Resolves (never rejects) with the outcome; a timeout kills the instance. */
   invoke(body: string, requestId: string, timeoutMs: number): Promise<InstanceResponse> {
-    return new Promise<InstanceResponse>((resolve) => {
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      const finish = (response: InstanceResponse): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        this.#exitListeners.delete(exited)
-        resolve(response)
-      }
-      const exited = (): void => {
-        const status = this.#exit ?? { code: null, signal: null }
-        finish({ kind: 'exited', code: status.code, signal: status.signal, stderrTail: this.#stderr() })
-      }
-      if (!this.alive) {
-        exited()
-        return
-      }
-      this.#exitListeners.add(exited)
-
-      const request = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.#port,
-          method: 'POST',
-          path: '/',
-          agent: this.#agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'x-sebs-request-id': requestId,
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = []
-          response.on('data', (chunk: Buffer) => chunks.push(chunk))
-          response.on('error', (err) => onRequestError(err))
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8')
-            if (response.statusCode !== 200) {
-              finish({ kind: 'failed', message: `the instance answered HTTP ${response.statusCode}: ${text.slice(0, 1000)}` })
-              return
-            }
-            try {
-              finish({ kind: 'ok', envelope: JSON.parse(text) as WrapperEnvelope })
-            } catch (err) {
-              finish({
-                kind: 'failed',
-                message: `the instance answered with invalid JSON (${errorMessage(err)}): ${text.slice(0, 200)}`,
-              })
-            }
-          })
-        },
-      )
-      const onRequestError = (err: Error): void => {
-        if (settled) return
-        // The usual cause is the process dying mid-request: wait (briefly) for
-        // its exit status so the error says "exited with code 3", not "socket hang up".
-        void Promise.race([this.#closed, delay(2000)]).then(() => {
-          if (this.#exit) exited()
-          else finish({ kind: 'failed', message: `the request to the instance failed: ${err.message}` })
-        })
-      }
-      request.on('error', onRequestError)
-
-      timer = setTimeout(() => {
-        if (settled) return
-        finish({ kind: 'timeout' })
-        this.kill()
-        request.destroy()
-      }, timeoutMs)
-
-      request.end(body)
-    })
+    return invokeOverHttp(this.#http, body, requestId, timeoutMs)
   }
 
   /**

@@ -26,7 +26,7 @@ import { PassThrough } from 'node:stream'
 import type Docker from 'dockerode'
 import { ProviderError, errorMessage } from '../../../core/errors.ts'
 import type { Logger } from '../../../core/logger.ts'
-import type { Language, WrapperEnvelope } from '../../../core/types.ts'
+import type { Language } from '../../../core/types.ts'
 import { DOCKER_START_HINT, createDockerClient, describeDockerHost, dockerErrorMessage, isNotFound } from '../../docker/client.ts'
 import { baseImageHint } from '../../docker/images.ts'
 import {
@@ -38,6 +38,7 @@ import {
   LABEL_RUN_ID,
 } from '../../docker/labels.ts'
 import { ownerLabel } from '../../docker/run.ts'
+import { invokeOverHttp, type HttpInvokeTarget } from '../http-invoke.ts'
 import type { ExitStatus, InstanceResponse } from '../instance.ts'
 import { containerMemoryCounter, type MemoryPeakCounter } from './cgroup-memory.ts'
 
@@ -139,6 +140,7 @@ export class DockerInstance {
   readonly #container: Docker.Container
   readonly #port: number
   readonly #agent: http.Agent
+  readonly #http: HttpInvokeTarget
   readonly #logger: Logger
   readonly #socket: Socket
   readonly #ended: Promise<ContainerEnd>
@@ -175,6 +177,34 @@ export class DockerInstance {
     this.#stderr = init.stderr
     this.#memory = init.memory
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const instance = this
+    this.#http = {
+      port: init.port,
+      agent: this.#agent,
+      noun: 'container',
+      get alive() {
+        return instance.alive
+      },
+      onEnd: (listener) => {
+        this.#exitListeners.add(listener)
+        return () => this.#exitListeners.delete(listener)
+      },
+      endResponse: () => {
+        const end = this.#end ?? { status: { code: null, signal: null }, oomKilled: false }
+        if (end.oomKilled) {
+          const tail = this.#stderr().trim()
+          return {
+            kind: 'failed',
+            message:
+              `out of memory: the function exceeded its ${this.memoryMb} MB memory limit and the container was killed (OOMKilled)` +
+              (tail ? `; its stderr ends with:\n${tail}` : ''),
+          }
+        }
+        return { kind: 'exited', code: end.status.code, signal: end.status.signal, stderrTail: this.#stderr() }
+      },
+      waitForEnd: (ms) => Promise.race([this.#ended.then(() => true), delay(ms).then(() => false)]),
+      kill: () => void this.kill(),
+    }
     // An idle container must not keep the harness (or a bench worker) alive.
     this.#socket.unref()
     void this.#ended.then((end) => {
@@ -395,90 +425,9 @@ export class DockerInstance {
   invoke(body: string, requestId: string, timeoutMs: number): Promise<DockerInstanceResponse> {
     const memory = this.#memory
     memory?.reset()
-    const withMemory = (response: InstanceResponse): DockerInstanceResponse => {
+    return invokeOverHttp(this.#http, body, requestId, timeoutMs).then((response): DockerInstanceResponse => {
       const peak = response.kind === 'ok' || response.kind === 'failed' ? memory?.peakBytes() : undefined
       return peak !== undefined ? { ...response, memoryUsedMb: Math.ceil(peak / MIB) } : response
-    }
-    return new Promise<DockerInstanceResponse>((resolve) => {
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      const finish = (response: InstanceResponse): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        this.#exitListeners.delete(ended)
-        resolve(withMemory(response))
-      }
-      const ended = (): void => {
-        const end = this.#end ?? { status: { code: null, signal: null }, oomKilled: false }
-        if (end.oomKilled) {
-          const tail = this.#stderr().trim()
-          finish({
-            kind: 'failed',
-            message:
-              `out of memory: the function exceeded its ${this.memoryMb} MB memory limit and the container was killed (OOMKilled)` +
-              (tail ? `; its stderr ends with:\n${tail}` : ''),
-          })
-          return
-        }
-        finish({ kind: 'exited', code: end.status.code, signal: end.status.signal, stderrTail: this.#stderr() })
-      }
-      if (!this.alive) {
-        ended()
-        return
-      }
-      this.#exitListeners.add(ended)
-
-      const request = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.#port,
-          method: 'POST',
-          path: '/',
-          agent: this.#agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'x-sebs-request-id': requestId,
-          },
-        },
-        (response) => {
-          const chunks: Buffer[] = []
-          response.on('data', (chunk: Buffer) => chunks.push(chunk))
-          response.on('error', (err) => onRequestError(err))
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8')
-            if (response.statusCode !== 200) {
-              finish({ kind: 'failed', message: `the instance answered HTTP ${response.statusCode}: ${text.slice(0, 1000)}` })
-              return
-            }
-            try {
-              finish({ kind: 'ok', envelope: JSON.parse(text) as WrapperEnvelope })
-            } catch (err) {
-              finish({ kind: 'failed', message: `the instance answered with invalid JSON (${errorMessage(err)}): ${text.slice(0, 200)}` })
-            }
-          })
-        },
-      )
-      const onRequestError = (err: Error): void => {
-        if (settled) return
-        // Usually the container died mid-request (OOM, exit): wait briefly for
-        // its end so the error says why, not "socket hang up".
-        void Promise.race([this.#ended, delay(3000)]).then(() => {
-          if (this.#end) ended()
-          else finish({ kind: 'failed', message: `the request to the container failed: ${err.message}` })
-        })
-      }
-      request.on('error', onRequestError)
-
-      timer = setTimeout(() => {
-        if (settled) return
-        finish({ kind: 'timeout' })
-        this.kill()
-        request.destroy()
-      }, timeoutMs)
-
-      request.end(body)
     })
   }
 
