@@ -28,6 +28,38 @@ export interface HttpInvokeTarget {
   kill(): void
 }
 
+/** A target from an instance's parts: its port, its end listeners and the promise of its end. */
+export function createHttpTarget(init: {
+  port: number
+  noun: string
+  isAlive: () => boolean
+  endListeners: Set<() => void>
+  ended: Promise<unknown>
+  endResponse: () => InstanceResponse
+  kill: () => void
+}): HttpInvokeTarget {
+  return {
+    port: init.port,
+    // One connection per instance: an instance serves one request at a time.
+    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    noun: init.noun,
+    get alive() {
+      return init.isAlive()
+    },
+    onEnd: (listener) => {
+      init.endListeners.add(listener)
+      return () => init.endListeners.delete(listener)
+    },
+    endResponse: init.endResponse,
+    waitForEnd: (ms) => Promise.race([init.ended.then(() => true), delay(ms).then(() => false)]),
+    kill: init.kill,
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+
 /**
  * Sends one event. Resolves (never rejects) with the outcome; on timeout the
  * instance is killed, as a platform kills a sandbox that overran.

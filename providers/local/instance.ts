@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import http from 'node:http'
+import type http from 'node:http'
 import { join, resolve } from 'node:path'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -30,7 +30,7 @@ import {
   releaseMemoryLimitSync,
   type MemoryLimit,
 } from './limits.ts'
-import { invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
+import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 
 export interface Runtimes {
@@ -180,27 +180,19 @@ export class LocalInstance {
     this.#limit = init.limit
     this.#profiler = init.profiler
     this.#stderr = () => (this.#limitNote ? `${init.stderr().trimEnd()}\n${this.#limitNote}` : init.stderr())
-    // One connection per instance: an instance serves one request at a time.
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    const instance = this
-    this.#http = {
+    this.#http = createHttpTarget({
       port: init.port,
-      agent: this.#agent,
       noun: 'instance',
-      get alive() {
-        return instance.alive
-      },
-      onEnd: (listener) => {
-        this.#exitListeners.add(listener)
-        return () => this.#exitListeners.delete(listener)
-      },
+      isAlive: () => this.alive,
+      endListeners: this.#exitListeners,
+      ended: this.#closed,
       endResponse: () => {
         const status = this.#exit ?? { code: null, signal: null }
         return { kind: 'exited', code: status.code, signal: status.signal, stderrTail: this.#stderr() }
       },
-      waitForEnd: (ms) => Promise.race([this.#closed.then(() => true), delay(ms).then(() => false)]),
       kill: () => void this.kill(),
-    }
+    })
+    this.#agent = this.#http.agent
 
     liveInstances.add(this)
     installExitHandler()

@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants as osConstants } from 'node:os'
-import http from 'node:http'
+import type http from 'node:http'
 import type { Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import type Docker from 'dockerode'
@@ -38,7 +38,7 @@ import {
   LABEL_RUN_ID,
 } from '../../docker/labels.ts'
 import { ownerLabel } from '../../docker/run.ts'
-import { invokeOverHttp, type HttpInvokeTarget } from '../http-invoke.ts'
+import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from '../http-invoke.ts'
 import type { ExitStatus, InstanceResponse } from '../instance.ts'
 import { containerMemoryCounter, type MemoryPeakCounter } from './cgroup-memory.ts'
 
@@ -176,35 +176,26 @@ export class DockerInstance {
     this.#ended = init.ended
     this.#stderr = init.stderr
     this.#memory = init.memory
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    const instance = this
-    this.#http = {
+    this.#http = createHttpTarget({
       port: init.port,
-      agent: this.#agent,
       noun: 'container',
-      get alive() {
-        return instance.alive
-      },
-      onEnd: (listener) => {
-        this.#exitListeners.add(listener)
-        return () => this.#exitListeners.delete(listener)
-      },
+      isAlive: () => this.alive,
+      endListeners: this.#exitListeners,
+      ended: this.#ended,
       endResponse: () => {
         const end = this.#end ?? { status: { code: null, signal: null }, oomKilled: false }
-        if (end.oomKilled) {
-          const tail = this.#stderr().trim()
-          return {
-            kind: 'failed',
-            message:
-              `out of memory: the function exceeded its ${this.memoryMb} MB memory limit and the container was killed (OOMKilled)` +
-              (tail ? `; its stderr ends with:\n${tail}` : ''),
-          }
+        if (!end.oomKilled) return { kind: 'exited', code: end.status.code, signal: end.status.signal, stderrTail: this.#stderr() }
+        const tail = this.#stderr().trim()
+        return {
+          kind: 'failed',
+          message:
+            `out of memory: the function exceeded its ${this.memoryMb} MB memory limit and the container was killed (OOMKilled)` +
+            (tail ? `; its stderr ends with:\n${tail}` : ''),
         }
-        return { kind: 'exited', code: end.status.code, signal: end.status.signal, stderrTail: this.#stderr() }
       },
-      waitForEnd: (ms) => Promise.race([this.#ended.then(() => true), delay(ms).then(() => false)]),
       kill: () => void this.kill(),
-    }
+    })
+    this.#agent = this.#http.agent
     // An idle container must not keep the harness (or a bench worker) alive.
     this.#socket.unref()
     void this.#ended.then((end) => {
