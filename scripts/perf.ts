@@ -105,7 +105,12 @@ async function main() {
     const bare = await startBare()
     const agent = new Agent({ keepAlive: true })
     await fn.invoke(payload)
-    for (let i = 0; i < 50; i++) {
+    // Warm-up until both paths run optimized code: both round trips start
+    // 4-8x slower and settle only after ~1,500 calls (V8 tiering up the HTTP
+    // client, the harness and the servers); 50 calls had left the first
+    // rounds of 40 in that phase and the pooled median 1.5-1.8x instead of
+    // the ~1.3x of the settled rounds.
+    for (let i = 0; i < (quick ? 1500 : 3000); i++) {
       await fn.invoke(payload)
       await post(agent, bare.port, payload)
     }
@@ -190,7 +195,8 @@ async function main() {
     writeFileSync(join(emptyDir, 'empty.bench.ts'), `import { bench } from 'vitest'\nimport { writeFileSync } from 'node:fs'\nbench('noop', async () => { writeFileSync(${JSON.stringify(marker)}, '1') }, { time: 0, warmupTime: 0, iterations: 1, warmupIterations: 0 })\n`)
     writeFileSync(join(emptyDir, 'vitest.config.mjs'), `export default { test: { benchmark: { include: ['*.bench.ts'] } } }\n`)
     const vitestBin = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs')
-    const n = quick ? 2 : 4
+    // Each sample is a whole process start on a shared machine: enough of them for a stable median.
+    const n = quick ? 3 : 8
     const sebsT: number[] = []
     const emptyT: number[] = []
     for (let i = 0; i < n; i++) {

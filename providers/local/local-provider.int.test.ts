@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
@@ -101,6 +101,19 @@ describe.each(['python', 'nodejs'] as const)('local provider specifics (%s)', (l
 
   afterAll(async () => {
     await fn?.delete()
+  })
+
+  it("rssPeakKb is the instance's own peak, not the harness's RSS that Linux carries over fork and exec", async () => {
+    // A harness with a large RSS: ru_maxrss of a child it spawns starts at that size.
+    const ballast = Buffer.alloc(256 * 1024 * 1024, 1)
+    await fn.forceColdStart()
+    const result = ok(await fn.invoke({ message: 'rss' }))
+    const [instance] = fn.instances()
+    const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${instance!.pid}/status`, 'utf8'))![1])
+    expect(result.envelope.rssPeakKb).toBeLessThanOrEqual(hwmKb)
+    expect(result.envelope.rssPeakKb).toBeGreaterThan(hwmKb / 2)
+    expect(result.envelope.rssPeakKb).toBeLessThan(200 * 1024)
+    expect(ballast[ballast.length - 1]).toBe(1)
   })
 
   it("registry.connectFunction (the bench workers' light connector) invokes the deployed handle like provider.connect, in a pool of its own", async () => {
