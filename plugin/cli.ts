@@ -205,6 +205,10 @@ async function benchCommand(args: string[]): Promise<number> {
     {
       run: true,
       watch: false,
+      // Bench files in worker threads, not forked processes: a thread starts
+      // ~0.2 s sooner, and a bench worker only invokes (its instances are
+      // child processes either way, tied to it by their stdin lifeline).
+      pool: 'threads',
       ...(pattern ? { testNamePattern: pattern } : {}),
       ...(values.reporter ? { reporters: values.reporter as string[] } : {}),
       ...(values.outputJson ? { benchmark: { outputJson: values.outputJson as string } } : {}),

@@ -16,6 +16,7 @@
  * bench worker) gets its own pool; instances never outlive it.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
@@ -199,6 +200,15 @@ export class LocalFunction implements DeployedFunction {
         const problem = envelopeProblem(response.envelope)
         if (problem) return { state: 'error', error: `malformed wrapper envelope: ${problem}`, ...times }
         const envelope = response.envelope
+        // A process instance's ru_maxrss starts at the RSS of the process
+        // that spawned it (Linux carries it over fork and exec: a python echo
+        // started by a 256 MB harness reported 273 MB for a 22 MB peak).
+        // Its own peak is VmHWM, read here, after the client's timing, so
+        // that measuring memory adds nothing to the measured latency.
+        if (slot.instance instanceof LocalInstance) {
+          const ownPeakKb = readPeakRssKb(slot.instance.pid)
+          if (ownPeakKb !== undefined) envelope.rssPeakKb = ownPeakKb
+        }
         if (envelope.error) {
           return { state: 'error', error: `${envelope.error.type}: ${envelope.error.message}`, envelope, ...times }
         }
@@ -459,4 +469,14 @@ function envelopeProblem(envelope: unknown): string | undefined {
   if (typeof e.containerId !== 'string' || e.containerId === '') return `'containerId' is missing`
   if (typeof e.requestId !== 'string') return `'requestId' is missing`
   return undefined
+}
+
+/** VmHWM of a live process, KiB (undefined where /proc cannot tell: not Linux, or it has exited). */
+function readPeakRssKb(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -65,30 +65,6 @@ function readVmHwmKb() {
   }
 }
 
-/**
- * The instance's own peak RSS (VmHWM), KiB. Not getrusage's maxRSS: Linux
- * carries the spawning process's RSS over fork and exec into ru_maxrss, so
- * an instance started by a 300 MB harness reported a 300 MB peak. The file
- * stays open and is re-read from offset 0 (no open/close per invocation).
- */
-let statusFd = null
-const statusBuf = Buffer.alloc(4096)
-function ownPeakRssKb(fallbackKb) {
-  try {
-    if (statusFd === null) statusFd = fs.openSync('/proc/self/status', 'r')
-    const n = fs.readSync(statusFd, statusBuf, 0, statusBuf.length, 0)
-    const text = statusBuf.toString('latin1', 0, n)
-    const at = text.indexOf('VmHWM:')
-    if (at >= 0) {
-      const kb = parseInt(text.slice(at + 6, text.indexOf('\n', at)), 10)
-      if (Number.isFinite(kb)) return kb
-    }
-  } catch (err) {
-    // No procfs (not Linux): maxRSS is the best there is.
-  }
-  return fallbackKb
-}
-
 const RUSAGE_COUNTERS = [
   ['page-faults-minor', 'minorPageFault'],
   ['page-faults-major', 'majorPageFault'],
@@ -207,7 +183,10 @@ async function handle(event, requestId) {
     containerId,
     requestId,
     result,
-    rssPeakKb: ownPeakRssKb(usageAfter.maxRSS),
+    // Inflated on Linux by the spawning process's RSS (carried over fork and
+    // exec); the local provider replaces it with the instance's VmHWM, read
+    // from outside after the client's timing (local-function.ts).
+    rssPeakKb: usageAfter.maxRSS,
     cpuUserUs: usageAfter.userCPUTime - usageBefore.userCPUTime,
     cpuSystemUs: usageAfter.systemCPUTime - usageBefore.systemCPUTime,
     importTimeUs,
