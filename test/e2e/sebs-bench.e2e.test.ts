@@ -157,7 +157,8 @@ describe('sebs bench (local provider, fixture benchmarks)', () => {
     while (Date.now() < deadline) {
       const dirs = existsSync(results) ? runDirs(results) : []
       file = dirs[0] && join(dirs[0], 'invocations.jsonl')
-      if (file && existsSync(file) && readFileSync(file, 'utf8').split('\n').length > 20) break
+      // More than 20 complete lines (a line is complete once its '\n' is written).
+      if (file && existsSync(file) && readFileSync(file, 'utf8').split('\n').length - 1 > 20) break
       await new Promise((r) => setTimeout(r, 100))
     }
     // Kill the whole process group (the CLI and its Vitest worker) without warning.
