@@ -13,10 +13,10 @@ import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, PROVIDERS, SIZES, type Language, type ProviderName, type Size } from '../core/types.ts'
 import { createProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
-import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from './config.ts'
-import { discoverBenchmarks } from './discovery.ts'
-import type { InputManifest } from './inputs.ts'
-import { enumerateCases, selectCases } from './selection.ts'
+import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
+import { discoverBenchmarks } from '../engine/discovery.ts'
+import type { InputManifest } from '../engine/inputs.ts'
+import { enumerateCases, selectCases } from '../engine/selection.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 

@@ -3,7 +3,7 @@
  * and the types benchmark authors and provider authors need.
  */
 export { sebs } from './vite-plugin.ts'
-export { defineConfig, type SebsConfig, type SebsUserConfig } from './config.ts'
+export { defineConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
 export type { BenchmarkInputModule, GenerateInputContext, ValidateOutputContext } from '../core/benchmark-input.ts'
 export type { InvocationRecord, WrapperEnvelope, Language, Size, ProviderName } from '../core/types.ts'
 export type { Provider, DeployedFunction, FunctionHandle, ObjectStorage } from '../providers/types.ts'

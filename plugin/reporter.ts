@@ -13,8 +13,8 @@ import { readRecords, RECORDS_FILE } from '../core/records.ts'
 import { runIndexEntryFromSummary, updateRunIndex } from '../reporters/run-index.ts'
 import { compareWithBaseline } from '../reporters/compare.ts'
 import { writeRunReports } from '../reporters/run-reports.ts'
-import { redactConfig } from './redact.ts'
-import { getRunState } from './state.ts'
+import { redactConfig } from '../engine/redact.ts'
+import { getRunState } from '../engine/run-state.ts'
 
 function gitCommit(cwd: string): string | undefined {
   try {
@@ -47,7 +47,7 @@ export class SebsReporter implements Reporter {
       out('\n' + consoleTable)
       const failures = summary.totals.errors + summary.totals.timeouts + summary.totals.invalid
       if (failures > 0 && !config.allowFailures) {
-        // Bench cases never throw (see plugin/suite.ts), so the records decide the exit status.
+        // Bench cases never throw (see suites/benchmark-suite.ts), so the records decide the exit status.
         out(`[sebs] ${failures} invocation(s) failed, timed out or returned invalid output; exiting with status 1 (--allow-failures to exit 0).`)
         process.exitCode = 1
       }

@@ -9,15 +9,15 @@ import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
 import { ConfigError, listChoices } from '../core/errors.ts'
 import { EXPERIMENTS } from '../suites/index.ts'
-import { configFromEnv, resolveConfig, type SebsUserConfig } from './config.ts'
-import { discoverBenchmarks } from './discovery.ts'
+import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
+import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
-import { enumerateCases } from './selection.ts'
-import { setRunState } from './state.ts'
+import { enumerateCases } from '../engine/selection.ts'
+import { setRunState } from '../engine/run-state.ts'
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
-const SUITE_MODULE = here('./suite.ts')
-const EXPERIMENT_SUITE_MODULE = here('./experiment-suite.ts')
+const SUITE_MODULE = here('../suites/benchmark-suite.ts')
+const EXPERIMENT_SUITE_MODULE = here('../suites/experiment-suite.ts')
 const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../core/types.ts'
 import { ciCaseName, formatBencher, formatGithubActionBenchmark } from './ci-formats.ts'
 import { summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 // Warm client 10 000 … 19 000 µs (median 14 500, CI [x(2), x(9)] = [11 000, 18 000], p95 18 550);
 // function 5 000 … 5 900 µs (median 5 450, CI [5 100, 5 800]).

@@ -21,7 +21,7 @@
 import { join } from 'node:path'
 import type { InvocationRecord } from '../core/types.ts'
 import { writeFileAtomic } from './atomic-write.ts'
-import { computeStatistics, type Statistics } from './statistics.ts'
+import { computeStatistics, type Statistics } from '../analysis/statistics.ts'
 import { caseGroupKey, usableForStatistics, type PhaseSummary, type RunSummary } from './summary.ts'
 
 export const GITHUB_ACTION_BENCHMARK_JSON = 'github-action-benchmark.json'

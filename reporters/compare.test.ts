@@ -12,7 +12,7 @@ import {
   formatComparisonTable,
   type CaseComparison,
 } from './compare.ts'
-import { makeRecord, normalSamples } from './test-records.ts'
+import { makeRecord, normalSamples } from '../test/support/test-records.ts'
 
 type Overrides = Parameters<typeof makeRecord>[0]
 

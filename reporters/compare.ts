@@ -35,7 +35,7 @@ import { writeFileAtomic } from './atomic-write.ts'
 import { formatMs } from './console-table.ts'
 import { appendToStepSummary, escapeMarkdownCell, markdownTable } from './markdown-summary.ts'
 import { readRunIndex } from './run-index.ts'
-import { leBoudecMedianInterval, mannWhitneyU, median } from './statistics.ts'
+import { leBoudecMedianInterval, mannWhitneyU, median } from '../analysis/statistics.ts'
 import { compareCases, usableForStatistics } from './summary.ts'
 
 export const COMPARE_METRICS = ['client', 'function', 'instructions'] as const

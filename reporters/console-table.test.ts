@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { formatFailures, formatMs, formatSignificant, formatSummaryTable } from './console-table.ts'
 import { summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)
 const thumb = { benchmark: '210.thumbnailer', language: 'python', size: 'small' } as const

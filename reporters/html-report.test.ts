@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { buildReportCharts, loadHistory, paretoFrontier, renderReportHtml, type ChartSpec } from './html-report.ts'
-import { fixtureRecords } from './report-fixture.ts'
+import { fixtureRecords } from '../test/support/report-fixture.ts'
 import { runIndexEntryFromSummary, updateRunIndex } from './run-index.ts'
 import { writeSummaryFiles } from './summary-writers.ts'
 import { summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 const records = fixtureRecords('r3')
 const summary = summarizeRecords(records, { runId: 'r3', provider: 'local' })

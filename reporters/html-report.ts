@@ -36,7 +36,7 @@ import { SIZES, type InvocationRecord } from '../core/types.ts'
 import { writeFileAtomic } from './atomic-write.ts'
 import { caseLabel, formatFailures, formatMs, summaryColumns, summaryHeadline } from './console-table.ts'
 import { readRunIndex } from './run-index.ts'
-import { percentile } from './statistics.ts'
+import { percentile } from '../analysis/statistics.ts'
 import { SUMMARY_JSON } from './summary-writers.ts'
 import { KNOWN_SUMMARY_SCHEMA_VERSIONS, caseGroupKey, usableForStatistics, type PhaseSummary, type RunSummary } from './summary.ts'
 

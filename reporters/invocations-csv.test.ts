@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatInvocationsCsv, INVOCATION_COLUMNS, writeInvocationsCsv } from './invocations-csv.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 describe('formatInvocationsCsv', () => {
   const records = [

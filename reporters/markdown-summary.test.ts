@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { appendToStepSummary, escapeMarkdownCell, formatSummaryMarkdown } from './markdown-summary.ts'
 import { summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0)
 

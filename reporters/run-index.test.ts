@@ -6,7 +6,7 @@ import { appendRecord } from '../core/records.ts'
 import { formatHistory, readRunIndex, runIndexEntryFromSummary, updateRunIndex, type RunIndexEntry } from './run-index.ts'
 import { writeSummaryFiles } from './summary-writers.ts'
 import { summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 let results: string
 beforeEach(() => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fixtureRecords } from './report-fixture.ts'
+import { fixtureRecords } from '../test/support/report-fixture.ts'
 import { writeRunReports } from './run-reports.ts'
 
 let dir: string

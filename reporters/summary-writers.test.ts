@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { formatSummaryCsv, summaryCsvHeader, writeSummaryFiles } from './summary-writers.ts'
 import { summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 let dir: string
 beforeEach(() => {

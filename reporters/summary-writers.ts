@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import { writeFileAtomic } from './atomic-write.ts'
-import type { Statistics } from './statistics.ts'
+import type { Statistics } from '../analysis/statistics.ts'
 import { SUMMARY_METRICS, type PhaseSummary, type RunSummary, type SummaryMetric } from './summary.ts'
 
 export const SUMMARY_JSON = 'summary.json'

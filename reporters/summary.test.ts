@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { caseGroupKey, comparePointNames, summarizeRecords } from './summary.ts'
-import { makeRecord } from './test-records.ts'
+import { makeRecord } from '../test/support/test-records.ts'
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) // 2024-05-01T12:00:00.000Z
 

@@ -22,7 +22,7 @@
  */
 import type { InvocationRecord, Language, Size, Trigger } from '../core/types.ts'
 import { SIZES } from '../core/types.ts'
-import { computeStatistics, type Statistics } from './statistics.ts'
+import { computeStatistics, type Statistics } from '../analysis/statistics.ts'
 
 export interface PhaseSummary {
   benchmark: string

@@ -21,9 +21,9 @@ import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Bench } from 'tinybench'
 import { createLogger } from '../core/logger.ts'
-import { loadBenchmark } from '../plugin/discovery.ts'
+import { loadBenchmark } from '../engine/discovery.ts'
 import { createProvider } from '../providers/registry.ts'
-import { computeStatistics } from '../reporters/statistics.ts'
+import { computeStatistics } from '../analysis/statistics.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'benchmarks')

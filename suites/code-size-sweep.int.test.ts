@@ -14,7 +14,7 @@ import { usable } from './context.ts'
 import { coldStart } from './cold-start.ts'
 import type { ExperimentSettings } from './experiment.ts'
 import { invocationOverhead } from './invocation-overhead.ts'
-import { createLocalTestbed, type LocalTestbed } from './testing/local.ts'
+import { createLocalTestbed, type LocalTestbed } from '../test/support/local-experiments.ts'
 
 const MB5 = 5 * 1024 * 1024
 
@@ -117,7 +117,7 @@ describe.each(['python', 'nodejs'] as const)('experiments with codeSizes on the 
       expect(sizes(0).size).toBe(1)
       expect(big! - small!).toBeGreaterThanOrEqual(MB5)
 
-      // The end of a case (plugin/experiment-suite.ts) restores the function's own package.
+      // The end of a case (suites/experiment-suite.ts) restores the function's own package.
       await ctx.restoreCode()
       expect(ctx.codePaddingBytes).toBe(0)
       const again = await ctx.measure({ phase: 'cold', repetition: 0 })

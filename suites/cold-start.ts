@@ -16,7 +16,7 @@
  */
 import { z } from 'zod'
 import type { InvocationRecord } from '../core/types.ts'
-import { computeStatistics } from '../reporters/statistics.ts'
+import { computeStatistics } from '../analysis/statistics.ts'
 import { usable } from './context.ts'
 import { assertNoFailures, defineExperiment, formatPointLine, mb, ownOptions, parseOptions, summarizePoint } from './experiment.ts'
 import { codeSizesSchema } from './invocation-overhead.ts'

@@ -3,7 +3,7 @@
  * case (benchmark × language × size), and the operations experiments need
  * (measure one invocation, force a cold start, change memory). Free of
  * Vitest, so experiments are plain async functions testable against a real
- * provider without Vitest internals; plugin/experiment-suite.ts builds it.
+ * provider without Vitest internals; suites/experiment-suite.ts builds it.
  *
  * Every invocation goes through `measure`: the record is appended to the
  * run's JSONL the moment it completes, with what experiments add to the
@@ -16,9 +16,9 @@ import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { SebsError, errorMessage } from '../core/errors.ts'
 import { appendRecord, readRecords } from '../core/records.ts'
 import type { CounterValue, InvocationRecord, Language, Size, Trigger } from '../core/types.ts'
-import { buildRecord, type InvocationContext } from '../plugin/invoke.ts'
+import { buildRecord, type InvocationContext } from '../engine/measure.ts'
 import type { CodeUpdateResult, DeployedFunction, InvokeResult, ObjectStorage } from '../providers/types.ts'
-import { estimateCost, resolvePriceTable, type PriceRow } from '../reporters/cost.ts'
+import { estimateCost, resolvePriceTable, type PriceRow } from '../analysis/cost.ts'
 import { existsSync } from 'node:fs'
 
 /** Epoch time in µs, with sub-ms precision (performance clock anchored at its origin). */

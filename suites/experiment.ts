@@ -6,8 +6,8 @@
 import { z } from 'zod'
 import { ConfigError } from '../core/errors.ts'
 import type { InvocationRecord, Language } from '../core/types.ts'
-import { summarizeCost, type PriceRow } from '../reporters/cost.ts'
-import { computeStatistics, type Statistics } from '../reporters/statistics.ts'
+import { summarizeCost, type PriceRow } from '../analysis/cost.ts'
+import { computeStatistics, type Statistics } from '../analysis/statistics.ts'
 import { usable, type ExperimentContext } from './context.ts'
 import type { RepetitionOutcome, RepetitionSettings } from './repetitions.ts'
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../core/types.ts'
-import { computeStatistics } from '../reporters/statistics.ts'
+import { computeStatistics } from '../analysis/statistics.ts'
 import { usable } from './context.ts'
 import { coldStart } from './cold-start.ts'
 import { evictionModel, estimateEviction } from './eviction-model.ts'
@@ -17,7 +17,7 @@ import { CLOCK_SYNC_REASON, invocationOverhead, syncClockOverTrigger, syncClockO
 import { networkPingPong } from './network-ping-pong.ts'
 import { perfCostOptions, runPerfCostPhase, WARMUP_REASON } from './perf-cost.ts'
 import { repetitionPolicy, runRepetitions } from './repetitions.ts'
-import { createLocalTestbed, type LocalTestbed } from './testing/local.ts'
+import { createLocalTestbed, type LocalTestbed } from '../test/support/local-experiments.ts'
 
 function settings(over: Partial<ExperimentSettings> = {}): ExperimentSettings {
   return { repetitions: 8, memory: [128], options: {}, ...over }

@@ -27,7 +27,7 @@ import type { ExperimentContext, Measured } from './context.ts'
 import { usable } from './context.ts'
 import { assertNoFailures, defineExperiment, formatPointLine, ownOptions, parseOptions, summarizePoint } from './experiment.ts'
 import { repetitionPolicy, runRepetitions } from './repetitions.ts'
-import { computeStatistics } from '../reporters/statistics.ts'
+import { computeStatistics } from '../analysis/statistics.ts'
 
 /**
  * Code padding sizes, bytes: unique whole numbers. The bound is the

@@ -9,7 +9,7 @@ import { perfAvailable } from '../providers/local/counters.ts'
 import { usable } from './context.ts'
 import type { ExperimentSettings } from './experiment.ts'
 import { diskIoExperiment, memoryExperiment, papiExperiment, timeExperiment } from './local-experiments.ts'
-import { createLocalTestbed, type LocalTestbed } from './testing/local.ts'
+import { createLocalTestbed, type LocalTestbed } from '../test/support/local-experiments.ts'
 
 const s = (options: Record<string, unknown> = {}): ExperimentSettings => ({ repetitions: 3, memory: [256], options })
 const target = (language: Language) => ({ provider: 'local', language, deployedMemory: 256 })

@@ -21,7 +21,7 @@ import {
   startPerfStat,
   type MemoryProfile,
 } from '../providers/local/counters.ts'
-import { computeStatistics } from '../reporters/statistics.ts'
+import { computeStatistics } from '../analysis/statistics.ts'
 import type { ExperimentContext, ProbeStop } from './context.ts'
 import { usable } from './context.ts'
 import {

@@ -14,7 +14,7 @@
 import { z } from 'zod'
 import { SebsError } from '../core/errors.ts'
 import type { InvocationRecord } from '../core/types.ts'
-import { computeStatistics, histogram, tailPercentiles } from '../reporters/statistics.ts'
+import { computeStatistics, histogram, tailPercentiles } from '../analysis/statistics.ts'
 import { roundTripTimes, startUdpEchoServer, type Exchange } from './clock.ts'
 import { usable } from './context.ts'
 import { assertNoFailures, defineExperiment, formatPointLine, ownOptions, parseOptions, summarizePoint } from './experiment.ts'

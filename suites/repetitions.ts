@@ -5,7 +5,7 @@
  * decides before every batch whether the next one may run, so neither mode
  * invokes more than it reports: every invocation is a record.
  */
-import { medianCiRelativeHalfWidth } from '../reporters/statistics.ts'
+import { medianCiRelativeHalfWidth } from '../analysis/statistics.ts'
 import type { CostBudget } from './context.ts'
 
 export interface RepetitionPolicy {

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { vi } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
-import { defineProviderConformance } from '../conformance/conformance.ts'
-import { type DynaliteServer, startDynalite } from '../shared/nosql/dynalite-server.ts'
-import { type RunningS3rver, startS3rver } from '../shared/s3rver-server.ts'
+import { defineProviderConformance } from '../../test/support/conformance/conformance.ts'
+import { type DynaliteServer, startDynalite } from '../storage/nosql/dynalite-server.ts'
+import { type RunningS3rver, startS3rver } from '../storage/s3rver-server.ts'
 import { createAwsProvider } from './index.ts'
-import { FakeAws } from './testing/fake-aws.ts'
-import { FAST_TIMINGS } from './testing/timings.ts'
+import { FakeAws } from '../../test/support/aws/fake-aws.ts'
+import { FAST_TIMINGS } from '../../test/support/aws/timings.ts'
 
 defineProviderConformance(
   'aws (mocked control plane)',

@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Logger } from '../../core/logger.ts'
 import { appendRecord } from '../../core/records.ts'
 import type { InvocationRecord } from '../../core/types.ts'
-import { loadFixtureBenchmark } from '../conformance/fixtures.ts'
+import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import type { DeployedFunction, InvokeResult } from '../types.ts'
 import { createAwsProvider } from './index.ts'
-import { FakeAws } from './testing/fake-aws.ts'
-import { writeBenchmark } from './testing/fixtures.ts'
-import { FAST_TIMINGS } from './testing/timings.ts'
+import { FakeAws } from '../../test/support/aws/fake-aws.ts'
+import { writeBenchmark } from '../../test/support/aws/fixtures.ts'
+import { FAST_TIMINGS } from '../../test/support/aws/timings.ts'
 
 const SECRET = `SECRETxyz${randomBytes(12).toString('hex')}`
 const TOKEN = `TOKENxyz${randomBytes(12).toString('hex')}`

@@ -16,13 +16,13 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import type { BenchmarkDefinition } from '../../core/types.ts'
-import { loadFixtureBenchmark } from '../conformance/fixtures.ts'
-import { listZip } from '../shared/code-padding.ts'
-import { type RunningS3rver, startS3rver } from '../shared/s3rver-server.ts'
+import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
+import { listZip } from '../packaging/code-padding.ts'
+import { type RunningS3rver, startS3rver } from '../storage/s3rver-server.ts'
 import { type BuildContext, CODE_PADDING_FILE, type CodePackage, type DeployedFunction, type InvokeResult, type Provider } from '../types.ts'
 import { createAwsProvider } from './index.ts'
-import { FakeAws } from './testing/fake-aws.ts'
-import { FAST_TIMINGS } from './testing/timings.ts'
+import { FakeAws } from '../../test/support/aws/fake-aws.ts'
+import { FAST_TIMINGS } from '../../test/support/aws/timings.ts'
 
 let work: string
 let s3: RunningS3rver

@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Language } from '../../core/types.ts'
-import { S3_FUNCTION_STORAGE } from '../shared/wrappers/s3/index.ts'
+import { S3_FUNCTION_STORAGE } from '../storage/wrappers/s3/index.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 

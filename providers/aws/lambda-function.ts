@@ -33,7 +33,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Architecture, InvocationRecord, WrapperEnvelope } from '../../core/types.ts'
-import { checkPaddingBytes, withPaddedZip } from '../shared/code-padding.ts'
+import { checkPaddingBytes, withPaddedZip } from '../packaging/code-padding.ts'
 import type {
   CodePackage,
   CodeUpdateResult,

@@ -12,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import yauzl from 'yauzl'
 import { createLogger } from '../../core/logger.ts'
 import type { BenchmarkDefinition, WrapperEnvelope } from '../../core/types.ts'
-import { loadFixtureBenchmark } from '../conformance/fixtures.ts'
+import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import type { BuildContext } from '../types.ts'
 import { packageForAws } from './index.ts'
 import { buildLambdaPackage } from './packaging.ts'
-import { extractZip } from './testing/fake-aws.ts'
-import { writeBenchmark, writeWheel } from './testing/fixtures.ts'
+import { extractZip } from '../../test/support/aws/fake-aws.ts'
+import { writeBenchmark, writeWheel } from '../../test/support/aws/fixtures.ts'
 
 let ECHO: BenchmarkDefinition
 let work: string

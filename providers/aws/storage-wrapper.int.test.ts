@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type RunningS3rver, startS3rver } from '../shared/s3rver-server.ts'
+import { type RunningS3rver, startS3rver } from '../storage/s3rver-server.ts'
 
 interface StorageModule {
   storage: new () => {

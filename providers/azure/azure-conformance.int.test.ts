@@ -10,10 +10,10 @@
  * (wrappers.int.test.ts covers the python module against a stand-in SDK).
  */
 import { afterAll } from 'vitest'
-import { defineProviderConformance } from '../conformance/conformance.ts'
-import type { ConformanceTarget } from '../conformance/conformance.ts'
+import { defineProviderConformance } from '../../test/support/conformance/conformance.ts'
+import type { ConformanceTarget } from '../../test/support/conformance/conformance.ts'
 import type { AzureFunctionData } from './function-app.ts'
-import { startTestbed, type Testbed } from './testing/testbed.ts'
+import { startTestbed, type Testbed } from '../../test/support/azure/testbed.ts'
 
 let bed: Promise<Testbed> | undefined
 const shared = () => (bed ??= startTestbed())

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord, Language } from '../../core/types.ts'
-import { loadFixtureBenchmark } from '../conformance/fixtures.ts'
+import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import type { DeployedFunction, InvokeResult } from '../types.ts'
 import { azureConsumptionCost } from './cost.ts'
 import type { AzureFunctionData } from './function-app.ts'
-import { extractZip } from './testing/fake-azure.ts'
-import { startTestbed, type Testbed } from './testing/testbed.ts'
+import { extractZip } from '../../test/support/azure/fake-azure.ts'
+import { startTestbed, type Testbed } from '../../test/support/azure/testbed.ts'
 
 function ok(result: InvokeResult): Extract<InvokeResult, { state: 'ok' }> {
   if (result.state !== 'ok') throw new Error(`expected ok, got ${result.state}: ${'error' in result ? result.error : ''}`)

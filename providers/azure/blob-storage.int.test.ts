@@ -15,11 +15,11 @@ import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { BlobServiceClient } from '@azure/storage-blob'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectStorage } from '../storage-clients.ts'
+import { connectStorage } from '../storage/clients.ts'
 import type { ObjectStorage } from '../types.ts'
 import { BLOCK_SIZE, createBlobStorage, describeConnectionString } from './blob-storage.ts'
 import { AZURE_FUNCTION_FILES } from './packaging.ts'
-import { startAzurite, type RunningAzurite } from './testing/azurite.ts'
+import { startAzurite, type RunningAzurite } from '../../test/support/azure/azurite.ts'
 
 const BUCKET = 'sebs-benchmarks-test'
 const UNIQUE = /\.[0-9a-f]{8}/

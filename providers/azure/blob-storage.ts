@@ -3,7 +3,7 @@
  * SeBS's single-bucket layout: the bucket is one blob container, prefixes are
  * virtual directories (`<benchmark>-<i>-input/…`).
  *
- * `providers/storage-clients.ts` loads this module for `azure-blob`
+ * `providers/storage/clients.ts` loads this module for `azure-blob`
  * connections (bench workers rebuild their client from the plain connection).
  * The connection string carries the account key: it lives in memory and in
  * the function's app settings only, never in logs or error messages.

@@ -12,12 +12,12 @@ import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlobServiceClient } from '@azure/storage-blob'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadFixtureBenchmark } from '../conformance/fixtures.ts'
-import { listZip } from '../shared/code-padding.ts'
+import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
+import { listZip } from '../packaging/code-padding.ts'
 import { CODE_PADDING_FILE, type CodePackage, type DeployedFunction, type InvokeResult } from '../types.ts'
 import type { AzureFunctionData } from './function-app.ts'
 import { PACKAGE_CONTAINER } from './naming.ts'
-import { startTestbed, type Testbed } from './testing/testbed.ts'
+import { startTestbed, type Testbed } from '../../test/support/azure/testbed.ts'
 
 let tb: Testbed
 let pkg: CodePackage

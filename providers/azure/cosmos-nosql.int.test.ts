@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCosmosNoSql } from './cosmos-nosql.ts'
 import { COSMOS_DATABASE } from './naming.ts'
 import { AZURE_FUNCTION_FILES } from './packaging.ts'
-import { startFakeCosmos, type FakeCosmos } from './testing/fake-cosmos.ts'
+import { startFakeCosmos, type FakeCosmos } from '../../test/support/azure/fake-cosmos.ts'
 
 type Key = [string, string]
 interface NodeNoSql {

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import { chooseCredential } from './credentials.ts'
 import { createAzureProvider } from './index.ts'
-import { startFakeAzure, type FakeAzure } from './testing/fake-azure.ts'
-import { fakeCredential } from './testing/testbed.ts'
+import { startFakeAzure, type FakeAzure } from '../../test/support/azure/fake-azure.ts'
+import { fakeCredential } from '../../test/support/azure/testbed.ts'
 
 let fake: FakeAzure
 let work: string

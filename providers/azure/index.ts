@@ -28,7 +28,7 @@ import type {
   ProviderContext,
   SweptResource,
 } from '../types.ts'
-import { functionNoSqlEnv, functionStorageEnv } from '../storage-clients.ts'
+import { functionNoSqlEnv, functionStorageEnv } from '../storage/clients.ts'
 import { createBlobStorage, describeConnectionString } from './blob-storage.ts'
 import { type AzureClients, createAzureClients, isNotFound, managementScope } from './clients.ts'
 import { type AzureOptions, type AzureUserOptions, buildImageFor, resolveAzureOptions } from './config.ts'

@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
-import { loadFixtureBenchmark } from '../conformance/fixtures.ts'
+import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import { AZURE_FUNCTION_FILES, buildAzurePackage, npmInstallArgs, pipInstallArgs } from './packaging.ts'
-import { extractZip } from './testing/fake-azure.ts'
-import { TEST_BUILD_CACHE } from './testing/testbed.ts'
+import { extractZip } from '../../test/support/azure/fake-azure.ts'
+import { TEST_BUILD_CACHE } from '../../test/support/azure/testbed.ts'
 import { createLogger } from '../../core/logger.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -50,8 +50,8 @@ class WorkerDriver {
     const fnJson = JSON.parse(await readFile(join(fnDir, 'function.json'), 'utf8')) as { scriptFile: string; entryPoint?: string }
     const [cmd, args] =
       this.language === 'python'
-        ? ['python3', ['-u', join(here, 'testing', 'host', 'python_worker.py'), this.appRoot, 'function', fnJson.scriptFile, fnJson.entryPoint ?? '']]
-        : [process.execPath, [join(here, 'testing', 'host', 'node-worker.cjs'), fnDir, fnJson.scriptFile, '']]
+        ? ['python3', ['-u', join(here, '..', '..', 'test', 'support', 'azure', 'host', 'python_worker.py'), this.appRoot, 'function', fnJson.scriptFile, fnJson.entryPoint ?? '']]
+        : [process.execPath, [join(here, '..', '..', 'test', 'support', 'azure', 'host', 'node-worker.cjs'), fnDir, fnJson.scriptFile, '']]
     this.proc = spawn(cmd, args, {
       cwd: this.appRoot,
       env: { PATH: process.env.PATH ?? '', TMPDIR: this.tmp, HOME: this.tmp, ...this.env },
@@ -233,7 +233,7 @@ describe('python storage.py and nosql.py (against SDK stand-ins)', () => {
   async function python(script: string, env: Record<string, string>): Promise<unknown> {
     const { stdout } = await run('python3', ['-c', script], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', PYTHONPATH: [join(here, 'testing', 'python-sdk-standins'), join(root, 'pkg')].join(':'), PYTHONDONTWRITEBYTECODE: '1', ...env },
+      env: { PATH: process.env.PATH ?? '', PYTHONPATH: [join(here, '..', '..', 'test', 'support', 'azure', 'python-sdk-standins'), join(root, 'pkg')].join(':'), PYTHONDONTWRITEBYTECODE: '1', ...env },
     })
     return JSON.parse(stdout.trim().split('\n').pop()!)
   }

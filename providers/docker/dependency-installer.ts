@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
-import type { DependencyInstaller, InstallStep } from '../shared/package-builder.ts'
+import type { DependencyInstaller, InstallStep } from '../packaging/package-builder.ts'
 import { installDependenciesInImage } from './build-image.ts'
 import { errorMessage } from '../../core/errors.ts'
 import { createDockerClient, dockerAvailable, type DockerAvailability } from './client.ts'

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Language } from '../../core/types.ts'
-import { createLocalTestbed, type LocalTestbed } from '../../suites/testing/local.ts'
+import { createLocalTestbed, type LocalTestbed } from '../../test/support/local-experiments.ts'
 import { CGROUP_V1_MEMORY, applyMemoryLimit, ownMemoryCgroup } from './limits.ts'
 
 function cgroupUsable(): boolean {

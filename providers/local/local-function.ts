@@ -23,7 +23,7 @@ import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
 import type { CodeUpdateResult, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
-import type { DockerInstance, DockerRuntimeData } from './docker/docker-instance.ts'
+import type { DockerInstance, DockerRuntimeData } from './container/docker-instance.ts'
 import { LocalInstance, type InstanceResponse, type Runtimes } from './instance.ts'
 import { paddedPackagesRoot, safeSegment } from './paths.ts'
 import { killFunctionInstances } from './sweep.ts'
@@ -258,7 +258,7 @@ export class LocalFunction implements DeployedFunction {
   async #applyPadding(paddingBytes: number): Promise<CodeUpdateResult> {
     // Loaded on use, as the Docker runtime below: bench workers load this
     // module to invoke, and every module costs them start-up time.
-    const { checkPaddingBytes, createPaddedDirectory } = await import('../shared/code-padding.ts')
+    const { checkPaddingBytes, createPaddedDirectory } = await import('../packaging/code-padding.ts')
     checkPaddingBytes('local', paddingBytes)
     if (this.#closed) {
       throw new ProviderError('local', 'DEPLOY_FAILED', `function '${this.#handle.name}' was closed or deleted in this process; connect to its handle again to update its code`)
@@ -287,7 +287,7 @@ export class LocalFunction implements DeployedFunction {
 
   async #baseSize(): Promise<number> {
     if (this.#data.packageSizeBytes === undefined) {
-      const { directorySize } = await import('../shared/package-builder.ts')
+      const { directorySize } = await import('../packaging/package-builder.ts')
       this.#data.packageSizeBytes = await directorySize(this.#basePackageDir)
     }
     return this.#data.packageSizeBytes
@@ -308,7 +308,7 @@ export class LocalFunction implements DeployedFunction {
     await this.close()
     const killed =
       this.#data.runtime === 'docker'
-        ? await import('./docker/docker-sweep.ts').then(({ removeFunctionContainers }) => removeFunctionContainers(this.#handle.runId, this.#handle.name)).catch((err: unknown) => {
+        ? await import('./container/docker-sweep.ts').then(({ removeFunctionContainers }) => removeFunctionContainers(this.#handle.runId, this.#handle.name)).catch((err: unknown) => {
             this.#logger.warn(`cannot remove the containers of ${this.#handle.name}: ${errorMessage(err)}; \`sebs cleanup\` removes them later`)
             return 0
           })
@@ -336,7 +336,7 @@ export class LocalFunction implements DeployedFunction {
     const packageDir = this.#data.packageDir
     const starting: Promise<FunctionInstance> =
       this.#data.runtime === 'docker'
-        ? import('./docker/docker-instance.ts').then(({ DockerInstance }) => DockerInstance.start({
+        ? import('./container/docker-instance.ts').then(({ DockerInstance }) => DockerInstance.start({
             runId: this.#handle.runId,
             functionName: this.#handle.name,
             language: this.#data.language,

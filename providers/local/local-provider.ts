@@ -13,11 +13,11 @@ import { z } from 'zod'
 import { ConfigError, ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
-import type { DynaliteServer } from '../shared/nosql/dynalite-server.ts'
-import { DYNAMODB_FUNCTION_NOSQL } from '../shared/nosql/wrappers/index.ts'
-import { buildPackage } from '../shared/package-builder.ts'
-import type { RunningS3rver } from '../shared/s3rver-server.ts'
-import { S3_FUNCTION_STORAGE } from '../shared/wrappers/s3/index.ts'
+import type { DynaliteServer } from '../storage/nosql/dynalite-server.ts'
+import { DYNAMODB_FUNCTION_NOSQL } from '../storage/nosql/wrappers/index.ts'
+import { buildPackage } from '../packaging/package-builder.ts'
+import type { RunningS3rver } from '../storage/s3rver-server.ts'
+import { S3_FUNCTION_STORAGE } from '../storage/wrappers/s3/index.ts'
 import type {
   BuildContext,
   CodePackage,
@@ -35,7 +35,7 @@ import type {
 } from '../types.ts'
 // The Docker runtime and the sweeps are loaded on use: a process-runtime
 // run does not need them, and every module loaded is start-up time.
-import { dockerOptionsSchema } from './docker/options.ts'
+import { dockerOptionsSchema } from './container/options.ts'
 import type { Runtimes } from './instance.ts'
 import { DEFAULT_START_TIMEOUT_MS, LocalFunction, type LocalHandleData } from './local-function.ts'
 import { dynaliteDir, s3rverDir, safeSegment } from './paths.ts'
@@ -213,7 +213,7 @@ export class LocalProvider implements Provider {
   async checkCredentials(): Promise<void> {
     // No credentials; but the docker runtime needs an engine, and that is
     // better said before anything is built.
-    if (this.#options.runtime === 'docker') await (await import('./docker/runtime.ts')).requireDockerRuntime('the local provider')
+    if (this.#options.runtime === 'docker') await (await import('./container/runtime.ts')).requireDockerRuntime('the local provider')
   }
 
   async package(spec: FunctionSpec, ctx: BuildContext): Promise<CodePackage> {
@@ -296,7 +296,7 @@ export class LocalProvider implements Provider {
     // The docker runtime: the engine and the image are checked here, once, not at every cold start.
     const docker =
       this.#options.runtime === 'docker'
-        ? await (await import('./docker/runtime.ts')).prepareDockerRuntime({
+        ? await (await import('./container/runtime.ts')).prepareDockerRuntime({
             what: what,
             language: pkg.language,
             command: pkg.language === 'python' ? runtimes.python : runtimes.node,
@@ -316,7 +316,7 @@ export class LocalProvider implements Provider {
       providedEnv = { ...providedEnv, ...storageEnv((await this.storage()).connection) }
     }
     if (hasModule(DYNAMODB_FUNCTION_NOSQL[pkg.language].file)) {
-      const { nosqlEnv } = await import('../shared/nosql/dynamodb-nosql.ts')
+      const { nosqlEnv } = await import('../storage/nosql/dynamodb-nosql.ts')
       providedEnv = { ...providedEnv, ...nosqlEnv((await this.nosql()).connection) }
     }
     const env = { ...providedEnv, ...options.env }
@@ -376,7 +376,7 @@ export class LocalProvider implements Provider {
     // `--runtime docker` may have left them, and `sebs cleanup` does not say which.
     const [processes, containers] = await Promise.all([
       import('./sweep.ts').then(({ sweepInstances }) => sweepInstances(this.#ctx.cacheDir, options, this.#logger)),
-      import('./docker/docker-sweep.ts').then(({ sweepContainers }) => sweepContainers(options, this.#logger)),
+      import('./container/docker-sweep.ts').then(({ sweepContainers }) => sweepContainers(options, this.#logger)),
     ])
     return [...processes, ...containers]
   }
@@ -421,14 +421,14 @@ export class LocalProvider implements Provider {
       }
     } else {
       // Persistent like the object store: items inserted with cached inputs survive the run.
-      const { startDynalite } = await import('../shared/nosql/dynalite-server.ts')
+      const { startDynalite } = await import('../storage/nosql/dynalite-server.ts')
       server = await startDynalite({ directory: dynaliteDir(this.#ctx.cacheDir) })
       this.#logger.debug(`dynalite listening on ${server.endpoint}`)
       // dynalite accepts any credentials, but the clients need some to sign requests.
       connection = { kind: 'dynamodb', endpoint: server.endpoint, region: 'us-east-1', accessKey: 'local', secretKey: 'local', tables: {} }
     }
     // Storage clients and embedded servers load on first use: most runs need few of them.
-    const { createDynamoNoSql } = await import('../shared/nosql/dynamodb-nosql.ts')
+    const { createDynamoNoSql } = await import('../storage/nosql/dynamodb-nosql.ts')
     return { nosql: createDynamoNoSql(connection, { provider: 'local', logger: this.#logger }), server }
   }
 
@@ -447,7 +447,7 @@ export class LocalProvider implements Provider {
         ...(external.secretKey !== undefined ? { secretKey: external.secretKey } : {}),
       }
     } else {
-      const { startS3rver } = await import('../shared/s3rver-server.ts')
+      const { startS3rver } = await import('../storage/s3rver-server.ts')
       server = await startS3rver({ directory: s3rverDir(this.#ctx.cacheDir) })
       this.#logger.debug(`s3rver listening on ${server.endpoint}`)
       connection = {
@@ -459,7 +459,7 @@ export class LocalProvider implements Provider {
         secretKey: server.secretKey,
       }
     }
-    const { createS3Storage } = await import('../shared/s3-storage.ts')
+    const { createS3Storage } = await import('../storage/s3-storage.ts')
     const storage = createS3Storage(connection, { provider: 'local' })
     try {
       await storage.ensureBucket(bucket)

@@ -26,7 +26,7 @@ import {
   snapshotDir,
   type FsStorage,
 } from '../../_lib/testing/run-function.ts'
-import { execFileText } from '../../../providers/shared/nosql/test-support.ts'
+import { execFileText } from '../../../test/support/nosql.ts'
 import { bucketsCount, ensureModel, generateInput, SIZES, validateOutput } from './input.ts'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))

@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LANGUAGES, type BenchmarkDefinition, type Language } from '../../../core/types.ts'
-import { discoverFolder } from '../../../plugin/discovery.ts'
-import { computePackageHash, functionSourceFiles } from '../../../providers/shared/package-builder.ts'
+import { discoverFolder } from '../../../engine/discovery.ts'
+import { computePackageHash, functionSourceFiles } from '../../../providers/packaging/package-builder.ts'
 
 const GROUP_DIR = dirname(dirname(fileURLToPath(import.meta.url)))
 const GRAPH = ['501.graph-pagerank', '502.graph-mst', '503.graph-bfs']

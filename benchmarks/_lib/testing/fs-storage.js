@@ -1,7 +1,7 @@
 'use strict'
 /**
  * TEST STAND-IN, not a storage backend: a filesystem-backed replacement for
- * the Node.js storage module (providers/shared/wrappers/s3/nodejs/storage.js)
+ * the Node.js storage module (providers/storage/wrappers/s3/nodejs/storage.js)
  * with the same API and the same semantics, so that a benchmark's
  * function.js runs unchanged in tests without an S3 server. runFunction()
  * copies it into the package as function/storage.js.

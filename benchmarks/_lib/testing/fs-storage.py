@@ -1,5 +1,5 @@
 """TEST STAND-IN, not a storage backend: a filesystem-backed replacement for
-the Python storage module (providers/shared/wrappers/s3/python/storage.py)
+the Python storage module (providers/storage/wrappers/s3/python/storage.py)
 with the same API and the same semantics, so that a benchmark's function.py
 runs unchanged in tests without an S3 server. runFunction() copies it into
 the package as function/storage.py.

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, createFsStorage, createInputContext, installFunctionDeps, makeTempDir, runFunction, type FsStorage } from './run-function.ts'
 
-const REAL_MODULES = join(REPO_ROOT, 'providers', 'shared', 'wrappers', 's3')
+const REAL_MODULES = join(REPO_ROOT, 'providers', 'storage', 'wrappers', 's3')
 const BUCKET = 'sebs-benchmarks-test'
 
 const PY_FUNCTION = `

@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { GenerateInputContext } from '../../../core/benchmark-input.ts'
-import { readBenchmarkConfig } from '../../../plugin/discovery.ts'
-import { functionSourceFiles } from '../../../providers/shared/package-builder.ts'
+import { readBenchmarkConfig } from '../../../engine/discovery.ts'
+import { functionSourceFiles } from '../../../providers/packaging/package-builder.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 /** The repository root (this file is `benchmarks/_lib/testing/`). */

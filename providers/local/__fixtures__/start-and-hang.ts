@@ -8,7 +8,7 @@
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger } from '../../../core/logger.ts'
-import { loadFixtureBenchmark } from '../../conformance/fixtures.ts'
+import { loadFixtureBenchmark } from '../../../test/support/conformance/fixtures.ts'
 import { createLocalProvider, type LocalFunction } from '../index.ts'
 
 const [stateDir, runId, mode = 'hang'] = process.argv.slice(2)

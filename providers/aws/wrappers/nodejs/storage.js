@@ -8,7 +8,7 @@
  * Uses `@aws-sdk/client-s3`, which the Lambda Node.js runtimes (18.x and
  * later) ship, so the package carries no SDK of its own (SeBS's AWS wrapper
  * uses it too). Same API and key naming as the shared minio-based module of
- * the other providers (providers/shared/wrappers/s3/nodejs/storage.js). With no SEBS_STORAGE_*
+ * the other providers (providers/storage/wrappers/s3/nodejs/storage.js). With no SEBS_STORAGE_*
  * variables it talks to S3 in the function's region with the execution
  * role's credentials (AWS_* variables Lambda sets); SEBS_STORAGE_ENDPOINT
  * (+ _REGION, _ACCESS_KEY, _SECRET_KEY) point it at an S3-compatible store

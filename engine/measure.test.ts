@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { WrapperEnvelope } from '../core/types.ts'
+import type { DeployedFunction, InvokeResult } from '../providers/types.ts'
+import { buildRecord, measureInvocation, type InvocationContext } from './measure.ts'
+
+const envelope = (over: Partial<WrapperEnvelope> = {}): WrapperEnvelope => ({
+  begin: 1_000_000,
+  end: 1_250_000,
+  computeTimeUs: 200_000,
+  isCold: true,
+  containerId: 'c1',
+  requestId: 'r1',
+  result: { ok: 1 },
+  rssPeakKb: 30_000,
+  cpuUserUs: 10,
+  cpuSystemUs: 5,
+  ...over,
+})
+
+function ctx(recordsFile: string, over: Partial<InvocationContext> = {}): InvocationContext {
+  return { runId: 'run', recordsFile, benchmark: '110.x', language: 'python', size: 'test', provider: 'local', memory: 128, trigger: 'http', dataDir: '/d', ...over }
+}
+
+function fakeFunction(results: InvokeResult[]): DeployedFunction {
+  return {
+    handle: { provider: 'local', name: 'f', benchmark: '110.x', language: 'python', memory: 128, timeout: 1, trigger: 'http', runId: 'run', data: {} },
+    invoke: async () => {
+      const r = results.shift()
+      if (!r) throw new Error('provider exploded')
+      return r
+    },
+    forceColdStart: async () => {},
+    update: async () => {},
+    delete: async () => {},
+  }
+}
+
+describe('buildRecord', () => {
+  it('derives function time from the envelope and keeps provider times', () => {
+    const r = buildRecord(ctx('/x'), { phase: 'cold', repetition: 0, expect: 'cold' }, { state: 'ok', envelope: envelope(), clientTimeUs: 300_000.4, providerTimeUs: 240_000 }, 5, { valid: true })
+    expect(r).toMatchObject({ state: 'ok', functionTimeUs: 250_000, computeTimeUs: 200_000, clientTimeUs: 300_000, providerTimeUs: 240_000, isCold: true, containerId: 'c1', outputValid: true, phase: 'cold', startedAt: 5 })
+    expect(r.discarded).toBeUndefined()
+  })
+
+  it('marks a sample of the wrong kind as discarded, with the reason', () => {
+    const r = buildRecord(ctx('/x'), { phase: 'warm', repetition: 3, expect: 'warm' }, { state: 'ok', envelope: envelope({ isCold: true }), clientTimeUs: 1 }, 0, { valid: true })
+    expect(r.discarded).toBe(true)
+    expect(r.discardReason).toBe('expected a warm start, got a cold one')
+  })
+
+  it('records errors and timeouts with their message', () => {
+    const e = buildRecord(ctx('/x'), { phase: 'warm', repetition: 0 }, { state: 'error', error: 'Error: boom', clientTimeUs: 10 }, 0, { valid: false })
+    expect(e).toMatchObject({ state: 'error', error: 'Error: boom', outputValid: false, functionTimeUs: 0 })
+    const t = buildRecord(ctx('/x'), { phase: 'warm', repetition: 0 }, { state: 'timeout', error: 'exceeded 2 s', clientTimeUs: 2_000_000 }, 0, { valid: false })
+    expect(t).toMatchObject({ state: 'timeout', error: 'exceeded 2 s', clientTimeUs: 2_000_000 })
+  })
+})
+
+describe('measureInvocation', () => {
+  it('validates, appends one JSON line per invocation, and never throws for failures', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sebs-inv-')), 'invocations.jsonl')
+    const fn = fakeFunction([
+      { state: 'ok', envelope: envelope(), clientTimeUs: 10 },
+      { state: 'ok', envelope: envelope({ isCold: false, result: { ok: 2 } }), clientTimeUs: 10 },
+      { state: 'timeout', error: 'too slow', clientTimeUs: 10 },
+    ])
+    const validator = ({ output }: { output: unknown }) => ((output as { ok: number }).ok === 1 ? undefined : `ok was ${(output as { ok: number }).ok}, expected 1`)
+    const c = ctx(file, { validator })
+    const a = await measureInvocation(fn, {}, c, { phase: 'cold', repetition: 0 })
+    const b = await measureInvocation(fn, {}, c, { phase: 'warm', repetition: 0 })
+    const t = await measureInvocation(fn, {}, c, { phase: 'warm', repetition: 1 })
+    const x = await measureInvocation(fn, {}, c, { phase: 'warm', repetition: 2 })
+    expect(a.outputValid).toBe(true)
+    expect(b.outputValid).toBe(false)
+    expect(b.state === 'ok' && b.validationError).toBe('ok was 2, expected 1')
+    expect(t.state).toBe('timeout')
+    expect(x.state === 'error' && x.error).toBe('provider exploded')
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.state)).toEqual(['ok', 'ok', 'timeout', 'error'])
+  })
+})

@@ -1,0 +1,84 @@
+/**
+ * State shared inside the main process, and the typed data handed to bench
+ * workers through Vitest's `provide`/`inject`.
+ *
+ * The plugin object, the global setup and the reporter are loaded by
+ * different module loaders (the CLI's, Vite's module runner, Vitest's), so
+ * they do not share module instances; a `globalThis` slot keyed by a
+ * registered symbol is the one place all of them see.
+ */
+import type { BenchmarkDefinition, Language, ProviderName, Size, Trigger } from '../core/types.ts'
+import type { FunctionHandle, StorageConnection } from '../providers/types.ts'
+import type { SebsConfig } from './settings.ts'
+import type { BenchCase } from './selection.ts'
+
+export interface SebsRunState {
+  config: SebsConfig
+  benchmarks: BenchmarkDefinition[]
+  notices: string[]
+  /** Every case the configured languages and sizes give (before -t and file filters). */
+  cases: BenchCase[]
+  /** Set by the global setup once it has finished (the reporter prints a summary only then). */
+  setupDone?: boolean
+}
+
+const STATE_KEY = Symbol.for('serverless-benchmarks.run-state')
+
+export function setRunState(state: SebsRunState): void {
+  ;(globalThis as Record<symbol, unknown>)[STATE_KEY] = state
+}
+
+export function getRunState(): SebsRunState | undefined {
+  return (globalThis as Record<symbol, unknown>)[STATE_KEY] as SebsRunState | undefined
+}
+
+/** One prepared case: the deployed function and the event to send it. */
+export interface ProvidedCase {
+  benchmark: string
+  language: Language
+  size: Size
+  handle: FunctionHandle
+  event: Record<string, unknown>
+  memory: number
+}
+
+export interface ProvidedBenchmark {
+  id: string
+  dir: string
+  inputKind: 'ts' | 'py'
+  inputPath: string
+  dataDir: string
+  languages: Language[]
+}
+
+/** What bench workers receive (plain, structured-cloneable data only; no secrets written anywhere). */
+export interface SebsProvided {
+  runId: string
+  provider: ProviderName
+  recordsFile: string
+  repetitions: number
+  trigger: Trigger
+  sizes: Size[]
+  languages?: Language[]
+  cacheDir: string
+  python: string
+  providerOptions: Record<string, unknown>
+  benchmarks: ProvidedBenchmark[]
+  cases: ProvidedCase[]
+  storage?: StorageConnection
+  /** Memory sizes to sweep (MB), from --memory; the first one is what functions were deployed with. */
+  memory?: number[]
+  /** Adaptive repetitions: stop when the 95% CI of the median is within ±ciTarget % of it. */
+  ciTarget?: number
+  maxCost?: number
+  /** Price row for each record's cost (`aws-x86_64`, …); local runs are labelled estimates. */
+  costModel: string
+  /** The experiment this run executes, with its settings from the config file. */
+  experiment?: { name: string; options: Record<string, unknown> }
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    sebs: SebsProvided
+  }
+}
