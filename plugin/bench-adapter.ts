@@ -98,11 +98,43 @@ function registerVitest4(bench: Bench4, task: BenchTask): void {
   )
 }
 
+/** Where a registration's function carries its task (set by the adapter). */
+export const SEBS_TASK = Symbol.for('serverless-benchmarks.task')
+
+/** A registration function that is one of our tasks. */
+export type TaskFunction = (() => Promise<void>) & { [SEBS_TASK]: BenchTask }
+
+/** The function to register with Vitest 5's `bench` for a task. */
+export function taskFunction(task: BenchTask): TaskFunction {
+  const fn = async () => {
+    throw new Error(`${task.name}: a serverless-benchmarks task runs only under its benchmark provider (benchmark.provider is set by the sebs plugin).`)
+  }
+  return Object.assign(fn, { [SEBS_TASK]: task })
+}
+
+type Test5 = (name: string, fn: (context: { bench: (name: string, fn: () => Promise<void>) => { run: () => Promise<unknown> } }) => Promise<void>) => void
+
 /**
- * The tasks API for the given Vitest major. Vitest 5 has no top-level
- * `bench`; its support is not built yet, so it is refused with the reason.
+ * Vitest 5: `bench` is a fixture of `test()`. Each task is one test that
+ * registers one benchmark carrying the task; our benchmark provider
+ * (plugin/faas-benchmark-provider.ts, set as `benchmark.provider`) runs it
+ * as invocations and returns the result Vitest reports.
  */
+function vitest5Tasks(): BenchTasks {
+  const test = (vitest as unknown as { test: Test5 }).test
+  return {
+    group: (name, body) => vitest.describe(name, body),
+    afterAll: (fn) => vitest.afterAll(fn),
+    task: (task) =>
+      test(task.name, async ({ bench }) => {
+        await bench(task.name, taskFunction(task)).run()
+      }),
+  }
+}
+
+/** The tasks API for the given Vitest major. */
 export function benchTasks(major: VitestMajor): BenchTasks {
   if (major === 4) return vitest4Tasks()
-  throw new Error(`serverless-benchmarks: Vitest ${major} is not supported by this version of the plugin; use Vitest 4.1.`)
+  if (major === 5) return vitest5Tasks()
+  throw new Error(`serverless-benchmarks supports Vitest 4.1 and 5; this project runs Vitest ${major as number}.`)
 }
