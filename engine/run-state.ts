@@ -20,6 +20,8 @@ export interface SebsRunState {
   cases: BenchCase[]
   /** Set by the global setup once it has finished (the reporter prints a summary only then). */
   setupDone?: boolean
+  /** What the global setup provided to workers, once it has (a second project of the same run reuses it). */
+  provided?: SebsProvided
 }
 
 const STATE_KEY = Symbol.for('serverless-benchmarks.run-state')

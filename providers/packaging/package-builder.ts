@@ -790,7 +790,9 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
       await cp(folder, fnDir, {
         recursive: true,
         force: false,
-        errorOnExist: true,
+        // Node 24's cp reports the existing destination folder itself as a clash when errorOnExist
+        // is set (Node 20 merged into it); clashing files were already refused by computePackageHash.
+        errorOnExist: false,
         // Keep relative links relative (the default rewrites them to absolute paths into the sources).
         verbatimSymlinks: true,
         filter: (src) => {
