@@ -15,6 +15,8 @@ export type Size = (typeof SIZES)[number]
 
 export const PROVIDERS = ['local', 'aws', 'azure'] as const
 export type ProviderName = (typeof PROVIDERS)[number]
+/** The provider a run uses when none is chosen: embedded, no account needed. */
+export const DEFAULT_PROVIDER: ProviderName = 'local'
 
 export type Trigger = 'http' | 'library'
 export type Architecture = 'x64' | 'arm64'
