@@ -84,8 +84,6 @@ export interface WrapperEnvelope {
   isColdWorker?: boolean
 }
 
-export type InvocationState = 'ok' | 'error' | 'timeout'
-
 export interface CounterValue {
   value: number
   /** Where the value came from: `perf`, `callgrind`, `procfs`, `rusage`, … */
@@ -167,8 +165,3 @@ export interface TimeoutInvocationRecord extends InvocationRecordBase {
 }
 
 export type InvocationRecord = OkInvocationRecord | ErrorInvocationRecord | TimeoutInvocationRecord
-
-/** Key that identifies a bench case: benchmark × language × size. */
-export function caseKey(r: { benchmark: string; language: string; size: string }): string {
-  return `${r.benchmark} ${r.language} ${r.size}`
-}
