@@ -11,8 +11,7 @@ import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { SebsError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, SIZES, type Language, type Size } from '../core/types.ts'
-import { connectFunction } from '../providers/registry.ts'
-import { connectStorage } from '../providers/storage/clients.ts'
+import { connectFunction, connectStorage } from '../providers/registry.ts'
 import type { DeployedFunction, ObjectStorage } from '../providers/types.ts'
 import { loadInputModule } from './inputs.ts'
 import type { InvocationContext } from './measure.ts'
@@ -81,7 +80,7 @@ export class BenchmarkSession {
   /** The run's storage client, when the run has storage. */
   async storage(): Promise<ObjectStorage | undefined> {
     if (!this.provided.storage) return undefined
-    this.#storage ??= connectStorage(this.provided.storage)
+    this.#storage ??= connectStorage(this.provided.provider, this.provided.storage)
     return this.#storage
   }
 

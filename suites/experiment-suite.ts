@@ -15,7 +15,7 @@ import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
 import type { Language, Size } from '../core/types.ts'
 import type { BenchTasks } from '../engine/bench-tasks.ts'
 import { BenchmarkSession } from '../engine/case-session.ts'
-import { defaultCostModel, type PriceRow } from '../analysis/cost.ts'
+import type { PriceRow } from '../analysis/cost.ts'
 import { CostBudget, ExperimentContext, usable } from './context.ts'
 import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from './experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
@@ -68,7 +68,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
     // Unprepared cases (filtered out by -t) still get their tasks, which Vitest then skips.
     const deployedMemory = prepared?.memory ?? provided.memory?.[0] ?? 128
     const settings = experimentSettings(provided, name, deployedMemory)
-    const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, language, deployedMemory })
+    const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, functionsOnThisMachine: provided.functionsOnThisMachine, language, deployedMemory })
     const state = new Map<string, unknown>()
     const outcomes: PointOutcome[] = []
     let ctx: ExperimentContext | undefined
@@ -94,7 +94,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         dataDir: session.benchmark.dataDir,
         ...(validator ? { validator } : {}),
         ...(storage ? { storage } : {}),
-        costModel: settings.costModel ?? defaultCostModel(provided.provider),
+        // The run's model (the user's, else the provider's default for its arch), as the plain cases use.
+        costModel: settings.costModel ?? provided.costModel,
         ...(settings.costModels ? { priceOverrides: settings.costModels } : {}),
         budget: CostBudget.fromRecords(settings.maxCost, provided.recordsFile),
         log: (line) => console.log(`[sebs] ${name} ${label}: ${line}`),
