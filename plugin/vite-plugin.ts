@@ -93,6 +93,16 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         },
       }
     },
+    // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
+    // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
+    ...({
+      configureVitest({ vitest }: { vitest: { config: { reporters: unknown[] } } }) {
+        if (!active || (vitestMajor ?? 4) < 5) return
+        if (!vitest.config.reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) {
+          vitest.config.reporters.push(new SebsReporter())
+        }
+      },
+    } as object),
     transform(_code, id) {
       if (!active) return
       const file = id.split('?')[0]!

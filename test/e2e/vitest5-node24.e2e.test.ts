@@ -119,6 +119,9 @@ describe('Vitest 5 on Node 24 (local provider, fixture benchmarks)', () => {
     const recs = records(results)
     expect(recs.map((r) => `${r.language} ${r.phase} ${r.state}`), all).toEqual(['nodejs cold ok', 'nodejs warm ok', 'nodejs warm ok', 'nodejs warm ok'])
     expect(recs.every((r) => r.outputValid)).toBe(true)
+    // Our reporter runs although --reporter on the command line replaced the config's reporters.
+    const runDir = readdirSync(results, { withFileTypes: true }).find((d) => d.isDirectory())!.name
+    expect(existsSync(join(results, runDir, 'summary.json')), all).toBe(true)
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as { testResults: { assertionResults: { fullName: string; status: string; benchmarks?: JsonBenchmark[] }[] }[] }
     const ran = report.testResults.flatMap((f) => f.assertionResults).filter((a) => a.status === 'passed')
