@@ -7,10 +7,11 @@
  * Format: `{ "schemaVersion": 1, "runs": [RunIndexEntry, …] }`, oldest first.
  */
 import { existsSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readRecords, RECORDS_FILE } from '../core/records.ts'
 import { writeFileAtomic } from './atomic-write.ts'
+import { withFileLock } from './file-lock.ts'
 import { SUMMARY_JSON } from './summary-writers.ts'
 import { KNOWN_SUMMARY_SCHEMA_VERSIONS, summarizeRecords, type RunSummary } from './summary.ts'
 
@@ -171,19 +172,21 @@ export async function readRunIndex(resultsDir: string): Promise<RunIndexEntry[]>
  * read-modify-write, replaced atomically. A missing or corrupt index is
  * rebuilt from the run directories first. Returns the entries written.
  *
- * Two runs finishing at the same instant in the same results folder can
- * still race (last writer wins); the lost run stays on disk and comes back
- * whenever the index is rebuilt.
+ * Runs finishing at the same time in the same results folder take turns
+ * (`index.json.lock`, file-lock.ts), so none is lost.
  */
 export async function updateRunIndex(resultsDir: string, entry: RunIndexEntry): Promise<RunIndexEntry[]> {
   if (!isEntry(entry)) {
     throw new TypeError(`updateRunIndex: not a valid run index entry: ${JSON.stringify(entry)}`)
   }
-  const { entries } = await loadEntries(resultsDir)
-  const updated = mergeEntries(entries, [entry])
-  const file: RunIndexFile = { schemaVersion: 1, runs: updated }
-  await writeFileAtomic(join(resultsDir, RUN_INDEX_FILE), JSON.stringify(file, null, 2) + '\n')
-  return updated
+  await mkdir(resultsDir, { recursive: true })
+  return withFileLock(join(resultsDir, `${RUN_INDEX_FILE}.lock`), async () => {
+    const { entries } = await loadEntries(resultsDir)
+    const updated = mergeEntries(entries, [entry])
+    const file: RunIndexFile = { schemaVersion: 1, runs: updated }
+    await writeFileAtomic(join(resultsDir, RUN_INDEX_FILE), JSON.stringify(file, null, 2) + '\n')
+    return updated
+  })
 }
 
 /** "2024-05-01 12:34:56" (UTC) from an ISO time; other strings unchanged. */
