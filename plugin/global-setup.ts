@@ -20,6 +20,7 @@ import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs } from '../en
 import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
+import { markRunInterrupted } from '../engine/interrupt.ts'
 import { DEFAULT_PRICE_TABLE, defaultCostModel } from '../analysis/cost.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
@@ -178,6 +179,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     }
     project.provide('sebs', provided)
     state.setupDone = true
+    // Ctrl-C during the setup: the workers must not start (plugin/interrupt.ts marks later signals itself).
+    if (state.interrupted) markRunInterrupted(runDir, state.interrupted)
   } catch (err) {
     await release(true)
     throw err

@@ -27,6 +27,8 @@ export interface RunIndexEntry {
   failures: number
   /** The run's resolved settings, redacted (sizes, languages, repetitions, …). */
   config?: Record<string, unknown>
+  /** Set when SIGINT/SIGTERM stopped the run early: its records are what completed. */
+  interrupted?: true
 }
 
 export const RUN_INDEX_FILE = 'index.json'
@@ -39,7 +41,7 @@ interface RunIndexFile {
 /** The index entry of a summarised run; `extra` adds what only the caller knows. */
 export function runIndexEntryFromSummary(
   summary: RunSummary,
-  extra: { gitCommit?: string; config?: Record<string, unknown> } = {},
+  extra: { gitCommit?: string; config?: Record<string, unknown>; interrupted?: boolean } = {},
 ): RunIndexEntry {
   const { totals } = summary
   return {
@@ -51,6 +53,7 @@ export function runIndexEntryFromSummary(
     invocations: totals.invocations,
     failures: totals.errors + totals.timeouts + totals.invalid,
     ...(extra.config !== undefined ? { config: extra.config } : {}),
+    ...(extra.interrupted ? { interrupted: true as const } : {}),
   }
 }
 
@@ -70,7 +73,8 @@ function isEntry(v: unknown): v is RunIndexEntry {
     typeof v.invocations === 'number' &&
     typeof v.failures === 'number' &&
     (v.gitCommit === undefined || typeof v.gitCommit === 'string') &&
-    (v.config === undefined || isRecord(v.config))
+    (v.config === undefined || isRecord(v.config)) &&
+    (v.interrupted === undefined || v.interrupted === true)
   )
 }
 
@@ -219,7 +223,7 @@ export function formatHistory(entries: RunIndexEntry[]): string {
   const header = ['run', 'created (UTC)', 'provider', 'commit', 'invocations', 'failures', 'benchmarks']
   const rightAligned = new Set([4, 5])
   const rows = newestFirst.map((e) => [
-    e.runId,
+    e.interrupted ? `${e.runId} (interrupted)` : e.runId,
     formatTime(e.createdAt),
     e.provider,
     e.gitCommit ? e.gitCommit.slice(0, 7) : '-',

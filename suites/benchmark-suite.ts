@@ -16,6 +16,8 @@ import { loadInputModule } from '../engine/inputs.ts'
 import { buildRecord, measureInvocation } from '../engine/measure.ts'
 import { appendRecord } from '../core/records.ts'
 import { caseName } from '../engine/selection.ts'
+import { interruptionCheck } from '../engine/interrupt.ts'
+import { dirname } from 'node:path'
 import '../engine/run-state.ts'
 
 /**
@@ -42,6 +44,8 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
   }
   // Cases that failed: their remaining iterations do nothing.
   const failed = new Set<string>()
+  // After Ctrl-C / SIGTERM (plugin/interrupt.ts) no invocation starts; the one in flight finishes.
+  const interrupted = interruptionCheck(dirname(provided.recordsFile))
   let storage: Promise<ObjectStorage> | undefined
   let inputModule: Promise<Partial<BenchmarkInputModule>> | undefined
 
@@ -65,7 +69,7 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
           async () => {
             const name = `${benchmarkId} ${caseName(language, size)}`
             // After a failure the case is over: nothing runs more often than configured, and nothing after a failure.
-            if (failed.has(name)) return
+            if (failed.has(name) || interrupted()) return
             try {
               const prepared = provided.cases.find((c) => c.benchmark === benchmarkId && c.language === language && c.size === size)
               if (!prepared) {

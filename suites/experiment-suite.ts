@@ -23,6 +23,7 @@ import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
 import { loadInputModule } from '../engine/inputs.ts'
+import { interruptionCheck } from '../engine/interrupt.ts'
 import { caseName } from '../engine/selection.ts'
 import type { SebsProvided } from '../engine/run-state.ts'
 import { exactBenchOptions } from './benchmark-suite.ts'
@@ -64,6 +65,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
   let storage: Promise<ObjectStorage> | undefined
   let inputModule: Promise<Partial<BenchmarkInputModule>> | undefined
   const runDir = dirname(provided.recordsFile)
+  // After Ctrl-C / SIGTERM (plugin/interrupt.ts) no further point starts.
+  const interrupted = interruptionCheck(runDir)
 
   describe(benchmarkId, () => {
     afterAll(async () => {
@@ -167,8 +170,12 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
       bench(
         `${caseName(language, size)} ${point.name}`,
         async () => {
-          const c = await context()
           const last = index === points.length - 1
+          if (interrupted()) {
+            if (last && ctx) await ctx.restoreCode().catch(() => {})
+            return
+          }
+          const c = await context()
           let outcome: PointOutcome
           try {
             // Through runPoint: every record of the point carries its name, so reporters keep points apart.
