@@ -18,7 +18,8 @@ import { createLogger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
 import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import type { BuildContext, InvokeResult, Provider } from '../types.ts'
-import { createLocalProvider, type LocalFunction } from './index.ts'
+import { createLocalProvider } from './local-provider.ts'
+import type { LocalFunction } from './local-function.ts'
 import { findTaggedProcesses } from './process-tree.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
