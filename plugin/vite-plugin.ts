@@ -12,6 +12,7 @@ import { EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
+import { installInterruptHandling } from './interrupt.ts'
 import { enumerateCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
@@ -78,6 +79,10 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           teardownTimeout: 10 * 60_000,
         },
       }
+    },
+    configureVitest({ vitest }) {
+      // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
+      if (active) installInterruptHandling(vitest)
     },
     transform(_code, id) {
       if (!active) return
