@@ -35,7 +35,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const selected = selectCases(state.cases, filters)
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
 
-  const costModel = config.costModel ?? defaultCostModel(config.provider, config.arch)
+  const costModel = config.costModel ?? defaultCostModel(config.provider, config.arch, providerOptions(config))
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
   }

@@ -87,6 +87,8 @@ export interface ProviderTimes {
   billedTimeMs?: number
   memoryUsedMb?: number
   memoryEnforced?: boolean
+  /** Memory the platform gave the function when it differs from the configured one (Azure Flex instance sizes), MB. */
+  providerMemoryMb?: number
 }
 
 /** The outcome of one invocation, before the harness turns it into a record. */

@@ -127,7 +127,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
         dataDir: benchmark!.dataDir,
         ...(validator ? { validator } : {}),
         ...(storage ? { storage: await storage } : {}),
-        costModel: settings.costModel ?? defaultCostModel(provided.provider),
+        // The run's model (global setup resolved it with the provider's plan) unless the experiment names one.
+        costModel: settings.costModel ?? provided.costModel ?? defaultCostModel(provided.provider),
         ...(settings.costModels ? { priceOverrides: settings.costModels } : {}),
         budget: CostBudget.fromRecords(settings.maxCost, provided.recordsFile),
         log: (line) => console.log(`[sebs] ${name} ${label}: ${line}`),
