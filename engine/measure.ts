@@ -75,6 +75,7 @@ export function buildRecord(
     ...(result.initTimeUs !== undefined ? { initTimeUs: result.initTimeUs } : {}),
     ...(result.billedTimeMs !== undefined ? { billedTimeMs: result.billedTimeMs } : {}),
     ...(result.memoryUsedMb !== undefined ? { memoryUsedMb: result.memoryUsedMb } : {}),
+    ...(result.providerMemoryMb !== undefined ? { providerMemoryMb: result.providerMemoryMb } : {}),
     ...(result.memoryEnforced !== undefined ? { memoryEnforced: result.memoryEnforced } : {}),
     ...(env?.rssPeakKb !== undefined ? { rssPeakKb: env.rssPeakKb } : {}),
     ...(env?.cpuUserUs !== undefined ? { cpuUserUs: env.cpuUserUs } : {}),

@@ -36,7 +36,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
 
   const descriptor = await loadProvider(config.provider)
-  const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch)
+  const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch, config[config.provider] as Record<string, unknown> | undefined)
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
   }
