@@ -17,6 +17,7 @@ import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserC
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { checkListSettings } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -190,6 +191,8 @@ async function benchCommand(args: string[]): Promise<number> {
   const file = await loadSebsConfigFile(root)
   const pattern = values.testNamePattern as string | undefined
   const resolved = await resolveForCommand(root, flags)
+  // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
+  checkListSettings(resolved)
   if (resolved.provider !== 'local') {
     // Fail in the first second on missing credentials, with a plain message, before Vitest starts anything.
     const provider = await createProvider(resolved.provider, { runId: resolved.runId, cacheDir: resolved.cacheDir, logger: createLogger('sebs'), options: providerOptions(resolved) })
