@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
 import { ConfigError, listChoices } from '../core/errors.ts'
-import { EXPERIMENTS } from '../suites/index.ts'
+import { checkListSettings, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
@@ -60,6 +60,8 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
         )
       }
+      // Every value of a list flag is honoured or refused, before anything is built.
+      checkListSettings(config)
       experiment = config.experiment
       const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
       const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
