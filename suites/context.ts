@@ -53,7 +53,11 @@ export type ProbeStop = () => Promise<{ counters?: Record<string, CounterValue>;
 export interface Measured {
   record: InvocationRecord
   result: InvokeResult
-  /** Epoch µs (harness clock) just before the request was sent and just after the answer arrived. */
+  /**
+   * Epoch µs (harness clock) where the client window started and ended
+   * (docs/results-schema.md, "Timed windows"); before and after invoke()
+   * for providers that do not report `sentAtUs`.
+   */
   sendUs: number
   recvUs: number
 }
@@ -266,7 +270,7 @@ export class ExperimentContext {
     }
     const stopProbe = meta.probe ? await meta.probe() : undefined
     const startedAt = Date.now()
-    const sendUs = epochUs()
+    const beforeInvokeUs = epochUs()
     const t0 = performance.now()
     let result: InvokeResult
     try {
@@ -274,7 +278,14 @@ export class ExperimentContext {
     } catch (err) {
       result = { state: 'error', error: errorMessage(err), clientTimeUs: Math.round((performance.now() - t0) * 1000) }
     }
-    const recvUs = epochUs()
+    const afterInvokeUs = epochUs()
+    // Windows on the harness clock start and end with the client window when
+    // the provider says where it began: taking the send time before invoke()
+    // put the event's serialization (milliseconds for a 4 MB payload) inside
+    // send → first instruction but outside clientTimeUs, so that "overhead"
+    // came out longer than the whole round trip (docs/results-schema.md).
+    const sendUs = result.sentAtUs ?? beforeInvokeUs
+    const recvUs = result.sentAtUs !== undefined ? result.sentAtUs + result.clientTimeUs : afterInvokeUs
     let probed: Awaited<ReturnType<ProbeStop>> = {}
     if (stopProbe) {
       try {

@@ -19,6 +19,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
@@ -155,7 +156,12 @@ export class LocalFunction implements DeployedFunction {
       )
     }
 
+    // The client window starts here, after serialization (which grows with
+    // the payload and is the harness's work, not the platform's) and ends
+    // once the answer is parsed; sentAtUs marks the same instant on the epoch
+    // clock for windows that end inside the function (invocation-overhead).
     const started = process.hrtime.bigint()
+    const sentAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
     const elapsedUs = (): number => Number((process.hrtime.bigint() - started) / 1000n)
     const timeoutS = this.#handle.timeout
 
@@ -166,7 +172,7 @@ export class LocalFunction implements DeployedFunction {
       try {
         slot = await this.#startInstance()
       } catch (err) {
-        return { state: 'error', error: errorMessage(err), clientTimeUs: elapsedUs(), memoryEnforced: this.#data.runtime === 'docker' }
+        return { state: 'error', error: errorMessage(err), clientTimeUs: elapsedUs(), sentAtUs, memoryEnforced: this.#data.runtime === 'docker' }
       }
       initTimeUs = slot.instance.startupUs
     }
@@ -182,6 +188,7 @@ export class LocalFunction implements DeployedFunction {
     const memoryUsedMb = (response as { memoryUsedMb?: number }).memoryUsedMb
     const times = {
       clientTimeUs,
+      sentAtUs,
       // Containers always run under a hard limit; process instances say what limits.ts could apply.
       memoryEnforced: slot.instance.memoryEnforced,
       ...(initTimeUs !== undefined ? { initTimeUs } : {}),
