@@ -55,6 +55,8 @@ export interface ProvidedBenchmark {
 export interface SebsProvided {
   runId: string
   provider: ProviderName
+  /** Functions run on this machine (the provider descriptor's flag): local-only experiments check it. */
+  functionsOnThisMachine: boolean
   recordsFile: string
   repetitions: number
   trigger: Trigger

@@ -9,8 +9,7 @@ import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { SebsError, errorMessage } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, SIZES } from '../core/types.ts'
-import { connectFunction } from '../providers/registry.ts'
-import { connectStorage } from '../providers/storage/clients.ts'
+import { connectFunction, connectStorage } from '../providers/registry.ts'
 import type { DeployedFunction, FunctionHandle, ObjectStorage } from '../providers/types.ts'
 import { loadInputModule } from '../engine/inputs.ts'
 import { buildRecord, measureInvocation } from '../engine/measure.ts'
@@ -76,7 +75,7 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
               }
               const target: DeployedFunction = fn ?? (await connect(prepared.handle))
               fn = target
-              if (provided.storage && !storage) storage = connectStorage(provided.storage)
+              if (provided.storage && !storage) storage = connectStorage(provided.provider, provided.storage)
               inputModule ??= loadInputModule(
                 { id: benchmarkId, dir: benchmark.dir, input: { kind: benchmark.inputKind, path: benchmark.inputPath } },
                 { python: provided.python },

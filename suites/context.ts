@@ -184,7 +184,7 @@ export class ExperimentContext {
    */
   async ensureMemory(memoryMb: number): Promise<void> {
     if (this.#memoryApplied && memoryMb === this.#memory) return
-    await this.fn.update({ memory: memoryMb, ...this.#localMemoryEnv(memoryMb) })
+    await this.fn.update({ memory: memoryMb })
     this.#memory = memoryMb
     this.#memoryApplied = true
   }
@@ -237,16 +237,6 @@ export class ExperimentContext {
   /** Adds environment variables to the function (new instances get them). */
   async setEnv(env: Record<string, string>): Promise<void> {
     await this.fn.update({ env })
-  }
-
-  /**
-   * The local provider applies memory limits per instance; until its pool
-   * passes the handle's memory to new instances (requested from the
-   * provider's owner), the memory travels in the function's environment,
-   * where the instance reads it (providers/local/instance.ts).
-   */
-  #localMemoryEnv(memoryMb: number): { env?: Record<string, string> } {
-    return this.provider === 'local' ? { env: { SEBS_FUNCTION_MEMORY_MB: String(memoryMb) } } : {}
   }
 
   /** Invokes once, validates, builds the record, appends it; never throws for a failed invocation. */

@@ -14,10 +14,9 @@ import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, SIZES, type Language, type Size } from '../core/types.ts'
-import { connectFunction } from '../providers/registry.ts'
-import { connectStorage } from '../providers/storage/clients.ts'
+import { connectFunction, connectStorage } from '../providers/registry.ts'
 import type { DeployedFunction, ObjectStorage } from '../providers/types.ts'
-import { defaultCostModel, type PriceRow } from '../analysis/cost.ts'
+import type { PriceRow } from '../analysis/cost.ts'
 import { CostBudget, ExperimentContext } from './context.ts'
 import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from './experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
@@ -86,7 +85,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
     // Unprepared cases (filtered out by -t) still get their benches, which Vitest then skips.
     const deployedMemory = prepared?.memory ?? provided.memory?.[0] ?? 128
     const settings = experimentSettings(provided, name, deployedMemory)
-    const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, language, deployedMemory })
+    const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, functionsOnThisMachine: provided.functionsOnThisMachine, language, deployedMemory })
     const state = new Map<string, unknown>()
     const outcomes: PointOutcome[] = []
     let ctx: ExperimentContext | undefined
@@ -106,7 +105,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
         prepared.handle,
       )
       live.push(fn)
-      if (provided.storage && !storage) storage = connectStorage(provided.storage)
+      if (provided.storage && !storage) storage = connectStorage(provided.provider, provided.storage)
       inputModule ??= loadInputModule(
         { id: benchmarkId, dir: benchmark!.dir, input: { kind: benchmark!.inputKind, path: benchmark!.inputPath } },
         { python: provided.python },
@@ -127,7 +126,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
         dataDir: benchmark!.dataDir,
         ...(validator ? { validator } : {}),
         ...(storage ? { storage: await storage } : {}),
-        costModel: settings.costModel ?? defaultCostModel(provided.provider),
+        // The run's model (the user's, else the provider's default for its arch), as the plain cases use.
+        costModel: settings.costModel ?? provided.costModel,
         ...(settings.costModels ? { priceOverrides: settings.costModels } : {}),
         budget: CostBudget.fromRecords(settings.maxCost, provided.recordsFile),
         log: (line) => console.log(`[sebs] ${name} ${label}: ${line}`),

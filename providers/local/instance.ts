@@ -30,7 +30,7 @@ import {
   releaseMemoryLimitSync,
   type MemoryLimit,
 } from './limits.ts'
-import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
+import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget, type InstanceResponse } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 
 export interface Runtimes {
@@ -77,12 +77,8 @@ export function callgrindOutPattern(tmpDir: string): string {
   return join(tmpDir, 'callgrind.out.%p')
 }
 
-/** What one request to an instance came to. */
-export type InstanceResponse =
-  | { kind: 'ok'; envelope: WrapperEnvelope }
-  | { kind: 'timeout' }
-  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
-  | { kind: 'failed'; message: string }
+// Defined beside the HTTP invocation that produces it (no import cycle).
+export type { InstanceResponse } from './http-invoke.ts'
 
 /** The child's exit status, once it has exited and its pipes are drained. */
 export interface ExitStatus {

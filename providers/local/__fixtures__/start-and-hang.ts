@@ -9,7 +9,8 @@ import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger } from '../../../core/logger.ts'
 import { loadFixtureBenchmark } from '../../../test/support/conformance/fixtures.ts'
-import { createLocalProvider, type LocalFunction } from '../index.ts'
+import { createLocalProvider } from '../local-provider.ts'
+import type { LocalFunction } from '../local-function.ts'
 
 const [stateDir, runId, mode = 'hang'] = process.argv.slice(2)
 if (!stateDir || !runId) throw new Error('usage: start-and-hang.ts <stateDir> <runId>')
