@@ -212,7 +212,7 @@ describe('timed windows (docs/results-schema.md)', () => {
     const fn = await bed.deploy('920.network', language)
     const ctx = await bed.context(fn, { experiment: 'invocation-overhead' })
     const s = settings({ repetitions: 5, options: { payloadSizes: [4 * 1024 * 1024], phases: ['warm'], syncRounds: 10 } })
-    const [point] = invocationOverhead.plan(s, { provider: 'local', language, deployedMemory: 128 })
+    const [point] = invocationOverhead.plan(s, { provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 128 })
     const out = await runPoint(invocationOverhead, ctx, point!, s, new Map())
     const measured = out.records.filter(usable)
     expect(measured.length).toBe(5)
