@@ -22,6 +22,8 @@ export interface SebsRunState {
   setupDone?: boolean
   /** What the global setup provided to workers, once it has (a second project of the same run reuses it). */
   provided?: SebsProvided
+  /** Set on the first SIGINT/SIGTERM (plugin/interrupt.ts): the run stops starting invocations and reports what completed. */
+  interrupted?: NodeJS.Signals
 }
 
 const STATE_KEY = Symbol.for('serverless-benchmarks.run-state')

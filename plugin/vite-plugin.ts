@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
 import { ConfigError, listChoices } from '../core/errors.ts'
-import { EXPERIMENTS } from '../suites/index.ts'
+import { checkListSettings, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
+import { installInterruptHandling } from './interrupt.ts'
 import { enumerateCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
@@ -71,6 +72,8 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
         )
       }
+      // Every value of a list flag is honoured or refused, before anything is built.
+      checkListSettings(config)
       experiment = config.experiment
       const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
       const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
@@ -93,16 +96,17 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         },
       }
     },
-    // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
-    // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
-    ...({
-      configureVitest({ vitest }: { vitest: { config: { reporters: unknown[] } } }) {
-        if (!active || (vitestMajor ?? 4) < 5) return
-        if (!vitest.config.reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) {
-          vitest.config.reporters.push(new SebsReporter())
-        }
-      },
-    } as object),
+    configureVitest({ vitest }) {
+      if (!active) return
+      // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
+      installInterruptHandling(vitest)
+      // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
+      // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
+      if ((vitestMajor ?? 4) >= 5) {
+        const reporters = vitest.config.reporters as unknown[]
+        if (!reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) reporters.push(new SebsReporter())
+      }
+    },
     transform(_code, id) {
       if (!active) return
       const file = id.split('?')[0]!
