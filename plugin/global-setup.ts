@@ -13,15 +13,15 @@ import { HEARTBEAT_MS, startProgress } from '../core/progress.ts'
 import { RECORDS_FILE } from '../core/records.ts'
 import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
-import { createProvider } from '../providers/registry.ts'
-import { functionNoSqlEnv, functionStorageEnv } from '../providers/storage/clients.ts'
+import { loadProvider } from '../providers/registry.ts'
 import type { CodePackage, DeployedFunction, NoSqlStorage, ObjectStorage, Provider } from '../providers/types.ts'
 import { startFileServer, type FileServer } from '../engine/file-server.ts'
 import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs } from '../engine/inputs.ts'
 import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
-import { DEFAULT_PRICE_TABLE, defaultCostModel } from '../analysis/cost.ts'
+import { markRunInterrupted } from '../engine/interrupt.ts'
+import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
   const state = getRunState()
@@ -36,7 +36,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const selected = selectCases(state.cases, filters)
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
 
-  const costModel = config.costModel ?? defaultCostModel(config.provider, config.arch)
+  const descriptor = await loadProvider(config.provider)
+  const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch, config[config.provider] as Record<string, unknown> | undefined)
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
   }
@@ -54,11 +55,12 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const pairs = new Map<string, { bench: BenchmarkDefinition; language: Language }>()
   for (const c of selected) pairs.set(`${c.benchmark}/${c.language}`, { bench: byId.get(c.benchmark)!, language: c.language })
 
-  const provider: Provider = await createProvider(config.provider, {
+  const options = await providerOptions(config)
+  const provider: Provider = await descriptor.create({
     runId: config.runId,
     cacheDir: config.cacheDir,
     logger: logger.child(`provider:${config.provider}`),
-    options: providerOptions(config),
+    options,
   })
   const deployed: DeployedFunction[] = []
   let storage: ObjectStorage | undefined
@@ -108,7 +110,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
       nosql = await provider.nosql()
     }
-    if (config.provider === 'local') fileServer = await startFileServer(config.dataDir)
+    // Functions on this machine read benchmark data over loopback HTTP.
+    if (descriptor.functionsOnThisMachine) fileServer = await startFileServer(config.dataDir)
     const fileServerUrl = (config[config.provider].fileServerUrl as string | undefined) ?? fileServer?.url
 
     const events = new Map<string, Map<Size, Record<string, unknown>>>()
@@ -143,7 +146,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
           memory,
           timeout: bench.config.timeout,
           trigger: config.trigger,
-          env: { ...functionStorageEnv(storage?.connection), ...functionNoSqlEnv(nosql?.connection) },
+          env: descriptor.functionEnv(storage?.connection, nosql?.connection),
         })
       } finally {
         step.stop()
@@ -162,6 +165,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     const provided: SebsProvided = {
       runId: config.runId,
       provider: config.provider,
+      functionsOnThisMachine: descriptor.functionsOnThisMachine,
       recordsFile: join(runDir, RECORDS_FILE),
       repetitions: config.repetitions,
       trigger: config.trigger,
@@ -169,7 +173,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       languages: config.languages,
       cacheDir: config.cacheDir,
       python: config.runtimes.python,
-      providerOptions: providerOptions(config),
+      providerOptions: options,
       benchmarks: benchmarks.map((b) => ({
         id: b.id,
         dir: b.dir,
@@ -194,6 +198,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     }
     project.provide('sebs', provided)
     state.setupDone = true
+    // Ctrl-C during the setup: the workers must not start (plugin/interrupt.ts marks later signals itself).
+    if (state.interrupted) markRunInterrupted(runDir, state.interrupted)
   } catch (err) {
     await release(true)
     throw err

@@ -17,18 +17,6 @@ export interface ExperimentInfo {
   sweepsMemory?: true
 }
 
-/** Settings every experiment understands (besides the CLI's --repetitions, --memory, --ci-target, --max-cost). */
-export const COMMON_SETTINGS: Record<string, string> = {
-  repetitions: 'accepted samples per point (default: --repetitions, 10)',
-  adaptive: 'stop when the 95% CI of the median is within ±ciTarget % (default: on when --ci-target is given)',
-  ciTarget: 'adaptive target, % of the median (default: --ci-target, else 5)',
-  minRepetitions: 'adaptive: at least this many samples (default 10)',
-  maxRepetitions: 'adaptive: at most this many samples (default 100)',
-  maxWallSeconds: 'stop a point after this long (default 600)',
-  costModel: "price row for costUsd (default: the provider's own; 'aws-x86_64' for local, labelled an estimate)",
-  costModels: 'price-table overrides, { rowId: { perGbSecondUsd, perRequestUsd, date, … } }',
-}
-
 export const EXPERIMENTS: Record<string, ExperimentInfo> = {
   'perf-cost': {
     description:

@@ -12,7 +12,7 @@ import { diskIoExperiment, memoryExperiment, papiExperiment, timeExperiment } fr
 import { createLocalTestbed, type LocalTestbed } from '../test/support/local-experiments.ts'
 
 const s = (options: Record<string, unknown> = {}): ExperimentSettings => ({ repetitions: 3, memory: [256], options })
-const target = (language: Language) => ({ provider: 'local', language, deployedMemory: 256 })
+const target = (language: Language) => ({ provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 256 })
 
 let bed: LocalTestbed
 beforeAll(async () => {

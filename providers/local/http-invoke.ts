@@ -7,7 +7,13 @@
 import http from 'node:http'
 import { errorMessage } from '../../core/errors.ts'
 import type { WrapperEnvelope } from '../../core/types.ts'
-import type { InstanceResponse } from './instance.ts'
+
+/** What one request to an instance came to. */
+export type InstanceResponse =
+  | { kind: 'ok'; envelope: WrapperEnvelope }
+  | { kind: 'timeout' }
+  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
+  | { kind: 'failed'; message: string }
 
 /** What the request needs from the instance it goes to. */
 export interface HttpInvokeTarget {
