@@ -17,9 +17,9 @@ import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserC
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
-import { checkListSettings } from '../suites/index.ts'
 import { getRunState } from '../engine/run-state.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
+import { checkListSettings } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 

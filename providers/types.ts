@@ -81,6 +81,13 @@ export interface FunctionHandle {
 
 /** Extra times a provider measured for one invocation (µs unless named). */
 export interface ProviderTimes {
+  /**
+   * Epoch µs on the harness's clock at which the client window began (the
+   * event serialized, the request about to be written). Providers that set
+   * it let experiments start their send → first-instruction window at the
+   * same instant as `clientTimeUs` (docs/results-schema.md, "Timed windows").
+   */
+  sentAtUs?: number
   connectTimeUs?: number
   providerTimeUs?: number
   initTimeUs?: number

@@ -21,8 +21,7 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { accessSync, constants as fsConstants, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, delimiter, dirname, isAbsolute, join, normalize, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import yazl from 'yazl'
@@ -31,6 +30,7 @@ import { formatDuration } from '../../core/logger.ts'
 import { lineSplitter, startProgress } from '../../core/progress.ts'
 import type { Architecture, BenchmarkDefinition, Language } from '../../core/types.ts'
 import type { BuildContext } from '../types.ts'
+import { installShared } from './pip-cache.ts'
 
 /** Bump when the layout or the build steps change: every cached package is rebuilt. */
 export const BUILD_FORMAT_VERSION = 1
@@ -712,34 +712,17 @@ async function installPython(
     ctx.runtimes.python,
     'Install Python 3 with pip (e.g. apt-get install python3 python3-pip) or point the python runtime setting at an interpreter.',
   )
+  // One pip run per distinct requirement set, shared by every package that needs it (pip-cache.ts).
   const target = join(pkgDir, resolvedPythonTarget(opts))
-  await mkdir(target, { recursive: true })
-  // The merged file lives outside the package: it is build input, not function code.
-  const reqDir = await mkdtemp(join(tmpdir(), 'sebs-req-'))
-  try {
-    const reqFile = join(reqDir, 'requirements.txt')
-    await writeFile(reqFile, lines.join('\n') + '\n')
-    const args = [
-      '-m',
-      'pip',
-      'install',
-      '--disable-pip-version-check',
-      '--no-input',
-      '--target',
-      target,
-      '-r',
-      reqFile,
-      ...(opts.pipExtraArgs ?? []),
-    ]
-    await runCommand(ctx.runtimes.python, args, {
-      cwd: fnDir,
-      env: { ...process.env, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
-      timeoutMs,
-      onLine,
-    })
-  } finally {
-    await rm(reqDir, { recursive: true, force: true })
-  }
+  await installShared({
+    python: ctx.runtimes.python,
+    requirements: lines,
+    extraArgs: opts.pipExtraArgs ?? [],
+    target,
+    cacheDir: ctx.cacheDir,
+    logger: ctx.logger,
+    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs, onLine }),
+  })
 }
 
 /**
