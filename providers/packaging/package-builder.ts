@@ -27,6 +27,7 @@ import { pipeline } from 'node:stream/promises'
 import yazl from 'yazl'
 import { BenchmarkError, SebsError, errorMessage } from '../../core/errors.ts'
 import { formatDuration } from '../../core/logger.ts'
+import { lineSplitter, startProgress } from '../../core/progress.ts'
 import type { Architecture, BenchmarkDefinition, Language } from '../../core/types.ts'
 import type { BuildContext } from '../types.ts'
 import { installShared } from './pip-cache.ts'
@@ -338,7 +339,7 @@ function tailLines(text: string, n = TAIL_LINES): string {
 export function runCommand(
   cmd: string,
   args: string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; onLine?: (line: string) => void },
 ): Promise<{ stdout: string; stderr: string }> {
   const display = formatCommand(cmd, args)
   return new Promise((resolve, reject) => {
@@ -357,6 +358,11 @@ export function runCommand(
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.on('data', capture('out'))
     child.stderr.on('data', capture('err'))
+    if (opts.onLine) {
+      // Progress for the caller (pip's and npm's own lines), besides the capture for errors.
+      child.stdout.on('data', lineSplitter(opts.onLine))
+      child.stderr.on('data', lineSplitter(opts.onLine))
+    }
     let timedOut = false
     let settled = false
     const timers: NodeJS.Timeout[] = []
@@ -615,7 +621,7 @@ async function copyInto(files: string[], destDir: string): Promise<void> {
   }
 }
 
-async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number): Promise<void> {
+async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number, onLine?: (line: string) => void): Promise<void> {
   const pkgJsonPath = join(fnDir, 'package.json')
   // SeBS: a version-specific package.json.<major> replaces package.json.
   const { major } = versionTag(opts.runtimeVersion)
@@ -650,7 +656,7 @@ async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: stri
   }
   const npm = npmFor(ctx.runtimes.node)
   await requireTool(npm, 'Install Node.js with npm (https://nodejs.org, or apt-get install nodejs npm) to build nodejs packages.')
-  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs })
+  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs, onLine })
 }
 
 async function installPython(
@@ -659,6 +665,7 @@ async function installPython(
   pkgDir: string,
   fnDir: string,
   timeoutMs: number,
+  onLine?: (line: string) => void,
 ): Promise<void> {
   const sources: string[] = []
   const base = join(fnDir, 'requirements.txt')
@@ -714,7 +721,7 @@ async function installPython(
     target,
     cacheDir: ctx.cacheDir,
     logger: ctx.logger,
-    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs }),
+    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs, onLine }),
   })
 }
 
@@ -759,7 +766,10 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     }
   }
 
-  ctx.logger.info(`building ${label}…`)
+  // Heartbeats with pip's / npm's latest line while dependencies install.
+  const step = startProgress(ctx.logger, `building ${label}`)
+  const onLine = (line: string) => step.update(line)
+  let installMs = 0
   const started = performance.now()
   const timeoutMs = opts.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS
   await mkdir(parent, { recursive: true })
@@ -808,8 +818,10 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
       }
     }
 
-    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs)
-    else await installPython(opts, ctx, tmp, fnDir, timeoutMs)
+    const installStarted = performance.now()
+    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs, onLine)
+    else await installPython(opts, ctx, tmp, fnDir, timeoutMs, onLine)
+    installMs = performance.now() - installStarted
 
     const sizeBytes = await directorySize(tmp)
     const buildTimeMs = performance.now() - started
@@ -828,9 +840,11 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     await writeFile(join(tmp, PACKAGE_METADATA_FILE), JSON.stringify(meta, null, 2) + '\n')
     await publish(tmp, finalDir)
     await pruneSiblings(parent, hash)
-    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)}`)
+    step.stop()
+    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)} (dependency install ${formatDuration(installMs)})`)
     return { dir: finalDir, hash, cached: false, sizeBytes }
   } catch (err) {
+    step.stop()
     await rm(tmp, { recursive: true, force: true }).catch(() => {})
     // Benchmark-layout errors already name the file; everything else gets the benchmark and language.
     if (err instanceof BenchmarkError) throw err
