@@ -75,6 +75,7 @@ export function buildRecord(
     ...(result.initTimeUs !== undefined ? { initTimeUs: result.initTimeUs } : {}),
     ...(result.billedTimeMs !== undefined ? { billedTimeMs: result.billedTimeMs } : {}),
     ...(result.memoryUsedMb !== undefined ? { memoryUsedMb: result.memoryUsedMb } : {}),
+    ...(result.providerMemoryMb !== undefined ? { providerMemoryMb: result.providerMemoryMb } : {}),
     ...(result.memoryEnforced !== undefined ? { memoryEnforced: result.memoryEnforced } : {}),
     ...(env?.rssPeakKb !== undefined ? { rssPeakKb: env.rssPeakKb } : {}),
     ...(env?.cpuUserUs !== undefined ? { cpuUserUs: env.cpuUserUs } : {}),
@@ -132,7 +133,11 @@ export interface MeasureHooks {
 export interface Measured {
   record: InvocationRecord
   result: InvokeResult
-  /** Epoch µs (harness clock) just before the request was sent and just after the answer arrived. */
+  /**
+   * Epoch µs (harness clock) where the client window started and ended
+   * (docs/results-schema.md, "Timed windows"); before and after invoke()
+   * for providers that do not report `sentAtUs`.
+   */
   sendUs: number
   recvUs: number
 }
@@ -153,7 +158,7 @@ export async function measure(
 ): Promise<Measured> {
   const stopProbe = hooks.probe ? await hooks.probe() : undefined
   const startedAt = Date.now()
-  const sendUs = epochUs()
+  const beforeInvokeUs = epochUs()
   const t0 = performance.now()
   let result: InvokeResult
   try {
@@ -162,7 +167,14 @@ export async function measure(
     // A provider that throws instead of returning an error result still gets a record.
     result = { state: 'error', error: errorMessage(err), clientTimeUs: Math.round((performance.now() - t0) * 1000) }
   }
-  const recvUs = epochUs()
+  const afterInvokeUs = epochUs()
+  // Windows on the harness clock start and end with the client window when
+  // the provider says where it began: taking the send time before invoke()
+  // put the event's serialization (milliseconds for a 4 MB payload) inside
+  // send → first instruction but outside clientTimeUs, so that "overhead"
+  // came out longer than the whole round trip (docs/results-schema.md).
+  const sendUs = result.sentAtUs ?? beforeInvokeUs
+  const recvUs = result.sentAtUs !== undefined ? result.sentAtUs + result.clientTimeUs : afterInvokeUs
   let probed: Awaited<ReturnType<ProbeStop>> = {}
   if (stopProbe) {
     try {

@@ -17,6 +17,9 @@ import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserC
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { getRunState } from '../engine/run-state.ts'
+import { signalExitCode } from '../engine/interrupt.ts'
+import { checkListSettings } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -190,6 +193,8 @@ async function benchCommand(args: string[]): Promise<number> {
   const file = await loadSebsConfigFile(root)
   const pattern = values.testNamePattern as string | undefined
   const resolved = await resolveForCommand(root, flags)
+  // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
+  checkListSettings(resolved)
   const descriptor = await loadProvider(resolved.provider)
   if (descriptor.remoteCredentials) {
     // Fail in the first second on missing credentials, with a plain message, before Vitest starts anything.
@@ -219,6 +224,9 @@ async function benchCommand(args: string[]): Promise<number> {
   )
   if (!ctx) return 1
   await ctx.close()
+  // Interrupted (plugin/interrupt.ts): the shell's status for the signal, whatever else happened.
+  const interrupted = getRunState()?.interrupted
+  if (interrupted) return signalExitCode(interrupted)
   const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0
   return failed || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0
 }

@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
 import { ConfigError, listChoices } from '../core/errors.ts'
-import { EXPERIMENTS } from '../suites/index.ts'
+import { checkListSettings, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
+import { installInterruptHandling } from './interrupt.ts'
 import { enumerateCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
@@ -59,6 +60,8 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
         )
       }
+      // Every value of a list flag is honoured or refused, before anything is built.
+      checkListSettings(config)
       experiment = config.experiment
       const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
       const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
@@ -78,6 +81,10 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           teardownTimeout: 10 * 60_000,
         },
       }
+    },
+    configureVitest({ vitest }) {
+      // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
+      if (active) installInterruptHandling(vitest)
     },
     transform(_code, id) {
       if (!active) return

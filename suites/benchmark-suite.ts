@@ -14,19 +14,23 @@ import { measureInvocation, recordHarnessError, type InvocationContext, type Inv
 import { caseName } from '../engine/selection.ts'
 import type { Language, Size } from '../core/types.ts'
 import type { DeployedFunction } from '../providers/types.ts'
+import { interruptionCheck } from '../engine/interrupt.ts'
+import { dirname } from 'node:path'
 import '../engine/run-state.ts'
 
 export function defineBenchmarkSuite(benchmarkId: string, tasks: BenchTasks): void {
   const session = new BenchmarkSession(inject('sebs'), benchmarkId)
+  // After Ctrl-C / SIGTERM (plugin/interrupt.ts) no invocation starts; the one in flight finishes.
+  const interrupted = interruptionCheck(dirname(session.provided.recordsFile))
 
   tasks.group(benchmarkId, () => {
     // No afterAll here: Vitest 4's bench runner does not run suite hooks. Local
     // instances and bridges end with the worker process (their exit handlers).
-    for (const { language, size } of session.cases()) defineCase(session, tasks, language, size)
+    for (const { language, size } of session.cases()) defineCase(session, tasks, language, size, interrupted)
   })
 }
 
-function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Language, size: Size): void {
+function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Language, size: Size, interrupted: () => boolean): void {
   const repetitions = session.provided.repetitions
   const names = caseTaskNames(caseName(language, size))
   // After a failure the case is over: nothing runs more often than configured, and nothing after a failure.
@@ -36,7 +40,7 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
   let warmRepetition = 0
 
   const invoke = async (meta: InvocationMeta, before?: (fn: DeployedFunction) => Promise<void>): Promise<number | undefined> => {
-    if (failed) return undefined
+    if (failed || interrupted()) return undefined
     try {
       const prepared = session.requirePrepared(language, size)
       fn ??= await session.connect(prepared)

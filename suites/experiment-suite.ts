@@ -20,6 +20,7 @@ import { CostBudget, ExperimentContext, usable } from './context.ts'
 import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from './experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
+import { interruptionCheck } from '../engine/interrupt.ts'
 import { caseName } from '../engine/selection.ts'
 import type { SebsProvided } from '../engine/run-state.ts'
 import '../engine/run-state.ts'
@@ -53,6 +54,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
   const session = new BenchmarkSession(provided, benchmarkId)
   const contexts: ExperimentContext[] = []
   const runDir = dirname(provided.recordsFile)
+  // After Ctrl-C / SIGTERM (plugin/interrupt.ts) no further point starts.
+  const interrupted = interruptionCheck(runDir)
 
   tasks.group(benchmarkId, () => {
     tasks.afterAll(async () => {
@@ -136,8 +139,12 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         kind: 'collected',
         name: `${caseName(language, size)} ${point.name}`,
         collect: async () => {
-          const c = await context()
           const last = index === points.length - 1
+          if (interrupted()) {
+            if (last && ctx) await ctx.restoreCode().catch(() => {})
+            return []
+          }
+          const c = await context()
           let outcome: PointOutcome
           try {
             // Through runPoint: every record of the point carries its name, so reporters keep points apart.

@@ -20,8 +20,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path'
 import { BenchmarkError, SebsError, errorMessage } from '../../core/errors.ts'
 import { formatBytes } from '../../core/format.ts'
@@ -30,6 +29,7 @@ import type { Architecture, BenchmarkDefinition, Language } from '../../core/typ
 import { isExecutable, pidAlive, requireTool, runCommand } from './run-command.ts'
 import { directorySize } from './sizes.ts'
 import type { BuildContext } from '../types.ts'
+import { installShared } from './pip-cache.ts'
 
 /** Bump when the layout or the build steps change: every cached package is rebuilt. */
 export const BUILD_FORMAT_VERSION = 1
@@ -460,33 +460,17 @@ async function installPython(
     ctx.runtimes.python,
     'Install Python 3 with pip (e.g. apt-get install python3 python3-pip) or point the python runtime setting at an interpreter.',
   )
+  // One pip run per distinct requirement set, shared by every package that needs it (pip-cache.ts).
   const target = join(pkgDir, resolvedPythonTarget(opts))
-  await mkdir(target, { recursive: true })
-  // The merged file lives outside the package: it is build input, not function code.
-  const reqDir = await mkdtemp(join(tmpdir(), 'sebs-req-'))
-  try {
-    const reqFile = join(reqDir, 'requirements.txt')
-    await writeFile(reqFile, lines.join('\n') + '\n')
-    const args = [
-      '-m',
-      'pip',
-      'install',
-      '--disable-pip-version-check',
-      '--no-input',
-      '--target',
-      target,
-      '-r',
-      reqFile,
-      ...(opts.pipExtraArgs ?? []),
-    ]
-    await runCommand(ctx.runtimes.python, args, {
-      cwd: fnDir,
-      env: { ...process.env, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
-      timeoutMs,
-    })
-  } finally {
-    await rm(reqDir, { recursive: true, force: true })
-  }
+  await installShared({
+    python: ctx.runtimes.python,
+    requirements: lines,
+    extraArgs: opts.pipExtraArgs ?? [],
+    target,
+    cacheDir: ctx.cacheDir,
+    logger: ctx.logger,
+    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs }),
+  })
 }
 
 /**
