@@ -132,7 +132,7 @@ print(json.dumps(function.handler({'name': 'sebs'})))`,
     expect(meta).toMatchObject({ hash: first.hash, benchmark: '901.shared-build', language: 'python', sizeBytes: first.sizeBytes })
     expect(first.sizeBytes).toBeGreaterThan(10_000)
     expect(logLines[0]).toBe('[sebs] building 901.shared-build (python, local)…')
-    expect(logLines.at(-1)).toMatch(/^\[sebs\] built 901\.shared-build \(python, local\) in [\d.]+ m?s, [\d.]+ (KB|MB)$/)
+    expect(logLines.at(-1)).toMatch(/^\[sebs\] built 901\.shared-build \(python, local\) in [\d.]+ m?s, [\d.]+ (KB|MB) \(dependency install [\d.]+ m?s\)$/)
   }, 180_000)
 
   it('reuses the cached package on the second build', async () => {

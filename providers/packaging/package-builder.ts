@@ -25,6 +25,7 @@ import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path'
 import { BenchmarkError, SebsError, errorMessage } from '../../core/errors.ts'
 import { formatBytes } from '../../core/format.ts'
 import { formatDuration } from '../../core/logger.ts'
+import { startProgress } from '../../core/progress.ts'
 import type { Architecture, BenchmarkDefinition, Language } from '../../core/types.ts'
 import { isExecutable, pidAlive, requireTool, runCommand } from './run-command.ts'
 import { directorySize } from './sizes.ts'
@@ -370,7 +371,7 @@ async function copyInto(files: string[], destDir: string): Promise<void> {
   }
 }
 
-async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number): Promise<void> {
+async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number, onLine?: (line: string) => void): Promise<void> {
   const pkgJsonPath = join(fnDir, 'package.json')
   // SeBS: a version-specific package.json.<major> replaces package.json.
   const { major } = versionTag(opts.runtimeVersion)
@@ -405,7 +406,7 @@ async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: stri
   }
   const npm = npmFor(ctx.runtimes.node)
   await requireTool(npm, 'Install Node.js with npm (https://nodejs.org, or apt-get install nodejs npm) to build nodejs packages.')
-  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs })
+  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs, onLine })
 }
 
 async function installPython(
@@ -414,6 +415,7 @@ async function installPython(
   pkgDir: string,
   fnDir: string,
   timeoutMs: number,
+  onLine?: (line: string) => void,
 ): Promise<void> {
   const sources: string[] = []
   const base = join(fnDir, 'requirements.txt')
@@ -469,7 +471,7 @@ async function installPython(
     target,
     cacheDir: ctx.cacheDir,
     logger: ctx.logger,
-    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs }),
+    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs, onLine }),
   })
 }
 
@@ -514,7 +516,10 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     }
   }
 
-  ctx.logger.info(`building ${label}…`)
+  // Heartbeats with pip's / npm's latest line while dependencies install.
+  const step = startProgress(ctx.logger, `building ${label}`)
+  const onLine = (line: string) => step.update(line)
+  let installMs = 0
   const started = performance.now()
   const timeoutMs = opts.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS
   await mkdir(parent, { recursive: true })
@@ -529,7 +534,9 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
       await cp(folder, fnDir, {
         recursive: true,
         force: false,
-        errorOnExist: true,
+        // Node 24's cp reports the existing destination folder itself as a clash when errorOnExist
+        // is set (Node 20 merged into it); clashing files were already refused by computePackageHash.
+        errorOnExist: false,
         // Keep relative links relative (the default rewrites them to absolute paths into the sources).
         verbatimSymlinks: true,
         filter: (src) => {
@@ -561,8 +568,10 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
       }
     }
 
-    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs)
-    else await installPython(opts, ctx, tmp, fnDir, timeoutMs)
+    const installStarted = performance.now()
+    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs, onLine)
+    else await installPython(opts, ctx, tmp, fnDir, timeoutMs, onLine)
+    installMs = performance.now() - installStarted
 
     const sizeBytes = await directorySize(tmp)
     const buildTimeMs = performance.now() - started
@@ -581,9 +590,11 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     await writeFile(join(tmp, PACKAGE_METADATA_FILE), JSON.stringify(meta, null, 2) + '\n')
     await publish(tmp, finalDir)
     await pruneSiblings(parent, hash)
-    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)}`)
+    step.stop()
+    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)} (dependency install ${formatDuration(installMs)})`)
     return { dir: finalDir, hash, cached: false, sizeBytes }
   } catch (err) {
+    step.stop()
     await rm(tmp, { recursive: true, force: true }).catch(() => {})
     // Benchmark-layout errors already name the file; everything else gets the benchmark and language.
     if (err instanceof BenchmarkError) throw err

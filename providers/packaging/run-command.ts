@@ -9,6 +9,7 @@ import { delimiter, join } from 'node:path'
 import { SebsError } from '../../core/errors.ts'
 import { tailLines } from '../../core/format.ts'
 import { formatDuration } from '../../core/logger.ts'
+import { lineSplitter } from '../../core/progress.ts'
 
 const TAIL_LINES = 40
 /** Kept of each output stream; pip and npm print far less, this bounds memory on a runaway tool. */
@@ -32,7 +33,7 @@ export function formatCommand(cmd: string, args: string[]): string {
 export function runCommand(
   cmd: string,
   args: string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; onLine?: (line: string) => void },
 ): Promise<{ stdout: string; stderr: string }> {
   const display = formatCommand(cmd, args)
   return new Promise((resolve, reject) => {
@@ -51,6 +52,11 @@ export function runCommand(
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.on('data', capture('out'))
     child.stderr.on('data', capture('err'))
+    if (opts.onLine) {
+      // Progress for the caller (pip's and npm's own lines), besides the capture for errors.
+      child.stdout.on('data', lineSplitter(opts.onLine))
+      child.stderr.on('data', lineSplitter(opts.onLine))
+    }
     let timedOut = false
     let settled = false
     const timers: NodeJS.Timeout[] = []
