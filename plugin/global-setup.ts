@@ -28,6 +28,12 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   if (!state) {
     throw new ConfigError('CONFIG_INVALID', 'The sebs global setup ran without the sebs plugin; add sebs() to the plugins of your Vitest config.')
   }
+  // Vitest 5 runs the global setup once per project, and its `vitest bench` has two that share this
+  // run (the root project and its bench variant): the run is set up once, the others get the same data.
+  if (state.provided) {
+    project.provide('sebs', state.provided)
+    return async () => {}
+  }
   const { config } = state
   const logger = createLogger('sebs')
   for (const notice of state.notices) logger.info(notice)
@@ -197,6 +203,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       }
     }
     project.provide('sebs', provided)
+    state.provided = provided
     state.setupDone = true
     // Ctrl-C during the setup: the workers must not start (plugin/interrupt.ts marks later signals itself).
     if (state.interrupted) markRunInterrupted(runDir, state.interrupted)

@@ -19,10 +19,10 @@ import {
   PACKAGE_METADATA_FILE,
   buildPackage,
   computePackageHash,
-  runCommand,
-  zipDirectory,
   type AssembleOptions,
 } from './package-builder.ts'
+import { runCommand } from './run-command.ts'
+import { zipDirectory } from './zip.ts'
 import { S3_FUNCTION_STORAGE } from '../storage/wrappers/s3/index.ts'
 
 const run = promisify(execFile)
