@@ -20,6 +20,7 @@ import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
 import { markRunInterrupted } from '../engine/interrupt.ts'
+import { SetupFailures } from '../engine/setup-failures.ts'
 import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
@@ -79,24 +80,40 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     await provider.close().catch((err) => logger.warn(`cleanup: ${errorMessage(err)}`))
   }
 
+  // A benchmark whose preparation fails fails its own cases; the others run (setup-failures.ts).
+  const failures = new SetupFailures({
+    runId: config.runId,
+    recordsFile: join(runDir, RECORDS_FILE),
+    provider: config.provider,
+    trigger: config.trigger,
+    logger,
+    cases: selected,
+    dataDirOf: (id) => benchmarkDataDir(config.dataDir, byId.get(id)!),
+    memoryOf: (id) => config.memory?.[0] ?? byId.get(id)!.config.memory,
+  })
+
   try {
     await provider.checkCredentials()
 
-    modules = new Map(await Promise.all(benchmarks.map(async (b) => [b.id, await loadInputModule(b, { python: config.runtimes.python })] as const)))
+    const loaded = await Promise.all(
+      benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python }))] as const),
+    )
+    modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
 
     const packages = new Map<string, CodePackage>()
     for (const [key, { bench, language }] of pairs) {
-      packages.set(
-        key,
-        await provider.package(
+      if (failures.has(bench.id, language)) continue
+      const pkg = await failures.guard(bench.id, language, 'building package', () =>
+        provider.package(
           { benchmark: bench, language, arch: config.arch },
           { cacheDir: config.cacheDir, logger, runtimes: config.runtimes, force: config.force },
         ),
       )
+      if (pkg) packages.set(key, pkg)
     }
 
-    const needsStorage = benchmarks.some((b) => b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0))
-    const needsNoSql = benchmarks.some((b) => b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql)
+    const needsStorage = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0)))
+    const needsNoSql = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql))
     if (needsStorage) storage = await provider.storage()
     if (needsNoSql) {
       if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
@@ -108,10 +125,10 @@ export default async function globalSetup(project: TestProject): Promise<() => P
 
     const events = new Map<string, Map<Size, Record<string, unknown>>>()
     for (const bench of benchmarks) {
+      if (failures.has(bench.id)) continue
       const sizes = [...new Set(selected.filter((c) => c.benchmark === bench.id).map((c) => c.size))]
-      events.set(
-        bench.id,
-        await prepareBenchmarkInputs(bench, sizes, {
+      const prepared = await failures.guard(bench.id, undefined, 'generating inputs', () =>
+        prepareBenchmarkInputs(bench, sizes, {
           dataRoot: config.dataDir,
           cacheDir: config.cacheDir,
           logger,
@@ -123,20 +140,25 @@ export default async function globalSetup(project: TestProject): Promise<() => P
           force: config.force,
         }, modules.get(bench.id)),
       )
+      if (prepared) events.set(bench.id, prepared)
     }
 
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
+      if (failures.has(bench.id, language)) continue
       const started = Date.now()
       const memory = config.memory?.[0] ?? bench.config.memory
-      const fn = await provider.deploy(packages.get(key)!, {
-        runId: config.runId,
-        memory,
-        timeout: bench.config.timeout,
-        trigger: config.trigger,
-        env: descriptor.functionEnv(storage?.connection, nosql?.connection),
-      })
+      const fn = await failures.guard(bench.id, language, 'deploying', () =>
+        provider.deploy(packages.get(key)!, {
+          runId: config.runId,
+          memory,
+          timeout: bench.config.timeout,
+          trigger: config.trigger,
+          env: descriptor.functionEnv(storage?.connection, nosql?.connection),
+        }),
+      )
+      if (!fn) continue
       deployed.push(fn)
       logger.debug(`deployed ${bench.id} (${language}) in ${formatDuration(Date.now() - started)}`)
       for (const c of selected.filter((s) => s.benchmark === bench.id && s.language === language)) {
@@ -167,6 +189,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
         languages: b.config.languages,
       })),
       cases,
+      setupFailures: failures.list,
       storage: storage?.connection,
       memory: config.memory,
       ciTarget: config.ciTarget,

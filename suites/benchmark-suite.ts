@@ -16,6 +16,7 @@ import { buildRecord, measureInvocation } from '../engine/measure.ts'
 import { appendRecord } from '../core/records.ts'
 import { caseName } from '../engine/selection.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
+import { failedInSetup } from '../engine/setup-failures.ts'
 import { dirname } from 'node:path'
 import '../engine/run-state.ts'
 
@@ -69,6 +70,8 @@ export function defineBenchmarkSuite(benchmarkId: string): void {
             const name = `${benchmarkId} ${caseName(language, size)}`
             // After a failure the case is over: nothing runs more often than configured, and nothing after a failure.
             if (failed.has(name) || interrupted()) return
+            // Its build, inputs or deploy failed in the setup, which recorded why.
+            if (failedInSetup(provided.setupFailures, benchmarkId, language)) return
             try {
               const prepared = provided.cases.find((c) => c.benchmark === benchmarkId && c.language === language && c.size === size)
               if (!prepared) {

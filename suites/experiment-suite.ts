@@ -23,6 +23,7 @@ import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
 import { loadInputModule } from '../engine/inputs.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
+import { failedInSetup } from '../engine/setup-failures.ts'
 import { caseName } from '../engine/selection.ts'
 import type { SebsProvided } from '../engine/run-state.ts'
 import { exactBenchOptions } from './benchmark-suite.ts'
@@ -171,7 +172,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
         `${caseName(language, size)} ${point.name}`,
         async () => {
           const last = index === points.length - 1
-          if (interrupted()) {
+          // Interrupted, or the setup could not prepare the case (and recorded why).
+          if (interrupted() || failedInSetup(provided.setupFailures, benchmarkId, language)) {
             if (last && ctx) await ctx.restoreCode().catch(() => {})
             return
           }

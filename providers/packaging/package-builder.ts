@@ -311,7 +311,6 @@ export function computePackageHash(opts: AssembleOptions): string {
 // ---------------------------------------------------------------------------
 // Commands
 
-const TAIL_LINES = 40
 /** Kept of each output stream; pip and npm print far less, this bounds memory on a runaway tool. */
 const MAX_CAPTURE = 8 * 1024 * 1024
 
@@ -324,14 +323,22 @@ export function formatCommand(cmd: string, args: string[]): string {
   return [cmd, ...args].map(quoteArg).join(' ')
 }
 
-function tailLines(text: string, n = TAIL_LINES): string {
-  const lines = text.replace(/\s+$/, '').split('\n')
-  return lines.slice(-n).join('\n')
+/** pip's and npm's own error lines pinpoint a failure; the rest of their output buries them. */
+const ERROR_LINE = /^\s*(ERROR:|error:|npm ERR!|npm error|E: |fatal:)/i
+
+/**
+ * The lines of a tool's output that say why it failed: its error lines (at
+ * most 12) when it printed any, else its last 12 lines.
+ */
+export function meaningfulLines(text: string): string {
+  const lines = text.replace(/\s+$/, '').split('\n').filter((l) => l.trim() !== '')
+  const errors = lines.filter((l) => ERROR_LINE.test(l))
+  return (errors.length > 0 ? errors : lines).slice(-12).join('\n')
 }
 
 /**
  * Runs a command to completion. Rejects with BUILD_FAILED (naming the command
- * and the last ~40 lines of its output) on a non-zero exit, a signal or the
+ * and the lines of its output that say why, meaningfulLines) on a non-zero exit, a signal or the
  * timeout (the process is killed), and with TOOL_MISSING when the command does
  * not exist.
  */
@@ -361,11 +368,10 @@ export function runCommand(
     let settled = false
     const timers: NodeJS.Timeout[] = []
     const failure = (why: string) => {
-      const tail = tailLines(combined)
+      const tail = meaningfulLines(combined)
       return new SebsError(
         'BUILD_FAILED',
-        `Command ${why}: ${display} (in ${opts.cwd})` +
-          (tail ? `\n--- last ${TAIL_LINES} lines of output ---\n${tail}` : '\n(no output)'),
+        `Command ${why}: ${display} (in ${opts.cwd})` + (tail ? `\n${tail}` : '\n(no output)'),
       )
     }
     const finish = (err: Error | undefined) => {
