@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../core/types.ts'
 import { computeStatistics } from '../analysis/statistics.ts'
+import { timingWindowReport } from '../analysis/timing-windows.ts'
+import { readRecords } from '../core/records.ts'
 import { usable } from './context.ts'
 import { coldStart } from './cold-start.ts'
 import { evictionModel, estimateEviction } from './eviction-model.ts'
@@ -199,5 +201,29 @@ describe('network-ping-pong and cold-start breakdown', () => {
     expect(m.handlerUs).toBeLessThan(110_000)
     expect(m.clientUs).toBeGreaterThan(m.warmClientUs!)
     await fn.close()
+  })
+})
+
+describe('timed windows (docs/results-schema.md)', () => {
+  // The case: with the send time taken before the provider serialized
+  // the event, a 4 MB payload put milliseconds of JSON.stringify inside
+  // send → first instruction but outside the client window.
+  it.each(['nodejs', 'python'] as const)('a 4 MB payload: send → first instruction + function stay inside the client window (%s)', async (language) => {
+    const fn = await bed.deploy('920.network', language)
+    const ctx = await bed.context(fn, { experiment: 'invocation-overhead' })
+    const s = settings({ repetitions: 5, options: { payloadSizes: [4 * 1024 * 1024], phases: ['warm'], syncRounds: 10 } })
+    const [point] = invocationOverhead.plan(s, { provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 128 })
+    const out = await runPoint(invocationOverhead, ctx, point!, s, new Map())
+    const measured = out.records.filter(usable)
+    expect(measured.length).toBe(5)
+    expect(measured.every((r) => typeof r.params?.invocationOverheadUs === 'number')).toBe(true)
+    expect(timingWindowReport(out.records)).toEqual([])
+    await fn.close()
+  })
+
+  it('every record the experiments in this file wrote keeps its windows nested', () => {
+    const { records } = readRecords(bed.recordsFile)
+    expect(records.length).toBeGreaterThan(0)
+    expect(timingWindowReport(records)).toEqual([])
   })
 })
