@@ -15,6 +15,8 @@ export type Size = (typeof SIZES)[number]
 
 export const PROVIDERS = ['local', 'aws', 'azure'] as const
 export type ProviderName = (typeof PROVIDERS)[number]
+/** The provider a run uses when none is chosen: embedded, no account needed. */
+export const DEFAULT_PROVIDER: ProviderName = 'local'
 
 export type Trigger = 'http' | 'library'
 export type Architecture = 'x64' | 'arm64'
@@ -81,8 +83,6 @@ export interface WrapperEnvelope {
   /** Azure's worker-level cold flag: first call in this language worker process. */
   isColdWorker?: boolean
 }
-
-export type InvocationState = 'ok' | 'error' | 'timeout'
 
 export interface CounterValue {
   value: number
@@ -170,8 +170,3 @@ export interface TimeoutInvocationRecord extends InvocationRecordBase {
 }
 
 export type InvocationRecord = OkInvocationRecord | ErrorInvocationRecord | TimeoutInvocationRecord
-
-/** Key that identifies a bench case: benchmark × language × size. */
-export function caseKey(r: { benchmark: string; language: string; size: string }): string {
-  return `${r.benchmark} ${r.language} ${r.size}`
-}

@@ -29,8 +29,9 @@ import type {
   ProviderContext,
   SweptResource,
 } from '../types.ts'
-import { functionNoSqlEnv, functionStorageEnv } from '../storage/clients.ts'
-import { createBlobStorage, describeConnectionString } from './blob-storage.ts'
+import { defineProvider } from '../types.ts'
+import { noSqlFunctionEnv } from '../storage/function-env.ts'
+import { blobFunctionEnv, createBlobStorage, describeConnectionString } from './blob-storage.ts'
 import { type AzureClients, createAzureClients, isNotFound, managementScope } from './clients.ts'
 import { type AzureOptions, type AzureUserOptions, buildImageFor, resolveAzureOptions } from './config.ts'
 import { createCosmosNoSql } from './cosmos-nosql.ts'
@@ -212,8 +213,8 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
       // in; what the harness passes in options.env wins.
       const modules = await packagedModules(pkg.path)
       let providedEnv: Record<string, string> = {}
-      if (modules.has('storage')) providedEnv = { ...providedEnv, ...functionStorageEnv((await provider.storage()).connection) }
-      if (modules.has('nosql')) providedEnv = { ...providedEnv, ...functionNoSqlEnv((await provider.nosql!()).connection) }
+      if (modules.has('storage')) providedEnv = { ...providedEnv, ...blobFunctionEnv((await provider.storage()).connection) }
+      if (modules.has('nosql')) providedEnv = { ...providedEnv, ...noSqlFunctionEnv((await provider.nosql!()).connection) }
       return deployFunctionApp(pkg, { ...options, env: { ...providedEnv, ...options.env } }, {
         clients: async () => clients,
         logger,
@@ -336,3 +337,19 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
   }
   return provider
 }
+
+/**
+ * The Azure provider as the registry sees it. Workers connect through the
+ * whole provider (its `connect` builds clients from the credential chain).
+ */
+export const azureProvider = defineProvider({
+  name: 'azure',
+  create: (ctx) => createAzureProvider(ctx),
+  connectStorage: async (connection) => createBlobStorage(connection),
+  functionEnv: (storage, nosql) => ({ ...blobFunctionEnv(storage), ...noSqlFunctionEnv(nosql) }),
+  // Flex Consumption unless the config picks the legacy plan (see config.ts).
+  defaultCostModel: (_arch, section) => (section?.plan === 'consumption' ? 'azure-consumption' : 'azure-flex'),
+  options: (section) => section,
+  functionsOnThisMachine: false,
+  remoteCredentials: true,
+})
