@@ -99,6 +99,11 @@ interface InvocationRecordBase {
   provider: string
   /** Configured memory, MB. */
   memory: number
+  /**
+   * Memory the platform actually gave the function, MB, when it differs from
+   * `memory` (Azure Flex Consumption runs 512, 2048 or 4096 MB instances).
+   */
+  providerMemoryMb?: number
   trigger: Trigger
   /** `cold`, `warm`, `burst`, `sequential` or an experiment's own phase name. */
   phase: string

@@ -20,6 +20,8 @@ export interface SebsRunState {
   cases: BenchCase[]
   /** Set by the global setup once it has finished (the reporter prints a summary only then). */
   setupDone?: boolean
+  /** Set on the first SIGINT/SIGTERM (plugin/interrupt.ts): the run stops starting invocations and reports what completed. */
+  interrupted?: NodeJS.Signals
 }
 
 const STATE_KEY = Symbol.for('serverless-benchmarks.run-state')

@@ -17,6 +17,8 @@ import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserC
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { getRunState } from '../engine/run-state.ts'
+import { signalExitCode } from '../engine/interrupt.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -219,6 +221,9 @@ async function benchCommand(args: string[]): Promise<number> {
   )
   if (!ctx) return 1
   await ctx.close()
+  // Interrupted (plugin/interrupt.ts): the shell's status for the signal, whatever else happened.
+  const interrupted = getRunState()?.interrupted
+  if (interrupted) return signalExitCode(interrupted)
   const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0
   return failed || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0
 }

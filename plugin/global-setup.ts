@@ -19,6 +19,7 @@ import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs } from '../en
 import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
+import { markRunInterrupted } from '../engine/interrupt.ts'
 import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
@@ -35,7 +36,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
 
   const descriptor = await loadProvider(config.provider)
-  const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch)
+  const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch, config[config.provider] as Record<string, unknown> | undefined)
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
   }
@@ -181,6 +182,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     }
     project.provide('sebs', provided)
     state.setupDone = true
+    // Ctrl-C during the setup: the workers must not start (plugin/interrupt.ts marks later signals itself).
+    if (state.interrupted) markRunInterrupted(runDir, state.interrupted)
   } catch (err) {
     await release(true)
     throw err

@@ -12,12 +12,16 @@ import { EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
+import { installInterruptHandling } from './interrupt.ts'
 import { enumerateCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
+import { detectVitestMajor } from './vitest-major.ts'
+import type { VitestMajor } from './bench-adapter.ts'
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const SUITE_MODULE = here('../suites/benchmark-suite.ts')
 const EXPERIMENT_SUITE_MODULE = here('../suites/experiment-suite.ts')
+const ADAPTER_MODULE = here('./bench-adapter.ts')
 const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
 
@@ -30,6 +34,8 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
   let suiteFiles = new Map<string, string>()
   let active = false
   let experiment: string | undefined
+  let root = process.cwd()
+  let vitestMajor: VitestMajor | undefined
   return {
     name: 'serverless-benchmarks',
     enforce: 'pre',
@@ -39,7 +45,7 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
       if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
       g[CLAIMED] = true
       active = true
-      const root = resolve(viteConfig.root ?? process.cwd())
+      root = resolve(viteConfig.root ?? process.cwd())
       const config = resolveConfig(
         [
           { source: 'sebs plugin options', config: userConfig },
@@ -74,14 +80,21 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         },
       }
     },
+    configureVitest({ vitest }) {
+      // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
+      if (active) installInterruptHandling(vitest)
+    },
     transform(_code, id) {
       if (!active) return
       const file = id.split('?')[0]!
       const benchmarkId = suiteFiles.get(file)
       if (!benchmarkId) return
+      // The suites register tasks through the adapter of the Vitest major the project runs.
+      vitestMajor ??= detectVitestMajor(root)
+      const tasks = `import { benchTasks } from ${JSON.stringify(ADAPTER_MODULE)}\nconst tasks = benchTasks(${vitestMajor})\n`
       const code = experiment
-        ? `import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)})\n`
-        : `import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)})\n`
+        ? `${tasks}import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)}, tasks)\n`
+        : `${tasks}import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)}, tasks)\n`
       return {
         code,
         map: null,

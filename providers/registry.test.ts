@@ -44,7 +44,7 @@ describe('provider registry', () => {
     expect(local!.defaultCostModel('x64')).toBe('aws-x86_64')
     expect(aws!.defaultCostModel('arm64')).toBe('aws-arm64')
     expect(aws!.defaultCostModel('x64')).toBe('aws-x86_64')
-    expect(azure!.defaultCostModel('x64')).toBe('azure-consumption')
+    expect(azure!.defaultCostModel('x64')).toBe('azure-flex')
     expect([local!.functionsOnThisMachine, aws!.functionsOnThisMachine, azure!.functionsOnThisMachine]).toEqual([true, false, false])
     expect([local!.remoteCredentials, aws!.remoteCredentials, azure!.remoteCredentials]).toEqual([false, true, true])
     const shared = { runtimes: { python: 'py', node: 'nd' }, runtime: 'docker' as const }
@@ -65,5 +65,18 @@ describe('provider registry', () => {
     })
     const blob = { kind: 'azure-blob' as const, endpoint: 'http://127.0.0.1:10000/acct', bucket: 'c', connectionString: 'UseDevelopmentStorage=true' }
     expect((await loadProvider('azure')).functionEnv(blob, undefined)).toEqual({ SEBS_STORAGE_BUCKET: 'c', STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' })
+  })
+})
+
+describe('default cost models from the descriptors', () => {
+  it('each provider names the price row it bills with; Azure follows its plan', async () => {
+    const { loadProvider } = await import('./registry.ts')
+    expect((await loadProvider('local')).defaultCostModel('x64')).toBe('aws-x86_64')
+    expect((await loadProvider('aws')).defaultCostModel('arm64')).toBe('aws-arm64')
+    expect((await loadProvider('aws')).defaultCostModel('x64')).toBe('aws-x86_64')
+    const azure = await loadProvider('azure')
+    expect(azure.defaultCostModel('x64')).toBe('azure-flex')
+    expect(azure.defaultCostModel('x64', { plan: 'flex' })).toBe('azure-flex')
+    expect(azure.defaultCostModel('x64', { plan: 'consumption' })).toBe('azure-consumption')
   })
 })

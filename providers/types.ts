@@ -94,6 +94,8 @@ export interface ProviderTimes {
   billedTimeMs?: number
   memoryUsedMb?: number
   memoryEnforced?: boolean
+  /** Memory the platform gave the function when it differs from the configured one (Azure Flex instance sizes), MB. */
+  providerMemoryMb?: number
 }
 
 /** The outcome of one invocation, before the harness turns it into a record. */
@@ -264,8 +266,11 @@ export interface ProviderDescriptor {
   connectStorage(connection: StorageConnection): Promise<ObjectStorage>
   /** Environment function instances need to reach the run's storage and NoSQL store. */
   functionEnv(storage: StorageConnection | undefined, nosql: NoSqlConnection | undefined): Record<string, string>
-  /** The price row (analysis/cost.ts) costs are estimated with unless the user picks one. */
-  defaultCostModel(arch: Architecture): string
+  /**
+   * The price row (analysis/cost.ts) costs are estimated with unless the user
+   * picks one; `section` is the provider's own config section (Azure's plan).
+   */
+  defaultCostModel(arch: Architecture, section?: Record<string, unknown>): string
   /** `ProviderContext.options` from the provider's config section and the shared settings. */
   options(section: Record<string, unknown>, shared: SharedProviderSettings): Record<string, unknown>
   /**
