@@ -293,7 +293,7 @@ async function timeProcess(args: string[], done: () => boolean): Promise<{ first
   }
   await exited
   if (firstMs < 0 && done()) firstMs = wholeMs
-  if (firstMs < 0) throw new Error(`no marker from node ${args.join(' ')}:\n${output.slice(-3000)}`)
+  if (firstMs < 0) throw new Error(`no marker from node ${args.join(' ')} (exit code ${code}):\n${output.slice(-6000)}`)
   return { firstMs, wholeMs, code, output }
 }
 
