@@ -17,7 +17,10 @@ export interface BenchCase {
   name: string
   /** The case's name with its benchmark: `<describe> <case>` (`110.dynamic-html python test`). */
   fullName: string
-  /** What Vitest matches `-t` against, one per task of the case: `<describe> <case> · cold`, `… · warm`. */
+  /**
+   * What Vitest matches `-t` against, per task of the case: `<describe> <case> · cold`
+   * and `… · warm` (Vitest 4 joins names with a space, Vitest 5 with ` > `; both are here).
+   */
   taskNames: string[]
   /** The file Vitest reports for the suite (the benchmark's config.json). */
   file: string
@@ -39,8 +42,9 @@ export function enumerateCases(
       for (const size of SIZES.filter((s) => options.sizes.includes(s))) {
         const name = caseName(language, size)
         const fullName = `${b.id} ${name}`
-        const tasks = caseTaskNames(fullName)
-        cases.push({ benchmark: b.id, language, size, name, fullName, taskNames: [tasks.cold, tasks.warm], file: join(b.dir, 'config.json') })
+        const tasks = caseTaskNames(name)
+        const taskNames = [' ', ' > '].flatMap((sep) => [`${b.id}${sep}${tasks.cold}`, `${b.id}${sep}${tasks.warm}`])
+        cases.push({ benchmark: b.id, language, size, name, fullName, taskNames, file: join(b.dir, 'config.json') })
       }
     }
   }

@@ -19,6 +19,7 @@ import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
 import { getRunState } from '../engine/run-state.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
+import { checkListSettings } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -192,6 +193,8 @@ async function benchCommand(args: string[]): Promise<number> {
   const file = await loadSebsConfigFile(root)
   const pattern = values.testNamePattern as string | undefined
   const resolved = await resolveForCommand(root, flags)
+  // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
+  checkListSettings(resolved)
   const descriptor = await loadProvider(resolved.provider)
   if (descriptor.remoteCredentials) {
     // Fail in the first second on missing credentials, with a plain message, before Vitest starts anything.

@@ -9,6 +9,7 @@ import type { TestProject } from 'vitest/node'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { providerOptions } from '../engine/settings.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
+import { HEARTBEAT_MS, startProgress } from '../core/progress.ts'
 import { RECORDS_FILE } from '../core/records.ts'
 import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
@@ -26,6 +27,12 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const state = getRunState()
   if (!state) {
     throw new ConfigError('CONFIG_INVALID', 'The sebs global setup ran without the sebs plugin; add sebs() to the plugins of your Vitest config.')
+  }
+  // Vitest 5 runs the global setup once per project, and its `vitest bench` has two that share this
+  // run (the root project and its bench variant): the run is set up once, the others get the same data.
+  if (state.provided) {
+    project.provide('sebs', state.provided)
+    return async () => {}
   }
   const { config } = state
   const logger = createLogger('sebs')
@@ -97,7 +104,14 @@ export default async function globalSetup(project: TestProject): Promise<() => P
 
     const needsStorage = benchmarks.some((b) => b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0))
     const needsNoSql = benchmarks.some((b) => b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql)
-    if (needsStorage) storage = await provider.storage()
+    if (needsStorage) {
+      const step = startProgress(logger, `starting storage on '${config.provider}'`, { quietStart: true })
+      try {
+        storage = await provider.storage()
+      } finally {
+        step.stop()
+      }
+    }
     if (needsNoSql) {
       if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
       nosql = await provider.nosql()
@@ -128,17 +142,25 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
-      const started = Date.now()
       const memory = config.memory?.[0] ?? bench.config.memory
-      const fn = await provider.deploy(packages.get(key)!, {
-        runId: config.runId,
-        memory,
-        timeout: bench.config.timeout,
-        trigger: config.trigger,
-        env: descriptor.functionEnv(storage?.connection, nosql?.connection),
-      })
+      // Local deploys take milliseconds (debug line only); a cloud deploy that runs past a heartbeat is shown with its wait.
+      const step = startProgress(logger, `deploying ${bench.id} (${language})`, { quietStart: true })
+      let fn: Awaited<ReturnType<typeof provider.deploy>>
+      try {
+        fn = await provider.deploy(packages.get(key)!, {
+          runId: config.runId,
+          memory,
+          timeout: bench.config.timeout,
+          trigger: config.trigger,
+          env: descriptor.functionEnv(storage?.connection, nosql?.connection),
+        })
+      } finally {
+        step.stop()
+      }
       deployed.push(fn)
-      logger.debug(`deployed ${bench.id} (${language}) in ${formatDuration(Date.now() - started)}`)
+      const took = `deployed ${bench.id} (${language}) in ${formatDuration(step.elapsedMs())}`
+      if (step.elapsedMs() >= HEARTBEAT_MS) logger.info(took)
+      else logger.debug(took)
       for (const c of selected.filter((s) => s.benchmark === bench.id && s.language === language)) {
         cases.push({ benchmark: c.benchmark, language, size: c.size, handle: fn.handle, event: events.get(bench.id)!.get(c.size)!, memory })
       }
@@ -181,6 +203,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       }
     }
     project.provide('sebs', provided)
+    state.provided = provided
     state.setupDone = true
     // Ctrl-C during the setup: the workers must not start (plugin/interrupt.ts marks later signals itself).
     if (state.interrupted) markRunInterrupted(runDir, state.interrupted)

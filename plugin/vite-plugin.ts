@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
 import { ConfigError, listChoices } from '../core/errors.ts'
-import { EXPERIMENTS } from '../suites/index.ts'
+import { checkListSettings, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
@@ -22,6 +22,17 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const SUITE_MODULE = here('../suites/benchmark-suite.ts')
 const EXPERIMENT_SUITE_MODULE = here('../suites/experiment-suite.ts')
 const ADAPTER_MODULE = here('./bench-adapter.ts')
+const PROVIDER_MODULE = here('./faas-benchmark-provider.ts')
+
+/**
+ * Whether Vitest runs benchmarks. Vitest 4 says so with the Vite mode
+ * 'benchmark'; Vitest 5 runs `vitest bench` in mode 'test' (it adds a bench
+ * project instead), so there the command line says it.
+ */
+function isBenchRun(mode: string, major: VitestMajor): boolean {
+  if (mode === 'benchmark') return true
+  return major >= 5 && process.argv.slice(2).includes('bench')
+}
 const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
 
@@ -40,12 +51,13 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
     name: 'serverless-benchmarks',
     enforce: 'pre',
     config(viteConfig, env) {
-      if (env.mode !== 'benchmark') return
+      root = resolve(viteConfig.root ?? process.cwd())
+      vitestMajor = detectVitestMajor(root)
+      if (!isBenchRun(env.mode, vitestMajor)) return
       const g = globalThis as Record<symbol, unknown>
       if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
       g[CLAIMED] = true
       active = true
-      root = resolve(viteConfig.root ?? process.cwd())
       const config = resolveConfig(
         [
           { source: 'sebs plugin options', config: userConfig },
@@ -60,17 +72,21 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
         )
       }
+      // Every value of a list flag is honoured or refused, before anything is built.
+      checkListSettings(config)
       experiment = config.experiment
       const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
       const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
       suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
       setRunState({ config, benchmarks, notices, cases })
+      // Vitest 5 runs registrations through a benchmark provider (ours) and has no bench-only reporters.
+      const benchmark = vitestMajor >= 5
+        ? { include: [...suiteFiles.keys()], provider: PROVIDER_MODULE }
+        : { include: [...suiteFiles.keys()], reporters: ['default', new SebsReporter()] }
       return {
         test: {
-          benchmark: {
-            include: [...suiteFiles.keys()],
-            reporters: ['default', new SebsReporter()],
-          },
+          benchmark,
+          ...(vitestMajor >= 5 ? { reporters: ['default', new SebsReporter()] } : {}),
           globalSetup: [GLOBAL_SETUP],
           // Parallel cases would skew each other's timings on a small machine.
           fileParallelism: false,
@@ -81,8 +97,15 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
       }
     },
     configureVitest({ vitest }) {
+      if (!active) return
       // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
-      if (active) installInterruptHandling(vitest)
+      installInterruptHandling(vitest)
+      // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
+      // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
+      if ((vitestMajor ?? 4) >= 5) {
+        const reporters = vitest.config.reporters as unknown[]
+        if (!reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) reporters.push(new SebsReporter())
+      }
     },
     transform(_code, id) {
       if (!active) return
@@ -90,8 +113,7 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
       const benchmarkId = suiteFiles.get(file)
       if (!benchmarkId) return
       // The suites register tasks through the adapter of the Vitest major the project runs.
-      vitestMajor ??= detectVitestMajor(root)
-      const tasks = `import { benchTasks } from ${JSON.stringify(ADAPTER_MODULE)}\nconst tasks = benchTasks(${vitestMajor})\n`
+      const tasks = `import { benchTasks } from ${JSON.stringify(ADAPTER_MODULE)}\nconst tasks = benchTasks(${vitestMajor ?? 4})\n`
       const code = experiment
         ? `${tasks}import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)}, tasks)\n`
         : `${tasks}import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)}, tasks)\n`

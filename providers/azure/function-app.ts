@@ -26,6 +26,7 @@
 import { randomBytes } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { BlobSASPermissions, BlobServiceClient } from '@azure/storage-blob'
+import { delay } from '../../core/delay.ts'
 import { ProviderError, SebsError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { InvocationRecord, Language, WrapperEnvelope } from '../../core/types.ts'
@@ -153,7 +154,6 @@ function checkTimeout(timeout: number | undefined): void {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Wraps an SDK failure into a DEPLOY_FAILED error that names the step and resource. */
 function stepError(step: string, err: unknown): ProviderError {
@@ -212,7 +212,7 @@ export async function waitUntilServing(
     if (Date.now() + opts.pollMs > deadline) {
       throw new ProviderError('azure', 'TIMEOUT', `${opts.what}: the function at ${url} did not serve within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last}).`)
     }
-    await sleep(opts.pollMs)
+    await delay(opts.pollMs)
   }
 }
 
@@ -303,7 +303,7 @@ export async function publishFlexPackage(
     if (Date.now() + opts.pollMs > deadline) {
       throw new ProviderError('azure', 'TIMEOUT', `${opts.what}: the deployment did not complete within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last}).`)
     }
-    await sleep(opts.pollMs)
+    await delay(opts.pollMs)
   }
 }
 
@@ -323,7 +323,7 @@ async function syncTriggers(c: AzureClients, resourceGroup: string, appName: str
       // Right after creation or a restart the app may not accept the call yet (409/5xx); a 4xx otherwise is final.
       const transient = status === undefined || status === 409 || status === 429 || status >= 500
       if (!transient || Date.now() + pollMs > deadline) throw stepError(`Syncing the triggers of ${appName}`, err)
-      await sleep(pollMs)
+      await delay(pollMs)
     }
   }
 }

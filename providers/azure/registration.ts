@@ -7,6 +7,7 @@
  * needs and waits (with progress, within a deadline) until each namespace
  * reports `Registered`.
  */
+import { delay } from '../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { AzureClients } from './clients.ts'
@@ -24,7 +25,6 @@ export interface RegistrationOptions {
   logger: Logger
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * Registers every namespace that is not `Registered` yet and waits until all
@@ -80,7 +80,7 @@ export async function ensureResourceProviders(c: AzureClients, namespaces: reado
       lastReport = Date.now()
       opts.logger.info(`waiting for ${pending.join(', ')} to finish registering (${Math.round((Date.now() - started) / 1000)} s so far)`)
     }
-    await sleep(opts.pollMs)
+    await delay(opts.pollMs)
   }
 }
 

@@ -5,6 +5,7 @@
  * into an InstanceResponse (never a rejection).
  */
 import http from 'node:http'
+import { delay } from '../../core/delay.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { WrapperEnvelope } from '../../core/types.ts'
 
@@ -57,13 +58,9 @@ export function createHttpTarget(init: {
       return () => init.endListeners.delete(listener)
     },
     endResponse: init.endResponse,
-    waitForEnd: (ms) => Promise.race([init.ended.then(() => true), delay(ms).then(() => false)]),
+    waitForEnd: (ms) => Promise.race([init.ended.then(() => true), delay(ms, { unref: true }).then(() => false)]),
     kill: init.kill,
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 /**

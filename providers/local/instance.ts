@@ -21,6 +21,7 @@ import { rmSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { join, resolve } from 'node:path'
+import { delay } from '../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
@@ -375,7 +376,7 @@ export class LocalInstance {
     } catch (err) {
       // A failed start leaves nothing behind: no process, no pid file, no temp dir.
       killGroup(child, 'SIGKILL')
-      await Promise.race([closed, delay(2000)])
+      await Promise.race([closed, delay(2000, { unref: true })])
       await rm(tmpDir, { recursive: true, force: true })
       if (pidFile) await rm(pidFile, { force: true })
       await releaseMemoryLimit(limited.limit)
@@ -434,10 +435,10 @@ export class LocalInstance {
       // Keep the event loop alive while waiting for the exit.
       this.#child.ref()
       killGroup(this.#child, 'SIGTERM')
-      const ended = await Promise.race([this.#closed.then(() => true), delay(graceMs).then(() => false)])
+      const ended = await Promise.race([this.#closed.then(() => true), delay(graceMs, { unref: true }).then(() => false)])
       if (!ended) {
         killGroup(this.#child, 'SIGKILL')
-        const killed = await Promise.race([this.#closed.then(() => true), delay(5000).then(() => false)])
+        const killed = await Promise.race([this.#closed.then(() => true), delay(5000, { unref: true }).then(() => false)])
         if (!killed) this.#logger.warn(`local instance pid ${this.pid} did not exit after SIGKILL`)
       }
     }
@@ -540,8 +541,4 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
       // Already gone.
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

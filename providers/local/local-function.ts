@@ -297,7 +297,7 @@ export class LocalFunction implements DeployedFunction {
 
   async #baseSize(): Promise<number> {
     if (this.#data.packageSizeBytes === undefined) {
-      const { directorySize } = await import('../packaging/package-builder.ts')
+      const { directorySize } = await import('../packaging/sizes.ts')
       this.#data.packageSizeBytes = await directorySize(this.#basePackageDir)
     }
     return this.#data.packageSizeBytes

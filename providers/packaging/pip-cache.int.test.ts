@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
-import { runCommand } from './package-builder.ts'
+import { runCommand } from './run-command.ts'
 import { PIP_SET_COMPLETE, indexFromConfig, installShared, linkTree, probeIndex, type SharedPipInstall } from './pip-cache.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'sebs-pip-cache-'))
