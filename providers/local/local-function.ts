@@ -476,7 +476,8 @@ function lastLines(text: string, n: number): string {
  * reading at offset 0 makes the kernel render the file anew, so one open
  * serves every invocation of the instance. Opening, reading and closing it
  * per invocation cost ~40 µs between two samples, reading the open file
- * ~15 µs (scripts/perf.ts's no-op case does ~2,000 invocations a second).
+ * ~15 µs (a microbenchmark; at the 2,000 warm invocations/s scripts/perf.ts
+ * aims for, a sample has 500 µs in all).
  * Undefined where /proc cannot tell (not Linux, or the process has exited).
  */
 class PeakRssReader {
