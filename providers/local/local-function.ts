@@ -20,6 +20,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { envelopeProblem } from '../../core/envelope.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
@@ -468,19 +469,6 @@ function lastLines(text: string, n: number): string {
     .filter((l) => l !== '')
     .slice(-n)
     .join('\n')
-}
-
-/** What is wrong with an envelope, or undefined when it has the fields every record needs. */
-function envelopeProblem(envelope: unknown): string | undefined {
-  if (envelope === null || typeof envelope !== 'object') return `expected an object, got ${JSON.stringify(envelope)}`
-  const e = envelope as Partial<WrapperEnvelope>
-  for (const key of ['begin', 'end', 'computeTimeUs'] as const) {
-    if (typeof e[key] !== 'number') return `'${key}' is not a number`
-  }
-  if (typeof e.isCold !== 'boolean') return `'isCold' is not a boolean`
-  if (typeof e.containerId !== 'string' || e.containerId === '') return `'containerId' is missing`
-  if (typeof e.requestId !== 'string') return `'requestId' is missing`
-  return undefined
 }
 
 /**
