@@ -144,7 +144,7 @@ describe('memory sweep chart (power-tuning view)', () => {
     const html = await renderReportHtml({ summary, records })
     const sweep = buildReportCharts({ summary, records }).find((c) => c.kind === 'sweep')!
     for (const p of sweep.callouts!.picks) {
-      expect(html).toContain(`<div class="callout" data-pick="${p.name}"><span class="pick">${p.name}</span> <b>${p.memory} MB</b>`)
+      expect(html).toContain(`<div class="callout" data-pick="${p.name}"><span class="pick">${p.name[0].toUpperCase() + p.name.slice(1)}</span> <b>${p.memory} MB</b>`)
     }
     expect(html).toContain('<p class="rule">Rule: Best cost has the lowest cost')
     expect(html).toContain('<div class="table-wrap"><table>')

@@ -756,7 +756,7 @@ figure h3 { font-size: 1rem; margin: 0 0 0.3rem; }
 .chart-error, pre.failures { color: #b00020; white-space: pre-wrap; overflow-wrap: anywhere; }
 .callouts { display: flex; flex-wrap: wrap; gap: 0.6rem; margin: 0.6rem 0 0.3rem; }
 .callout { border: 1px solid #c8d6e5; border-left: 4px solid #1f77b4; background: #f5f9fd; padding: 0.35rem 0.7rem; border-radius: 3px; min-width: 10rem; }
-.callout .pick { text-transform: capitalize; color: #444; } .callout .pick-data { color: #555; font-size: 12.5px; }
+.callout .pick { color: #444; } .callout .pick-data { color: #555; font-size: 12.5px; }
 .rule { color: #555; font-size: 12.5px; margin: 0.2rem 0 0.4rem; }
 h1, .meta, .notes, figure h3 { overflow-wrap: anywhere; }
 /* Narrow windows (800 px and below): the table wraps its cells instead of pushing the page sideways. */
@@ -788,7 +788,7 @@ const SECTIONS: Array<{ id: string; kinds: ChartKind[]; title: string; empty: st
 function calloutsHtml(callouts: ChartSpec['callouts']): string {
   if (!callouts) return ''
   const picks = callouts.picks
-    .map((p) => `<div class="callout" data-pick="${escapeHtml(p.name)}"><span class="pick">${escapeHtml(p.name)}</span> <b>${p.memory} MB</b><br><span class="pick-data">${escapeHtml(p.text)}</span></div>`)
+    .map((p) => `<div class="callout" data-pick="${escapeHtml(p.name)}"><span class="pick">${escapeHtml(p.name[0]!.toUpperCase() + p.name.slice(1))}</span> <b>${p.memory} MB</b><br><span class="pick-data">${escapeHtml(p.text)}</span></div>`)
     .join('')
   return `<div class="callouts">${picks}</div><p class="rule">Rule: ${escapeHtml(callouts.rule)}</p>`
 }
