@@ -762,7 +762,11 @@ h1, .meta, .notes, figure h3 { overflow-wrap: anywhere; }
 /* Narrow windows (800 px and below): the table wraps its cells instead of pushing the page sideways. */
 @media (max-width: 900px) {
   body { padding: 0.8rem; }
-  th, td { white-space: normal; overflow-wrap: anywhere; }
+  table { font-size: 11.5px; }
+  th, td { white-space: normal; overflow-wrap: break-word; padding: 2px 4px; }
+  th { overflow-wrap: anywhere; }
+  /* A number split over two lines ("1" / "0") reads as two numbers: the text columns wrap instead. */
+  td.r { white-space: nowrap; overflow-wrap: normal; }
   .chart { height: 300px; }
 }
 `
