@@ -19,4 +19,11 @@ describe('sebs bench numeric flags', () => {
     expect(res.status).toBe(1)
     expect(res.stderr).toBe(`sebs: error [CONFIG_INVALID]: ${message}.\n`)
   })
+
+  it("-t '(' is a clear CONFIG_INVALID naming the pattern, with no stack", () => {
+    const res = spawnSync(process.execPath, [BIN, 'bench', '-t', '('], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DEBUG: '', NO_COLOR: '1' } })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toMatch(/^sebs: error \[CONFIG_INVALID\]: -t '\(' is not a valid regular expression \(\/\(\/: Unterminated group\); escape/)
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+  })
 })

@@ -211,6 +211,18 @@ async function benchCommand(args: string[]): Promise<number> {
   const { sebs } = await import('./vite-plugin.ts')
   const file = await loadSebsConfigFile(root)
   const pattern = values.testNamePattern as string | undefined
+  if (pattern !== undefined) {
+    // Vitest compiles it deep inside its start-up and the error surfaces with a stack.
+    try {
+      new RegExp(pattern)
+    } catch (err) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `-t '${pattern}' is not a valid regular expression (${errorMessage(err).replace(/^Invalid regular expression: /, '')}); ` +
+          `escape special characters with a backslash (e.g. '\\('), or give part of a case name such as '110.dynamic-html python'.`,
+      )
+    }
+  }
   const resolved = await resolveForCommand(root, flags)
   // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
   checkListSettings(resolved)
