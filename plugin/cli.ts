@@ -16,7 +16,7 @@ import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
-import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState } from '../engine/run-state.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
 import { checkListSettings } from '../suites/index.ts'
@@ -211,6 +211,18 @@ async function benchCommand(args: string[]): Promise<number> {
   const { sebs } = await import('./vite-plugin.ts')
   const file = await loadSebsConfigFile(root)
   const pattern = values.testNamePattern as string | undefined
+  if (pattern !== undefined) {
+    // Vitest compiles it deep inside its start-up and the error surfaces with a stack.
+    try {
+      new RegExp(pattern)
+    } catch (err) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `-t '${pattern}' is not a valid regular expression (${errorMessage(err).replace(/^Invalid regular expression: /, '')}); ` +
+          `escape special characters with a backslash (e.g. '\\('), or give part of a case name such as '110.dynamic-html python'.`,
+      )
+    }
+  }
   const resolved = await resolveForCommand(root, flags)
   // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
   checkListSettings(resolved)
@@ -259,14 +271,19 @@ async function benchCommand(args: string[]): Promise<number> {
  */
 function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig): string[] {
   if (positionals.length > 0 || !pattern) return positionals
+  let cases: ReturnType<typeof enumerateCases>
+  let selected: ReturnType<typeof selectCases>
+  const filters = { testNamePattern: new RegExp(pattern), root: config.root }
   try {
     const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-    const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
-    const selected = selectCases(cases, { testNamePattern: new RegExp(pattern), root: config.root })
-    return selected.length > 0 ? [...new Set(selected.map((c) => c.file))] : positionals
+    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+    selected = selectCases(cases, filters)
   } catch {
     return positionals // the plugin reports discovery errors with full context
   }
+  // Our message with the list of cases, before Vitest would print "No benchmark files found" and an "Unhandled Error".
+  if (selected.length === 0) throw nothingSelectedError(cases, filters, { sizes: config.sizes, languages: config.languages })
+  return [...new Set(selected.map((c) => c.file))]
 }
 
 async function cleanupCommand(args: string[]): Promise<number> {
