@@ -30,6 +30,7 @@ import {
   type UpdateFunctionConfigurationRequest,
 } from '@aws-sdk/client-lambda'
 import { Upload } from '@aws-sdk/lib-storage'
+import { isWrapperEnvelope } from '../../core/envelope.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Architecture, InvocationRecord, WrapperEnvelope } from '../../core/types.ts'
@@ -122,18 +123,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isEnvelope(value: unknown): value is WrapperEnvelope {
-  const v = value as Partial<WrapperEnvelope> | null
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    typeof v.begin === 'number' &&
-    typeof v.end === 'number' &&
-    typeof v.isCold === 'boolean' &&
-    typeof v.requestId === 'string'
-  )
-}
-
 function envelopeResult(envelope: WrapperEnvelope, clientTimeUs: number, times: ProviderTimes): InvokeResult {
   if (envelope.error) {
     return { state: 'error', error: `${envelope.error.type}: ${envelope.error.message}`, envelope, clientTimeUs, ...times }
@@ -168,7 +157,7 @@ export function interpretInvokeResponse(
     return { state: 'error', error: `Lambda answered status ${res.StatusCode}: ${text.slice(0, 500)}`, clientTimeUs, ...times }
   }
   const parsed = parseJson(text)
-  if (!isEnvelope(parsed)) {
+  if (!isWrapperEnvelope(parsed)) {
     return {
       state: 'error',
       error: `The function returned no wrapper envelope (is handler.handler the sebs wrapper?): ${text.slice(0, 500)}`,
@@ -193,7 +182,7 @@ export function interpretHttpResponse(
   const times: ProviderTimes = { memoryEnforced: true }
   if (status === 200) {
     const parsed = parseJson(body)
-    if (!isEnvelope(parsed)) {
+    if (!isWrapperEnvelope(parsed)) {
       return { state: 'error', error: `The Function URL returned no wrapper envelope: ${body.slice(0, 500)}`, clientTimeUs, ...times }
     }
     return envelopeResult(parsed, clientTimeUs, times)
