@@ -75,12 +75,30 @@ function intFlag(value: unknown, name: string, min: number): number | undefined 
   return n
 }
 
+/**
+ * Imports the user's config module. Node runs JavaScript, and TypeScript on
+ * its own only from Node 22.18 and never for code it reaches from
+ * node_modules (where this CLI lives once installed), so a `.ts` file that
+ * Node refuses goes through Vite's module runner (`runnerImport`: the loader
+ * Vite itself uses for config files), from the Vite that Vitest brings.
+ */
+async function importConfigModule(file: string): Promise<unknown> {
+  try {
+    return await import(pathToFileURL(file).href)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (!/\.[cm]?ts$/.test(file) || (code !== 'ERR_UNKNOWN_FILE_EXTENSION' && code !== 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING')) throw err
+    const { runnerImport } = await import('vite')
+    return (await runnerImport(file, { configFile: false, logLevel: 'error' })).module
+  }
+}
+
 /** `sebs.config.ts` (or .js/.mjs) in the working directory, when there is one. */
 async function loadSebsConfigFile(root: string): Promise<{ source: string; config: SebsUserConfig } | undefined> {
   for (const name of ['sebs.config.ts', 'sebs.config.mjs', 'sebs.config.js']) {
     const file = join(root, name)
     if (!existsSync(file)) continue
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    const mod = (await importConfigModule(file)) as { default?: unknown }
     return { source: file, config: validateUserConfig(mod.default ?? {}, file) }
   }
   return undefined

@@ -1,25 +1,84 @@
 /**
- * The Vitest plugin. In benchmark mode it discovers benchmark directories,
- * makes each one's `config.json` a bench file (transformed into a generated
- * suite, so no per-benchmark bench file is written by hand), and wires the
- * global setup and the reporter. In test mode (`vitest run`) it does nothing.
+ * The Vitest plugin (main process, in Vite's config and transform hooks).
+ * In benchmark mode it makes one Vitest project per provider it is asked for
+ * (`vitest bench --project aws`; without `--project`, the default provider
+ * only), discovers benchmark directories, makes each one's `config.json` a
+ * bench file (transformed into a generated suite, so no per-benchmark bench
+ * file is written by hand), and wires the global setup and the reporter. In
+ * test mode (`vitest run`) it does nothing.
  */
-import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
-import { ConfigError, listChoices } from '../core/errors.ts'
+// Vitest's augmentation of Vite's config (the `test` key), also when this file is compiled alone.
+import type {} from 'vitest/config'
+import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
+import { PROVIDERS, type ProviderName } from '../core/types.ts'
 import { EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
 import { enumerateCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
+import { MODULE_IMPORTER } from '../engine/inputs.ts'
+import { siblingModulePath } from '../core/module-path.ts'
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+const here = (file: string) => siblingModulePath(file, import.meta.url)
 const SUITE_MODULE = here('../suites/benchmark-suite.ts')
 const EXPERIMENT_SUITE_MODULE = here('../suites/experiment-suite.ts')
 const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
+
+/**
+ * The provider names given with `--project` on Vitest's command line. Vite
+ * runs plugin config hooks before Vitest merges its CLI options into the
+ * config, so the plugin reads them where Vitest does: from argv.
+ */
+export function projectsFromArgv(argv: readonly string[]): string[] {
+  const names: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') break
+    if (arg === '--project' && argv[i + 1] !== undefined) names.push(argv[++i]!)
+    else if (arg.startsWith('--project=')) names.push(arg.slice('--project='.length))
+  }
+  return names
+}
+
+/**
+ * Which provider projects to create: the one `--project` names, else the
+ * default provider (the config's `provider`, SEBS_PROVIDER, or `sebs bench
+ * --provider`). One provider per run: a run's records, summary and cleanup
+ * belong to one provider.
+ */
+export function chooseProviderProject(requested: readonly string[], defaultProvider: ProviderName): ProviderName {
+  if (requested.length === 0) return defaultProvider
+  const unknown = requested.filter((p) => !(PROVIDERS as readonly string[]).includes(p))
+  if (unknown.length > 0) {
+    throw new ConfigError('UNKNOWN_PROVIDER', `--project ${unknown.join(', ')}: the sebs plugin's projects are the providers ${listChoices(PROVIDERS)}; choose one.`)
+  }
+  const distinct = [...new Set(requested)]
+  if (distinct.length > 1) {
+    throw new ConfigError('CONFIG_INVALID', `--project ${distinct.join(' --project ')}: one provider per run; run each provider with its own 'vitest bench --project NAME'.`)
+  }
+  return distinct[0] as ProviderName
+}
+
+/**
+ * A user error (bad config, missing credentials) as Vitest should print it:
+ * the message only. Vitest prints startup errors with `console.error(err)` and
+ * global-setup errors with their stack, own properties and cause, all noise
+ * for a missing credential; so a fresh Error carries just the line
+ * (`DEBUG=sebs:*` keeps the original, with its stack and cause).
+ */
+export function asPlainUserError(err: unknown): unknown {
+  if (!(err instanceof SebsError) || process.env.DEBUG) return err
+  const plain = new Error(`error [${err.code}]: ${err.message}`)
+  Object.defineProperty(plain, 'name', { value: 'sebs', enumerable: false })
+  plain.stack = `sebs: ${plain.message}`
+  Object.defineProperty(plain, inspect.custom, { value: () => plain.stack, enumerable: false })
+  return plain
+}
 
 /**
  * The plugin. Several instances may be present (the project's Vitest config
@@ -27,9 +86,6 @@ const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
  * `config` hook runs claims the run and the others step aside.
  */
 export function sebs(userConfig: SebsUserConfig = {}): Plugin {
-  let suiteFiles = new Map<string, string>()
-  let active = false
-  let experiment: string | undefined
   return {
     name: 'serverless-benchmarks',
     enforce: 'pre',
@@ -38,33 +94,54 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
       const g = globalThis as Record<symbol, unknown>
       if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
       g[CLAIMED] = true
-      active = true
-      const root = resolve(viteConfig.root ?? process.cwd())
-      const config = resolveConfig(
-        [
+      try {
+        const root = resolve(viteConfig.root ?? process.cwd())
+        const layers = [
           { source: 'sebs plugin options', config: userConfig },
           { source: 'SEBS_* environment / sebs CLI flags', config: configFromEnv(process.env) },
-        ],
-        { root, runId: process.env.SEBS_RUN_ID || undefined },
-      )
-      process.env.SEBS_RUN_ID = config.runId
-      if (config.experiment && !EXPERIMENTS[config.experiment]) {
-        throw new ConfigError(
-          'UNKNOWN_EXPERIMENT',
-          `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
-        )
+        ]
+        const runId = process.env.SEBS_RUN_ID || undefined
+        const provider = chooseProviderProject(projectsFromArgv(process.argv), resolveConfig(layers, { root, runId }).provider)
+        // `--project aws` is the highest layer: the Vitest-native spelling of --provider=aws.
+        const config = resolveConfig([...layers, { source: `--project ${provider}`, config: { provider } }], { root, runId })
+        process.env.SEBS_RUN_ID = config.runId
+        if (config.experiment && !EXPERIMENTS[config.experiment]) {
+          throw new ConfigError('UNKNOWN_EXPERIMENT', `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`)
+        }
+        const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
+        const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+        const suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
+        setRunState({ config, benchmarks, notices, cases })
+        return {
+          test: {
+            // Reporters belong to the root: they see every project's results.
+            benchmark: { reporters: ['default', new SebsReporter()] },
+            // Only the provider this run is for becomes a project, so plain
+            // `vitest bench` never touches a cloud it was not asked for.
+            projects: [{ test: { name: provider }, plugins: [providerProject(provider, suiteFiles, config.experiment)] }],
+            fileParallelism: false,
+          },
+        }
+      } catch (err) {
+        throw asPlainUserError(err)
       }
-      experiment = config.experiment
-      const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-      const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
-      suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
-      setRunState({ config, benchmarks, notices, cases })
+    },
+  }
+}
+
+/**
+ * The Vite plugin of the provider's Vitest project: its bench files are the
+ * selected benchmarks' config.json files, each turned into its generated suite;
+ * its global setup builds, deploys and provides.
+ */
+function providerProject(provider: ProviderName, suiteFiles: ReadonlyMap<string, string>, experiment: string | undefined): Plugin {
+  return {
+    name: `serverless-benchmarks:${provider}`,
+    enforce: 'pre',
+    config() {
       return {
         test: {
-          benchmark: {
-            include: [...suiteFiles.keys()],
-            reporters: ['default', new SebsReporter()],
-          },
+          benchmark: { include: [...suiteFiles.keys()] },
           globalSetup: [GLOBAL_SETUP],
           // Parallel cases would skew each other's timings on a small machine.
           fileParallelism: false,
@@ -75,13 +152,16 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
       }
     },
     transform(_code, id) {
-      if (!active) return
       const file = id.split('?')[0]!
       const benchmarkId = suiteFiles.get(file)
       if (!benchmarkId) return
-      const code = experiment
-        ? `import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)})\n`
-        : `import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)})\n`
+      // The generated code is run by Vitest's module runner: its import() loads a user's input.ts in the bench worker.
+      const importer = `globalThis[Symbol.for(${JSON.stringify(MODULE_IMPORTER.description)})] ??= (file) => import(/* @vite-ignore */ file)\n`
+      const code =
+        importer +
+        (experiment
+          ? `import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)})\n`
+          : `import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)})\n`)
       return {
         code,
         map: null,
@@ -91,4 +171,3 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
     },
   }
 }
-

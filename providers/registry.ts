@@ -5,12 +5,16 @@
  */
 import { ConfigError, ProviderError, errorMessage, listChoices } from '../core/errors.ts'
 import { PROVIDERS, type ProviderName } from '../core/types.ts'
+import { builtSpecifier } from '../core/module-path.ts'
 import type { DeployedFunction, FunctionHandle, Provider, ProviderContext } from './types.ts'
 
 /** Every provider name the registry knows. */
 export const PROVIDER_NAMES: readonly ProviderName[] = PROVIDERS
 
 type Factory = (ctx: ProviderContext) => Provider | Promise<Provider>
+
+/** The module specifiers below name the sources ('./aws/index.ts'); the built package has '.js'. */
+const fromHere = (specifier: string): string => builtSpecifier(specifier, import.meta.url)
 
 /**
  * Module path and factory export of each provider. The specifiers are plain
@@ -54,7 +58,7 @@ export async function createProvider(name: string, ctx: ProviderContext): Promis
   const { module, factory } = PROVIDER_MODULES[name]
   let loaded: Record<string, unknown>
   try {
-    loaded = (await import(/* @vite-ignore */ module)) as Record<string, unknown>
+    loaded = (await import(/* @vite-ignore */ fromHere(module))) as Record<string, unknown>
   } catch (err) {
     if (isModuleMissing(err, module)) {
       throw new ProviderError(
@@ -86,7 +90,7 @@ export async function createProvider(name: string, ctx: ProviderContext): Promis
 export async function connectFunction(name: string, ctx: ProviderContext, handle: FunctionHandle): Promise<DeployedFunction> {
   const connector = isProviderName(name) ? PROVIDER_MODULES[name].connector : undefined
   if (!connector) return (await createProvider(name, ctx)).connect(handle)
-  const loaded = (await import(/* @vite-ignore */ connector.module)) as Record<string, unknown>
+  const loaded = (await import(/* @vite-ignore */ fromHere(connector.module))) as Record<string, unknown>
   const connect = loaded[connector.export]
   if (typeof connect !== 'function') {
     throw new ProviderError(name, 'NOT_SUPPORTED', `providers/${connector.module.replace(/^\.\//, '')} does not export ${connector.export}(handle, ctx)`)
