@@ -141,7 +141,8 @@ function providerProject(provider: ProviderName, suiteFiles: ReadonlyMap<string,
     config() {
       return {
         test: {
-          benchmark: { include: [...suiteFiles.keys()] },
+          // The exact files; no exclude, since Vitest's default one drops node_modules and dist, where the built-in benchmarks of an installed package live.
+          benchmark: { include: [...suiteFiles.keys()], exclude: [] },
           globalSetup: [GLOBAL_SETUP],
           // Parallel cases would skew each other's timings on a small machine.
           fileParallelism: false,
