@@ -18,7 +18,7 @@ import { EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
-import { enumerateCases } from '../engine/selection.ts'
+import { enumerateCases, selectCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { MODULE_IMPORTER } from '../engine/inputs.ts'
 import { siblingModulePath } from '../core/module-path.ts'
@@ -43,6 +43,28 @@ export function projectsFromArgv(argv: readonly string[]): string[] {
     else if (arg.startsWith('--project=')) names.push(arg.slice('--project='.length))
   }
   return names
+}
+
+/**
+ * The `-t` / `--testNamePattern` of Vitest's command line, if any (read from
+ * argv for the same reason as `--project`).
+ */
+export function testNamePatternFromArgv(argv: readonly string[]): string | undefined {
+  let pattern: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') break
+    if ((arg === '-t' || arg === '--testNamePattern') && argv[i + 1] !== undefined) pattern = argv[++i]
+    else if (arg.startsWith('--testNamePattern=')) pattern = arg.slice('--testNamePattern='.length)
+    else if (arg.startsWith('-t=')) pattern = arg.slice(3)
+  }
+  return pattern
+}
+
+/** Whether argv (before a `--`) has the flag, as `--flag value` or `--flag=value`. */
+function hasFlag(argv: readonly string[], flag: string): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === flag || a.startsWith(`${flag}=`))
 }
 
 /**
@@ -110,12 +132,17 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         }
         const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
         const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
-        const suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
+        // Only benchmarks with a case that `-t` selects become bench files: Vitest would list every other one as skipped lines.
+        const pattern = testNamePatternFromArgv(process.argv)
+        const wanted = pattern !== undefined ? selectCases(cases, { testNamePattern: new RegExp(pattern), root }) : cases
+        const shown = wanted.length > 0 ? wanted : cases // nothing matches: the global setup reports it with the list of cases
+        const suiteFiles = new Map(benchmarks.filter((b) => shown.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
         setRunState({ config, benchmarks, notices, cases })
         return {
           test: {
             // Reporters belong to the root: they see every project's results.
-            benchmark: { reporters: ['default', new SebsReporter()] },
+            // Vitest adds a `--reporter` of its command line to these: 'default' only when none is asked for, so `--reporter=verbose` replaces it.
+            benchmark: { reporters: hasFlag(process.argv, '--reporter') ? [new SebsReporter()] : ['default', new SebsReporter()] },
             // Only the provider this run is for becomes a project, so plain
             // `vitest bench` never touches a cloud it was not asked for.
             projects: [{ test: { name: provider }, plugins: [providerProject(provider, suiteFiles, config.experiment)] }],
