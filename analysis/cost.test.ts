@@ -4,7 +4,6 @@ import {
   CostModelError,
   DEFAULT_PRICE_TABLE,
   PRICE_TABLE_DATE,
-  defaultCostModel,
   estimateCost,
   formatUsd,
   perMillion,
@@ -111,12 +110,6 @@ describe('price table', () => {
     expect(DEFAULT_PRICE_TABLE['aws-x86_64']!.perGbSecondUsd).toBe(0.0000166667)
     expect(() => resolvePriceTable({ 'gcp-gen2': { perGbSecondUsd: 1 } })).toThrow(CostModelError)
     expect(() => resolvePriceTable({ 'aws-arm64': { perGbSecondUsd: -1 } })).toThrow(/perGbSecondUsd/)
-  })
-  it('default models per provider', () => {
-    expect(defaultCostModel('local')).toBe('aws-x86_64')
-    expect(defaultCostModel('aws', 'arm64')).toBe('aws-arm64')
-    expect(defaultCostModel('aws', 'x64')).toBe('aws-x86_64')
-    expect(defaultCostModel('azure')).toBe('azure-consumption')
   })
 })
 

@@ -185,13 +185,6 @@ const REQUIRED_FIELDS = [
   ...NUMERIC_FIELDS,
 ] as const satisfies ReadonlyArray<keyof PriceRow>
 
-/** The model a record's own provider bills with; the local provider estimates with `DEFAULT_LOCAL_COST_MODEL`. */
-export function defaultCostModel(provider: string, arch: 'x64' | 'arm64' | CostArch = 'x86_64'): string {
-  if (provider === 'aws') return arch === 'arm64' ? 'aws-arm64' : 'aws-x86_64'
-  if (provider === 'azure') return 'azure-consumption'
-  return DEFAULT_LOCAL_COST_MODEL
-}
-
 export interface CostEstimate {
   usd: number
   requestUsd: number

@@ -33,6 +33,13 @@ export interface GenerateInputContext {
    * is running; cloud runs configure a reachable one.
    */
   fileServerUrl?: string
+  /**
+   * Runs a long part of the generation (installing a tool, generating a model)
+   * as a step the user sees: announced, with heartbeats showing the latest
+   * `update(detail)` (e.g. pip's own lines), and its own duration at the end.
+   * Absent where nobody watches (unit tests); call `ctx.task?.(…) ?? work(() => {})`.
+   */
+  task?: <T>(label: string, work: (update: (detail: string) => void) => Promise<T>) => Promise<T>
 }
 
 export interface ValidateOutputContext {

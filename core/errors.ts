@@ -31,6 +31,7 @@ export type SebsErrorCode =
   | 'NOT_SUPPORTED'
   | 'RESULTS_NOT_FOUND'
   | 'BASELINE_INVALID'
+  | 'RESULTS_LOCKED'
 
 export class SebsError extends Error {
   readonly code: SebsErrorCode

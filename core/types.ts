@@ -15,6 +15,8 @@ export type Size = (typeof SIZES)[number]
 
 export const PROVIDERS = ['local', 'aws', 'azure'] as const
 export type ProviderName = (typeof PROVIDERS)[number]
+/** The provider a run uses when none is chosen: embedded, no account needed. */
+export const DEFAULT_PROVIDER: ProviderName = 'local'
 
 export type Trigger = 'http' | 'library'
 export type Architecture = 'x64' | 'arm64'
@@ -82,8 +84,6 @@ export interface WrapperEnvelope {
   isColdWorker?: boolean
 }
 
-export type InvocationState = 'ok' | 'error' | 'timeout'
-
 export interface CounterValue {
   value: number
   /** Where the value came from: `perf`, `callgrind`, `procfs`, `rusage`, … */
@@ -99,6 +99,11 @@ interface InvocationRecordBase {
   provider: string
   /** Configured memory, MB. */
   memory: number
+  /**
+   * Memory the platform actually gave the function, MB, when it differs from
+   * `memory` (Azure Flex Consumption runs 512, 2048 or 4096 MB instances).
+   */
+  providerMemoryMb?: number
   trigger: Trigger
   /** `cold`, `warm`, `burst`, `sequential` or an experiment's own phase name. */
   phase: string
@@ -165,8 +170,3 @@ export interface TimeoutInvocationRecord extends InvocationRecordBase {
 }
 
 export type InvocationRecord = OkInvocationRecord | ErrorInvocationRecord | TimeoutInvocationRecord
-
-/** Key that identifies a bench case: benchmark × language × size. */
-export function caseKey(r: { benchmark: string; language: string; size: string }): string {
-  return `${r.benchmark} ${r.language} ${r.size}`
-}

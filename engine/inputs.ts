@@ -9,12 +9,13 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, stat as statFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { BenchmarkInputModule, GenerateInputContext } from '../core/benchmark-input.ts'
 import { BenchmarkError, SebsError, errorMessage } from '../core/errors.ts'
 import { formatDuration, type Logger } from '../core/logger.ts'
+import { startProgress, withProgress, type ProgressStep } from '../core/progress.ts'
 import type { BenchmarkDefinition, Size } from '../core/types.ts'
 import type { NoSqlStorage, ObjectStorage } from '../providers/types.ts'
 import { loadPythonInputModule } from './python-bridge.ts'
@@ -124,6 +125,8 @@ export interface PrepareInputsContext {
   /** Base URL of a file server that serves the data root (120.uploader). */
   fileServerUrl?: string
   force?: boolean
+  /** Heartbeat interval of the progress lines (default HEARTBEAT_MS, 5 s). */
+  heartbeatMs?: number
 }
 
 export function manifestPath(cacheDir: string, benchmark: string, size: Size): string {
@@ -136,7 +139,9 @@ export async function prepareInput(
   size: Size,
   mod: BenchmarkInputModule,
   ctx: PrepareInputsContext,
-): Promise<{ event: Record<string, unknown>; uploaded: number; cached: number; bytes: number }> {
+  step?: ProgressStep,
+  tasks?: { active: number },
+): Promise<{ event: Record<string, unknown>; uploaded: number; cached: number; bytes: number; uploadMs: number }> {
   const [nIn, nOut] = mod.bucketsCount?.() ?? [0, 0]
   const dataDir = benchmarkDataDir(ctx.dataRoot, bench)
   await mkdir(dataDir, { recursive: true })
@@ -153,6 +158,8 @@ export async function prepareInput(
   let uploaded = 0
   let cached = 0
   let bytes = 0
+  // Upload time on its own: generators call upload() between their own (often longer) work.
+  let uploadMs = 0
 
   const upload = async (prefixIndex: number, key: string, filePath: string): Promise<string> => {
     if (!storage) throw new SebsError('STORAGE_FAILED', `${bench.id}: upload called but no storage is configured.`)
@@ -172,7 +179,10 @@ export async function prepareInput(
       }
     }
     if (size === 0 || ctx.force) {
+      const uploadStarted = Date.now()
+      step?.update(`uploading ${objectKey} (${formatBytesMb((await statFile(filePath)).size)})`)
       await storage.upload(bucket, objectKey, filePath)
+      uploadMs += Date.now() - uploadStarted
       const stat = await storage.stat(bucket, objectKey)
       size = stat?.size ?? 0
       cache.objects[objectKey] = { sha256, size }
@@ -206,6 +216,17 @@ export async function prepareInput(
     upload,
     nosql,
     fileServerUrl: ctx.fileServerUrl ? `${ctx.fileServerUrl}/${bench.group}/${bench.id}` : undefined,
+    task: async (label, work) => {
+      // The sub-step beats for the whole step while it runs: one heartbeat line at a time.
+      if (tasks) tasks.active++
+      try {
+        return await withProgress(ctx.logger, `inputs ${bench.id} (${size}): ${label}`, (sub) => work((detail) => sub.update(detail)), undefined, {
+          heartbeatMs: ctx.heartbeatMs,
+        })
+      } finally {
+        if (tasks) tasks.active--
+      }
+    },
   }
   let event: Record<string, unknown>
   try {
@@ -228,7 +249,11 @@ export async function prepareInput(
     event,
   }
   await writeJsonAtomic(manifestPath(ctx.cacheDir, bench.id, size), manifest)
-  return { event, uploaded, cached, bytes }
+  return { event, uploaded, cached, bytes, uploadMs }
+}
+
+function formatBytesMb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`
 }
 
 /** Prepares every size of a benchmark with progress lines. */
@@ -241,13 +266,27 @@ export async function prepareBenchmarkInputs(
   const mod = loaded ?? (await loadInputModule(bench, { python: ctx.python }))
   const events = new Map<Size, Record<string, unknown>>()
   for (const size of sizes) {
-    const started = Date.now()
-    const { event, uploaded, cached, bytes } = await prepareInput(bench, size, mod, ctx)
+    // Not announced up front (cached inputs take milliseconds); a generation that runs longer
+    // than a heartbeat says so, and its sub-steps (ctx.task) announce themselves.
+    const tasks = { active: 0 }
+    const step = startProgress(ctx.logger, `inputs ${bench.id} (${size})`, { quietStart: true, heartbeatMs: ctx.heartbeatMs, muted: () => tasks.active > 0 })
+    let result: Awaited<ReturnType<typeof prepareInput>>
+    try {
+      result = await prepareInput(bench, size, mod, ctx, step, tasks)
+    } finally {
+      step.stop()
+    }
+    const { event, uploaded, cached, bytes, uploadMs } = result
+    const totalMs = step.elapsedMs()
     events.set(size, event)
     const mb = (bytes / 1e6).toFixed(1)
-    if (uploaded === 0 && cached > 0) ctx.logger.info(`inputs ${bench.id} (${size}): ${cached} object(s), ${mb} MB cached`)
+    // Generation and upload timed apart: 411's first run spends minutes installing torch and seconds uploading.
+    const generation = totalMs - uploadMs >= 1000 ? `; generated in ${formatDuration(totalMs - uploadMs)}` : ''
+    if (uploaded === 0 && cached > 0) ctx.logger.info(`inputs ${bench.id} (${size}): ${cached} object(s), ${mb} MB cached${generation}`)
     else if (uploaded > 0) {
-      ctx.logger.info(`inputs ${bench.id} (${size}): uploaded ${uploaded} object(s)${cached ? `, ${cached} cached` : ''}, ${mb} MB in ${formatDuration(Date.now() - started)}`)
+      ctx.logger.info(
+        `inputs ${bench.id} (${size}): uploaded ${uploaded} object(s)${cached ? `, ${cached} cached` : ''}, ${mb} MB in ${formatDuration(uploadMs)}${generation}`,
+      )
     } else ctx.logger.debug(`inputs ${bench.id} (${size}): no objects`)
   }
   return events

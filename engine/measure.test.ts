@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { WrapperEnvelope } from '../core/types.ts'
 import type { DeployedFunction, InvokeResult } from '../providers/types.ts'
-import { buildRecord, measureInvocation, type InvocationContext } from './measure.ts'
+import { buildRecord, measure, measureInvocation, recordHarnessError, type InvocationContext } from './measure.ts'
 
 const envelope = (over: Partial<WrapperEnvelope> = {}): WrapperEnvelope => ({
   begin: 1_000_000,
@@ -80,5 +80,63 @@ describe('measureInvocation', () => {
     expect(x.state === 'error' && x.error).toBe('provider exploded')
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(lines.map((l) => l.state)).toEqual(['ok', 'ok', 'timeout', 'error'])
+  })
+})
+
+describe('measure (the one measurement path)', () => {
+  it('passes the wrapper measurement to validateOutput, runs the hooks in order and appends once', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sebs-inv-')), 'invocations.jsonl')
+    const fn = fakeFunction([{ state: 'ok', envelope: envelope({ measurement: { frames: 3 } }), clientTimeUs: 42 }])
+    const seen: unknown[] = []
+    const steps: string[] = []
+    const onRecord: string[] = []
+    const c = ctx(file, {
+      validator: ({ measurement }) => {
+        seen.push(measurement)
+        steps.push('validate')
+        return undefined
+      },
+      costModel: 'aws-x86_64',
+      onRecord: (r) => onRecord.push(r.phase),
+    })
+    const m = await measure(fn, {}, c, { phase: 'warm', repetition: 0 }, {
+      probe: async () => {
+        steps.push('probe start')
+        return async () => {
+          steps.push('probe stop')
+          return { counters: { x: { value: 1, source: 'test' } }, params: { probed: true } }
+        }
+      },
+      decorate: (record, _result, probed) => {
+        steps.push('decorate')
+        return { ...record, counters: probed.counters, costUsd: 7 }
+      },
+      annotate: ({ sendUs, recvUs }) => {
+        steps.push('annotate')
+        return { took: recvUs >= sendUs }
+      },
+    })
+    expect(seen).toEqual([{ frames: 3 }])
+    expect(steps).toEqual(['probe start', 'probe stop', 'validate', 'decorate', 'annotate'])
+    // decorate replaces the default cost step: its cost stands, no costModel label from ctx.costModel.
+    expect(m.record).toMatchObject({ costUsd: 7, counters: { x: { value: 1 } }, params: { probed: true, took: true } })
+    expect(m.record.costModel).toBeUndefined()
+    expect(onRecord).toEqual(['warm'])
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines).toEqual([JSON.parse(JSON.stringify(m.record))])
+  })
+
+  it("prices a plain record with the context's cost model", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sebs-inv-')), 'invocations.jsonl')
+    const r = await measureInvocation(fakeFunction([{ state: 'ok', envelope: envelope(), clientTimeUs: 10, billedTimeMs: 250 }]), {}, ctx(file, { costModel: 'aws-x86_64' }), { phase: 'warm', repetition: 0 })
+    expect(r.costUsd).toBeGreaterThan(0)
+    expect(r.costModel).toMatch(/aws-x86_64/)
+  })
+
+  it('records a harness error as a failed invocation through the same append', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sebs-inv-')), 'invocations.jsonl')
+    const r = recordHarnessError(ctx(file, { memory: 0 }), { phase: 'cold', repetition: 0 }, new Error('not prepared'))
+    expect(r).toMatchObject({ state: 'error', error: 'harness error: not prepared', outputValid: false, phase: 'cold' })
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ error: 'harness error: not prepared' })
   })
 })

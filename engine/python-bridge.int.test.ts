@@ -519,7 +519,7 @@ describe('bridge process lifetime', () => {
   it('does not keep Node alive when idle, and dies with it', async () => {
     // A child Node loads the module, generates an input and simply returns.
     const script = `
-      import { loadPythonInputModule } from ${JSON.stringify(join(ROOT, 'plugin', 'python-bridge.ts'))}
+      import { loadPythonInputModule } from ${JSON.stringify(join(ROOT, 'engine', 'python-bridge.ts'))}
       const mod = await loadPythonInputModule(${JSON.stringify(fixtureBench())}, { python: 'python3' })
       await mod.generateInput({ dataDir: ${JSON.stringify(join(FIXTURE_DATA_ROOT, '000.sebs', '001.sebs-hello'))}, size: 'test', bucket: 'b',
         inputPrefixes: ['p-0-input'], outputPrefixes: ['p-0-output'], upload: async (i, k) => k })

@@ -26,6 +26,7 @@ import type {
   ValidateOutputContext,
 } from '../core/benchmark-input.ts'
 import { BenchmarkError, SebsError, errorMessage } from '../core/errors.ts'
+import { tailLines } from '../core/format.ts'
 import { createLogger, type Logger } from '../core/logger.ts'
 import type { BenchmarkDefinition } from '../core/types.ts'
 
@@ -117,11 +118,8 @@ function trackChild(child: ChildProcess): void {
 
 const STDERR_TAIL_LINES = 60
 
-/** The last `n` lines of a traceback (or any text), for error messages. */
-function tail(text: string, n = 25): string {
-  const lines = text.trimEnd().split('\n')
-  return (lines.length > n ? ['  …', ...lines.slice(-n)] : lines).join('\n')
-}
+/** The last lines of a traceback, for error messages. */
+const tail = (text: string, n = 25): string => tailLines(text, n, '  …')
 
 function isInside(file: string, dir: string): boolean {
   const rel = relative(dir, file)

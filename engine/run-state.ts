@@ -20,6 +20,10 @@ export interface SebsRunState {
   cases: BenchCase[]
   /** Set by the global setup once it has finished (the reporter prints a summary only then). */
   setupDone?: boolean
+  /** What the global setup provided to workers, once it has (a second project of the same run reuses it). */
+  provided?: SebsProvided
+  /** Set on the first SIGINT/SIGTERM (plugin/interrupt.ts): the run stops starting invocations and reports what completed. */
+  interrupted?: NodeJS.Signals
 }
 
 const STATE_KEY = Symbol.for('serverless-benchmarks.run-state')
@@ -55,6 +59,8 @@ export interface ProvidedBenchmark {
 export interface SebsProvided {
   runId: string
   provider: ProviderName
+  /** Functions run on this machine (the provider descriptor's flag): local-only experiments check it. */
+  functionsOnThisMachine: boolean
   recordsFile: string
   repetitions: number
   trigger: Trigger

@@ -37,6 +37,20 @@ describe('selection', () => {
     expect(selectCases(all, { root: '/', testNamePattern: /nothing/ })).toEqual([])
   })
 
+  it("matches -t against the names of a case's tasks too (cold and warm are separate Vitest tasks)", () => {
+    expect(all[0]!.taskNames).toEqual([
+      '110.dynamic-html python test · cold',
+      '110.dynamic-html python test · warm',
+      // Vitest 5 joins a task's names with ' > '.
+      '110.dynamic-html > python test · cold',
+      '110.dynamic-html > python test · warm',
+    ])
+    expect(selectCases(all, { root: '/', testNamePattern: /501.graph-pagerank > python/ }).map((c) => c.fullName)).toEqual(['501.graph-pagerank python test', '501.graph-pagerank python small'])
+    expect(selectCases(all, { root: '/', testNamePattern: /python test · cold$/ }).map((c) => c.fullName)).toEqual(['110.dynamic-html python test', '501.graph-pagerank python test'])
+    expect(selectCases(all, { root: '/', testNamePattern: /· warm/ })).toHaveLength(all.length)
+    expect(selectCases(all, { root: '/', testNamePattern: /nodejs test$/ }).map((c) => c.fullName)).toEqual(['110.dynamic-html nodejs test'])
+  })
+
   it('explains an empty selection and lists what exists', () => {
     const err = nothingSelectedError(all, { root: '/', testNamePattern: /large/ }, { sizes: ['test', 'small'] })
     expect(err.code).toBe('NOTHING_SELECTED')

@@ -7,6 +7,7 @@
 import { join, relative } from 'node:path'
 import { ConfigError } from '../core/errors.ts'
 import { LANGUAGES, SIZES, type BenchmarkDefinition, type Language, type Size } from '../core/types.ts'
+import { caseTaskNames } from './bench-tasks.ts'
 
 export interface BenchCase {
   benchmark: string
@@ -14,8 +15,13 @@ export interface BenchCase {
   size: Size
   /** The bench name inside `describe(benchmark)`. */
   name: string
-  /** What Vitest matches `-t` against: `<describe> <bench>`. */
+  /** The case's name with its benchmark: `<describe> <case>` (`110.dynamic-html python test`). */
   fullName: string
+  /**
+   * What Vitest matches `-t` against, per task of the case: `<describe> <case> · cold`
+   * and `… · warm` (Vitest 4 joins names with a space, Vitest 5 with ` > `; both are here).
+   */
+  taskNames: string[]
   /** The file Vitest reports for the suite (the benchmark's config.json). */
   file: string
 }
@@ -35,7 +41,10 @@ export function enumerateCases(
     for (const language of LANGUAGES.filter((l) => langs.includes(l))) {
       for (const size of SIZES.filter((s) => options.sizes.includes(s))) {
         const name = caseName(language, size)
-        cases.push({ benchmark: b.id, language, size, name, fullName: `${b.id} ${name}`, file: join(b.dir, 'config.json') })
+        const fullName = `${b.id} ${name}`
+        const tasks = caseTaskNames(name)
+        const taskNames = [' ', ' > '].flatMap((sep) => [`${b.id}${sep}${tasks.cold}`, `${b.id}${sep}${tasks.warm}`])
+        cases.push({ benchmark: b.id, language, size, name, fullName, taskNames, file: join(b.dir, 'config.json') })
       }
     }
   }
@@ -55,11 +64,15 @@ export function fileMatches(file: string, filters: string[] | undefined, root: s
   return filters.some((f) => file.includes(f) || rel.includes(f) || rel.includes(f.replace(/^\.\//, '')))
 }
 
+/**
+ * The cases the filters select. A case is selected when `-t` matches its
+ * name or the name of one of its tasks (`-t '· cold'` selects every case,
+ * and Vitest then runs only their cold tasks).
+ */
 export function selectCases(cases: BenchCase[], filters: CaseFilters): BenchCase[] {
+  const pattern = filters.testNamePattern && new RegExp(filters.testNamePattern.source, filters.testNamePattern.flags.replace('g', ''))
   return cases.filter(
-    (c) =>
-      fileMatches(c.file, filters.fileFilters, filters.root) &&
-      (!filters.testNamePattern || new RegExp(filters.testNamePattern.source, filters.testNamePattern.flags.replace('g', '')).test(c.fullName)),
+    (c) => fileMatches(c.file, filters.fileFilters, filters.root) && (!pattern || pattern.test(c.fullName) || c.taskNames.some((n) => pattern.test(n))),
   )
 }
 

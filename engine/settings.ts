@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError, listChoices } from '../core/errors.ts'
+import { loadProvider } from '../providers/registry.ts'
 import {
+  DEFAULT_PROVIDER,
   LANGUAGES,
   PROVIDERS,
   SIZES,
@@ -201,12 +203,17 @@ export function createRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`
 }
 
+function isProviderSection(key: string): key is ProviderName {
+  return (PROVIDERS as readonly string[]).includes(key)
+}
+
 function mergeUser(base: SebsUserConfig, over: SebsUserConfig): SebsUserConfig {
   const out: SebsUserConfig = { ...base }
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue
     const key = k as keyof SebsUserConfig
-    if ((key === 'local' || key === 'aws' || key === 'azure' || key === 'runtimes') && typeof v === 'object') {
+    // Provider sections and `runtimes` merge key by key across layers.
+    if ((key === 'runtimes' || isProviderSection(key)) && typeof v === 'object') {
       ;(out as Record<string, unknown>)[key] = { ...((base[key] as object) ?? {}), ...(v as object) }
     } else {
       ;(out as Record<string, unknown>)[key] = v
@@ -216,7 +223,7 @@ function mergeUser(base: SebsUserConfig, over: SebsUserConfig): SebsUserConfig {
 }
 
 function providerSetting<T extends string>(merged: SebsUserConfig, key: string, allowed: readonly T[]): T | undefined {
-  const section = merged[(merged.provider ?? 'local') as 'local' | 'aws' | 'azure'] as Record<string, unknown> | undefined
+  const section = merged[merged.provider ?? DEFAULT_PROVIDER] as Record<string, unknown> | undefined
   const value = section?.[key]
   return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : undefined
 }
@@ -236,7 +243,7 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(root, p))
   const cacheDir = abs(merged.cacheDir ?? '.sebs-cache')
   return {
-    provider: merged.provider ?? 'local',
+    provider: merged.provider ?? DEFAULT_PROVIDER,
     languages: merged.languages,
     sizes: merged.sizes && merged.sizes.length > 0 ? [...new Set(merged.sizes)] : ['test'],
     repetitions: merged.repetitions ?? 10,
@@ -269,10 +276,11 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
 }
 
 /**
- * The options a provider is created with: its own config section; the local
- * provider also needs the interpreters it runs instances with.
+ * The options a provider is created with: its own config section, shaped by
+ * its descriptor (the local provider also takes the interpreters and the
+ * function runtime).
  */
-export function providerOptions(config: SebsConfig): Record<string, unknown> {
-  if (config.provider === 'local') return { runtimes: config.runtimes, runtime: config.runtime, ...config.local }
-  return config[config.provider]
+export async function providerOptions(config: SebsConfig): Promise<Record<string, unknown>> {
+  const descriptor = await loadProvider(config.provider)
+  return descriptor.options(config[config.provider], { runtimes: config.runtimes, runtime: config.runtime })
 }

@@ -11,12 +11,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { LANGUAGES, PROVIDERS, SIZES, type Language, type ProviderName, type Size } from '../core/types.ts'
-import { createProvider } from '../providers/registry.ts'
+import { createProvider, loadProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { getRunState } from '../engine/run-state.ts'
+import { signalExitCode } from '../engine/interrupt.ts'
+import { checkListSettings } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -282,9 +285,12 @@ async function benchCommand(args: string[]): Promise<number> {
   const file = await loadSebsConfigFile(root)
   const pattern = vitestArgs.options.testNamePattern as string | undefined
   const resolved = await resolveForCommand(root, flags)
-  if (resolved.provider !== 'local') {
+  // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
+  checkListSettings(resolved)
+  const descriptor = await loadProvider(resolved.provider)
+  if (descriptor.remoteCredentials) {
     // Fail in the first second on missing credentials, with a plain message, before Vitest starts anything.
-    const provider = await createProvider(resolved.provider, { runId: resolved.runId, cacheDir: resolved.cacheDir, logger: createLogger('sebs'), options: providerOptions(resolved) })
+    const provider = await descriptor.create({ runId: resolved.runId, cacheDir: resolved.cacheDir, logger: createLogger('sebs'), options: await providerOptions(resolved) })
     try {
       await provider.checkCredentials()
     } finally {
@@ -309,6 +315,9 @@ async function benchCommand(args: string[]): Promise<number> {
   )
   if (!ctx) return 1
   await ctx.close()
+  // Interrupted (plugin/interrupt.ts): the shell's status for the signal, whatever else happened.
+  const interrupted = getRunState()?.interrupted
+  if (interrupted) return signalExitCode(interrupted)
   const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0
   return failed || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0
 }
@@ -336,7 +345,7 @@ async function cleanupCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { ...commonOptions, 'dry-run': { type: 'boolean' }, 'run-id': { type: 'string' } }, 'cleanup')
   const config = await resolveForCommand(process.cwd(), commonFlags(values))
   const logger = createLogger('sebs')
-  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: providerOptions(config) })
+  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: await providerOptions(config) })
   try {
     const swept = await provider.sweep({ runId: values['run-id'] as string | undefined, dryRun: Boolean(values['dry-run']) })
     if (swept.length === 0) process.stdout.write(`nothing to clean up on provider '${config.provider}'.\n`)
@@ -386,7 +395,7 @@ async function packageCommand(args: string[]): Promise<number> {
   const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
   if (positionals.length === 0) throw new ConfigError('BENCHMARK_NOT_FOUND', `sebs package needs a benchmark id. Known: ${listChoices(benchmarks.map((b) => b.id))}.`)
   const logger = createLogger('sebs')
-  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: providerOptions(config) })
+  const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: await providerOptions(config) })
   try {
     for (const id of positionals) {
       const bench = benchmarks.find((b) => b.id === id)

@@ -9,24 +9,31 @@ import type { TestProject } from 'vitest/node'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { providerOptions } from '../engine/settings.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
+import { HEARTBEAT_MS, startProgress } from '../core/progress.ts'
 import { RECORDS_FILE } from '../core/records.ts'
 import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
-import { createProvider } from '../providers/registry.ts'
-import { functionNoSqlEnv, functionStorageEnv } from '../providers/storage/clients.ts'
+import { loadProvider } from '../providers/registry.ts'
 import type { CodePackage, DeployedFunction, NoSqlStorage, ObjectStorage, Provider } from '../providers/types.ts'
 import { startFileServer, type FileServer } from '../engine/file-server.ts'
 import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs, setModuleImporter } from '../engine/inputs.ts'
 import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
-import { DEFAULT_PRICE_TABLE, defaultCostModel } from '../analysis/cost.ts'
+import { markRunInterrupted } from '../engine/interrupt.ts'
+import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
 import { asPlainUserError } from './vite-plugin.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
   const state = getRunState()
   if (!state) {
     throw new ConfigError('CONFIG_INVALID', 'The sebs global setup ran without the sebs plugin; add sebs() to the plugins of your Vitest config.')
+  }
+  // Vitest 5 runs the global setup once per project, and its `vitest bench` has two that share this
+  // run (the root project and its bench variant): the run is set up once, the others get the same data.
+  if (state.provided) {
+    project.provide('sebs', state.provided)
+    return async () => {}
   }
   const { config } = state
   // Users' input.ts files load through Vitest's module runner (Node loads no TypeScript from our built code in node_modules).
@@ -40,7 +47,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const selected = selectCases(state.cases, filters)
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
 
-  const costModel = config.costModel ?? defaultCostModel(config.provider, config.arch)
+  const descriptor = await loadProvider(config.provider)
+  const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch, config[config.provider] as Record<string, unknown> | undefined)
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
   }
@@ -58,11 +66,12 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   const pairs = new Map<string, { bench: BenchmarkDefinition; language: Language }>()
   for (const c of selected) pairs.set(`${c.benchmark}/${c.language}`, { bench: byId.get(c.benchmark)!, language: c.language })
 
-  const provider: Provider = await createProvider(config.provider, {
+  const options = await providerOptions(config)
+  const provider: Provider = await descriptor.create({
     runId: config.runId,
     cacheDir: config.cacheDir,
     logger: logger.child(`provider:${config.provider}`),
-    options: providerOptions(config),
+    options,
   })
   const deployed: DeployedFunction[] = []
   let storage: ObjectStorage | undefined
@@ -100,12 +109,20 @@ export default async function globalSetup(project: TestProject): Promise<() => P
 
     const needsStorage = benchmarks.some((b) => b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0))
     const needsNoSql = benchmarks.some((b) => b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql)
-    if (needsStorage) storage = await provider.storage()
+    if (needsStorage) {
+      const step = startProgress(logger, `starting storage on '${config.provider}'`, { quietStart: true })
+      try {
+        storage = await provider.storage()
+      } finally {
+        step.stop()
+      }
+    }
     if (needsNoSql) {
       if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
       nosql = await provider.nosql()
     }
-    if (config.provider === 'local') fileServer = await startFileServer(config.dataDir)
+    // Functions on this machine read benchmark data over loopback HTTP.
+    if (descriptor.functionsOnThisMachine) fileServer = await startFileServer(config.dataDir)
     const fileServerUrl = (config[config.provider].fileServerUrl as string | undefined) ?? fileServer?.url
 
     const events = new Map<string, Map<Size, Record<string, unknown>>>()
@@ -130,17 +147,25 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
-      const started = Date.now()
       const memory = config.memory?.[0] ?? bench.config.memory
-      const fn = await provider.deploy(packages.get(key)!, {
-        runId: config.runId,
-        memory,
-        timeout: bench.config.timeout,
-        trigger: config.trigger,
-        env: { ...functionStorageEnv(storage?.connection), ...functionNoSqlEnv(nosql?.connection) },
-      })
+      // Local deploys take milliseconds (debug line only); a cloud deploy that runs past a heartbeat is shown with its wait.
+      const step = startProgress(logger, `deploying ${bench.id} (${language})`, { quietStart: true })
+      let fn: Awaited<ReturnType<typeof provider.deploy>>
+      try {
+        fn = await provider.deploy(packages.get(key)!, {
+          runId: config.runId,
+          memory,
+          timeout: bench.config.timeout,
+          trigger: config.trigger,
+          env: descriptor.functionEnv(storage?.connection, nosql?.connection),
+        })
+      } finally {
+        step.stop()
+      }
       deployed.push(fn)
-      logger.debug(`deployed ${bench.id} (${language}) in ${formatDuration(Date.now() - started)}`)
+      const took = `deployed ${bench.id} (${language}) in ${formatDuration(step.elapsedMs())}`
+      if (step.elapsedMs() >= HEARTBEAT_MS) logger.info(took)
+      else logger.debug(took)
       for (const c of selected.filter((s) => s.benchmark === bench.id && s.language === language)) {
         cases.push({ benchmark: c.benchmark, language, size: c.size, handle: fn.handle, event: events.get(bench.id)!.get(c.size)!, memory })
       }
@@ -151,6 +176,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     const provided: SebsProvided = {
       runId: config.runId,
       provider: config.provider,
+      functionsOnThisMachine: descriptor.functionsOnThisMachine,
       recordsFile: join(runDir, RECORDS_FILE),
       repetitions: config.repetitions,
       trigger: config.trigger,
@@ -158,7 +184,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       languages: config.languages,
       cacheDir: config.cacheDir,
       python: config.runtimes.python,
-      providerOptions: providerOptions(config),
+      providerOptions: options,
       benchmarks: benchmarks.map((b) => ({
         id: b.id,
         dir: b.dir,
@@ -182,7 +208,10 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       }
     }
     project.provide('sebs', provided)
+    state.provided = provided
     state.setupDone = true
+    // Ctrl-C during the setup: the workers must not start (plugin/interrupt.ts marks later signals itself).
+    if (state.interrupted) markRunInterrupted(runDir, state.interrupted)
   } catch (err) {
     await release(true)
     throw asPlainUserError(err)

@@ -15,6 +15,7 @@ import { compareWithBaseline } from '../reporters/compare.ts'
 import { writeRunReports } from '../reporters/run-reports.ts'
 import { redactConfig } from '../engine/redact.ts'
 import { getRunState } from '../engine/run-state.ts'
+import { runInterruptedBy } from '../engine/interrupt.ts'
 
 function gitCommit(cwd: string): string | undefined {
   try {
@@ -32,8 +33,9 @@ export class SebsReporter implements Reporter {
     const runDir = join(config.resultsDir, config.runId)
     const file = join(runDir, RECORDS_FILE)
     const out = (s: string) => process.stdout.write(s + '\n')
+    const interrupted = state.interrupted ?? runInterruptedBy(runDir)
     if (!existsSync(file)) {
-      out(`\n[sebs] no invocations were recorded for run ${config.runId}.`)
+      out(`\n[sebs] no invocations were recorded for run ${config.runId}${interrupted ? ` (interrupted by ${interrupted})` : ''}.`)
       return
     }
     try {
@@ -46,7 +48,9 @@ export class SebsReporter implements Reporter {
       })
       out('\n' + consoleTable)
       const failures = summary.totals.errors + summary.totals.timeouts + summary.totals.invalid
-      if (failures > 0 && !config.allowFailures) {
+      if (interrupted) {
+        out(`[sebs] run ${config.runId} was interrupted by ${interrupted}: the summary covers the ${records.length} invocation(s) that completed.`)
+      } else if (failures > 0 && !config.allowFailures) {
         // Bench cases never throw (see suites/benchmark-suite.ts), so the records decide the exit status.
         out(`[sebs] ${failures} invocation(s) failed, timed out or returned invalid output; exiting with status 1 (--allow-failures to exit 0).`)
         process.exitCode = 1
@@ -57,6 +61,7 @@ export class SebsReporter implements Reporter {
         runIndexEntryFromSummary(summary, {
           gitCommit: gitCommit(config.root),
           config: redactConfig({ sizes: config.sizes, languages: config.languages, repetitions: config.repetitions, memory: config.memory, trigger: config.trigger, experiment: config.experiment }),
+          interrupted: interrupted !== undefined,
         }),
       )
       out(`[sebs] results in ${runDir}: ${['invocations.jsonl', ...files.map((w) => w.replace(runDir + '/', ''))].join(', ')}`)

@@ -4,17 +4,16 @@
  * the index of runs, statistics and the comparison of two runs.
  */
 export { readRecords, resolveRecordsFile, RECORDS_FILE, type ReadRecordsResult } from '../core/records.ts'
-export type { InvocationRecord, OkInvocationRecord, ErrorInvocationRecord, TimeoutInvocationRecord, InvocationState, Language, Size, ProviderName } from '../core/types.ts'
+export type { InvocationRecord, OkInvocationRecord, ErrorInvocationRecord, TimeoutInvocationRecord, Language, Size, ProviderName } from '../core/types.ts'
 export { readRunIndex, RUN_INDEX_FILE, type RunIndexEntry } from '../reporters/run-index.ts'
 export { computeStatistics, type Statistics } from '../analysis/statistics.ts'
 export {
   compareRuns,
-  formatComparisonTable,
-  formatComparisonMarkdown,
   COMPARE_METRICS,
   type CompareMetric,
   type CompareOptions,
   type ComparisonResult,
   type CaseComparison,
   type Verdict,
-} from '../reporters/compare.ts'
+} from '../analysis/compare.ts'
+export { formatComparisonTable, formatComparisonMarkdown } from '../reporters/compare.ts'

@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, ProviderError } from '../core/errors.ts'
+import { ConfigError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import type { ProviderContext } from './types.ts'
-import { PROVIDER_NAMES, createProvider } from './registry.ts'
+import { PROVIDER_NAMES, createProvider, loadProvider } from './registry.ts'
 
 const ctx: ProviderContext = {
   runId: 'registry-test',
@@ -13,7 +10,6 @@ const ctx: ProviderContext = {
   logger: createLogger('sebs', { quiet: true }),
   options: {},
 }
-const here = dirname(fileURLToPath(import.meta.url))
 
 describe('provider registry', () => {
   it('lists the providers', () => {
@@ -36,19 +32,51 @@ describe('provider registry', () => {
     await provider.close()
   })
 
-  it.each(['aws', 'azure'] as const)('%s: loads its provider, or says clearly which module is missing', async (name) => {
-    const present = existsSync(join(here, name, 'index.ts'))
-    const result = await createProvider(name, ctx).then(
-      (provider) => ({ provider }),
-      (error: unknown) => ({ error }),
-    )
-    if (present) {
-      // The module exists: whatever it does, a missing-module message would be wrong.
-      if ('error' in result) expect(String((result.error as Error).message)).not.toMatch(/cannot be found/)
-      else expect(result.provider.name).toBe(name)
-    } else {
-      expect('error' in result && result.error).toBeInstanceOf(ProviderError)
-      expect('error' in result && (result.error as Error).message).toContain(`providers/${name}/index.ts cannot be found`)
-    }
+  it.each(['local', 'aws', 'azure'] as const)('%s: its folder exports the descriptor the registry loads', async (name) => {
+    const descriptor = await loadProvider(name)
+    expect(descriptor.name).toBe(name)
+    expect(typeof descriptor.create).toBe('function')
+    expect(typeof descriptor.connectStorage).toBe('function')
+  })
+
+  it('the descriptors say what the code outside providers/ used to decide by name', async () => {
+    const [local, aws, azure] = await Promise.all(PROVIDER_NAMES.map((n) => loadProvider(n)))
+    expect(local!.defaultCostModel('x64')).toBe('aws-x86_64')
+    expect(aws!.defaultCostModel('arm64')).toBe('aws-arm64')
+    expect(aws!.defaultCostModel('x64')).toBe('aws-x86_64')
+    expect(azure!.defaultCostModel('x64')).toBe('azure-flex')
+    expect([local!.functionsOnThisMachine, aws!.functionsOnThisMachine, azure!.functionsOnThisMachine]).toEqual([true, false, false])
+    expect([local!.remoteCredentials, aws!.remoteCredentials, azure!.remoteCredentials]).toEqual([false, true, true])
+    const shared = { runtimes: { python: 'py', node: 'nd' }, runtime: 'docker' as const }
+    expect(local!.options({ bucket: 'b' }, shared)).toEqual({ runtimes: shared.runtimes, runtime: 'docker', bucket: 'b' })
+    expect(aws!.options({ region: 'eu-west-1' }, shared)).toEqual({ region: 'eu-west-1' })
+  })
+
+  it('each descriptor gives functions the environment of its own storage kind', async () => {
+    const s3 = { kind: 's3' as const, endpoint: 'http://127.0.0.1:9000', bucket: 'b', accessKey: 'A', secretKey: 'S' }
+    const nosql = { kind: 'dynamodb' as const, endpoint: 'http://127.0.0.1:8000', tables: { shopping_cart: 'run-cart' } }
+    expect((await loadProvider('local')).functionEnv(s3, nosql)).toEqual({
+      SEBS_STORAGE_BUCKET: 'b',
+      SEBS_STORAGE_ENDPOINT: 'http://127.0.0.1:9000',
+      SEBS_STORAGE_ACCESS_KEY: 'A',
+      SEBS_STORAGE_SECRET_KEY: 'S',
+      SEBS_NOSQL_ENDPOINT: 'http://127.0.0.1:8000',
+      NOSQL_STORAGE_TABLE_shopping_cart: 'run-cart',
+    })
+    const blob = { kind: 'azure-blob' as const, endpoint: 'http://127.0.0.1:10000/acct', bucket: 'c', connectionString: 'UseDevelopmentStorage=true' }
+    expect((await loadProvider('azure')).functionEnv(blob, undefined)).toEqual({ SEBS_STORAGE_BUCKET: 'c', STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' })
+  })
+})
+
+describe('default cost models from the descriptors', () => {
+  it('each provider names the price row it bills with; Azure follows its plan', async () => {
+    const { loadProvider } = await import('./registry.ts')
+    expect((await loadProvider('local')).defaultCostModel('x64')).toBe('aws-x86_64')
+    expect((await loadProvider('aws')).defaultCostModel('arm64')).toBe('aws-arm64')
+    expect((await loadProvider('aws')).defaultCostModel('x64')).toBe('aws-x86_64')
+    const azure = await loadProvider('azure')
+    expect(azure.defaultCostModel('x64')).toBe('azure-flex')
+    expect(azure.defaultCostModel('x64', { plan: 'flex' })).toBe('azure-flex')
+    expect(azure.defaultCostModel('x64', { plan: 'consumption' })).toBe('azure-consumption')
   })
 })

@@ -81,12 +81,21 @@ export interface FunctionHandle {
 
 /** Extra times a provider measured for one invocation (µs unless named). */
 export interface ProviderTimes {
+  /**
+   * Epoch µs on the harness's clock at which the client window began (the
+   * event serialized, the request about to be written). Providers that set
+   * it let experiments start their send → first-instruction window at the
+   * same instant as `clientTimeUs` (docs/results-schema.md, "Timed windows").
+   */
+  sentAtUs?: number
   connectTimeUs?: number
   providerTimeUs?: number
   initTimeUs?: number
   billedTimeMs?: number
   memoryUsedMb?: number
   memoryEnforced?: boolean
+  /** Memory the platform gave the function when it differs from the configured one (Azure Flex instance sizes), MB. */
+  providerMemoryMb?: number
 }
 
 /** The outcome of one invocation, before the harness turns it into a record. */
@@ -227,4 +236,57 @@ export interface ProviderContext {
   logger: Logger
   /** The provider's own section of the resolved config. */
   options: Record<string, unknown>
+}
+
+/** Settings every provider may use, besides its own config section. */
+export interface SharedProviderSettings {
+  /** Interpreters for dependency installs and local instances. */
+  runtimes: { python: string; node: string }
+  /** Function runtime of providers that run instances on this machine. */
+  runtime: 'process' | 'docker'
+}
+
+/**
+ * What a provider says about itself: the one object `providers/<name>/index.ts`
+ * exports and `providers/registry.ts` loads lazily. Everything outside the
+ * provider's folder asks the descriptor instead of comparing provider names.
+ * Keep the module that defines it light (import heavy parts inside the
+ * functions): bench workers load it to connect.
+ */
+export interface ProviderDescriptor {
+  readonly name: ProviderName
+  /** Main process: the whole provider (packaging, deploy, storage, sweep). */
+  create(ctx: ProviderContext): Provider | Promise<Provider>
+  /**
+   * Worker side: a live function from a handle without the whole provider.
+   * Default (when absent): `create(ctx)` then `connect(handle)`.
+   */
+  connect?(handle: FunctionHandle, ctx: ProviderContext): DeployedFunction | Promise<DeployedFunction>
+  /** Worker side: a harness-side client for a connection this provider's `storage()` returned. */
+  connectStorage(connection: StorageConnection): Promise<ObjectStorage>
+  /** Environment function instances need to reach the run's storage and NoSQL store. */
+  functionEnv(storage: StorageConnection | undefined, nosql: NoSqlConnection | undefined): Record<string, string>
+  /**
+   * The price row (analysis/cost.ts) costs are estimated with unless the user
+   * picks one; `section` is the provider's own config section (Azure's plan).
+   */
+  defaultCostModel(arch: Architecture, section?: Record<string, unknown>): string
+  /** `ProviderContext.options` from the provider's config section and the shared settings. */
+  options(section: Record<string, unknown>, shared: SharedProviderSettings): Record<string, unknown>
+  /**
+   * True when functions run on this machine: benchmark data is served to them
+   * from a file server on loopback, and experiments that measure local
+   * processes (pids, /proc) can run.
+   */
+  readonly functionsOnThisMachine: boolean
+  /**
+   * True when the credential check talks to a remote account: the `sebs` CLI
+   * runs it before starting Vitest, to fail in the first second.
+   */
+  readonly remoteCredentials: boolean
+}
+
+/** Typed helper for a provider's descriptor (`providers/<name>/index.ts`). */
+export function defineProvider(descriptor: ProviderDescriptor): ProviderDescriptor {
+  return descriptor
 }

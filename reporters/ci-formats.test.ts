@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../core/types.ts'
-import { ciCaseName, formatBencher, formatGithubActionBenchmark } from './ci-formats.ts'
+import { ciCaseName, formatBencher, formatGithubActionBenchmark, significant } from './ci-formats.ts'
 import { summarizeRecords } from './summary.ts'
 import { makeRecord } from '../test/support/test-records.ts'
 
@@ -23,8 +23,8 @@ describe('formatGithubActionBenchmark', () => {
     const { summary, records } = run()
     const entries = formatGithubActionBenchmark(summary, records)
     expect(entries).toEqual([
-      { name: '110.dynamic-html/nodejs/test/256MB/http/cold - client time', unit: 'ms', value: 812.345, extra: 'n=1 (1 cold, 0 warm of 1 invocations)\np95: 812.345 ms' },
-      { name: '110.dynamic-html/nodejs/test/256MB/http/cold - function time', unit: 'ms', value: 210.401, extra: 'n=1 (1 cold, 0 warm of 1 invocations)\np95: 210.401 ms' },
+      { name: '110.dynamic-html/nodejs/test/256MB/http/cold - client time', unit: 'ms', value: 812.3, extra: 'n=1 (1 cold, 0 warm of 1 invocations)\np95: 812.3 ms' },
+      { name: '110.dynamic-html/nodejs/test/256MB/http/cold - function time', unit: 'ms', value: 210.4, extra: 'n=1 (1 cold, 0 warm of 1 invocations)\np95: 210.4 ms' },
       {
         name: '110.dynamic-html/nodejs/test/256MB/http/warm - client time',
         unit: 'ms',
@@ -48,22 +48,51 @@ describe('formatGithubActionBenchmark', () => {
     const { summary, records } = run({ counters: { instructions: { value: 1_000_000, source: 'callgrind' } }, costUsd: 2e-6 })
     const names = formatGithubActionBenchmark(summary, records).map((e) => `${e.name} [${e.unit}] ${e.value}`)
     expect(names).toContain('110.dynamic-html/nodejs/test/256MB/http/warm - instructions [instructions] 1000000')
-    expect(names).toContain('110.dynamic-html/nodejs/test/256MB/http/warm - cost [USD] 0.000002')
+    expect(names).toContain('110.dynamic-html/nodejs/test/256MB/http/warm - cost [USD per 1M invocations] 2')
     expect(names.some((n) => n.includes('/cold - instructions'))).toBe(false)
+  })
+
+  it('rounds to 4 significant digits: no binary-fraction noise in what readers see', () => {
+    expect(significant(3.8750037500000003e-7)).toBe(3.875e-7)
+    expect(significant(812.345)).toBe(812.3)
+    expect(significant(0.080625)).toBe(0.08063)
+    expect(significant(123_456)).toBe(123_500)
+    expect(significant(0)).toBe(0)
+    const { summary, records } = run({ costUsd: 3.8750037500000003e-7 })
+    const text = JSON.stringify(formatGithubActionBenchmark(summary, records))
+    expect(text).not.toMatch(/\d{6,}e-|\.\d{7,}/)
+    expect(formatGithubActionBenchmark(summary, records).find((e) => e.name.endsWith('warm - cost'))).toMatchObject({ unit: 'USD per 1M invocations', value: 0.3875 })
+  })
+
+  it('splits the one-sample cold series from the warm ones, for their own alert thresholds', () => {
+    const { summary, records } = run()
+    const all = formatGithubActionBenchmark(summary, records)
+    const cold = formatGithubActionBenchmark(summary, records, 'cold')
+    const warm = formatGithubActionBenchmark(summary, records, 'warm')
+    expect(cold.map((e) => e.name)).toEqual(['110.dynamic-html/nodejs/test/256MB/http/cold - client time', '110.dynamic-html/nodejs/test/256MB/http/cold - function time'])
+    expect(warm.every((e) => e.name.includes('/warm - '))).toBe(true)
+    expect([...cold, ...warm].map((e) => e.name).sort()).toEqual(all.map((e) => e.name).sort())
   })
 })
 
 describe('formatBencher', () => {
+  it('names the custom measures with their units (Bencher creates them without units)', () => {
+    const { summary, records } = run({ costUsd: 2e-6 })
+    const warm = formatBencher(summary, records)['110.dynamic-html/nodejs/test/256MB/http/warm']!
+    expect(Object.keys(warm)).toEqual(['latency', 'function-time-ns', 'cost-usd-per-1m-invocations'])
+    expect(warm['cost-usd-per-1m-invocations']).toEqual({ value: 2, lower_value: 2, upper_value: 2 })
+  })
+
   it('writes Bencher Metric Format: latency in ns with the median CI as bounds', () => {
     const { summary, records } = run({ counters: { instructions: { value: 42, source: 'perf' } } })
     expect(formatBencher(summary, records)).toEqual({
       '110.dynamic-html/nodejs/test/256MB/http/cold': {
         latency: { value: 812_345_000 },
-        'function-time': { value: 210_401_000 },
+        'function-time-ns': { value: 210_401_000 },
       },
       '110.dynamic-html/nodejs/test/256MB/http/warm': {
         latency: { value: 14_500_000, lower_value: 11_000_000, upper_value: 18_000_000 },
-        'function-time': { value: 5_450_000, lower_value: 5_100_000, upper_value: 5_800_000 },
+        'function-time-ns': { value: 5_450_000, lower_value: 5_100_000, upper_value: 5_800_000 },
         // All equal: the CI collapses onto the value.
         instructions: { value: 42, lower_value: 42, upper_value: 42 },
       },

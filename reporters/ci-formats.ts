@@ -5,15 +5,20 @@
  * - `github-action-benchmark.json`: the `customSmallerIsBetter` input of
  *   benchmark-action/github-action-benchmark, an array of
  *   `{ name, unit, value, range?, extra? }`. One entry per case, phase and
- *   metric (client time, function time in ms; instructions and cost when the
- *   records carry them); `value` is the median, `range` "± h" with h the larger
- *   distance from the median to an end of its 95% CI.
+ *   metric (client time, function time in ms; instructions and cost in USD per
+ *   1M invocations when the records carry them); `value` is the median, `range`
+ *   "± h" with h the larger distance from the median to an end of its 95% CI.
+ *   Values carry 4 significant digits (a median is not known better).
+ *   The same entries split by phase: `github-action-benchmark-cold.json` (the
+ *   one-sample forced-cold series, which move far more between runs) and
+ *   `github-action-benchmark-warm.json` (every other phase), so that each can
+ *   have its own alert threshold (one action step per file).
  * - `bencher.json`: Bencher Metric Format,
  *   `{ "<benchmark>": { "<measure>": { value, lower_value, upper_value } } }`,
  *   `value` the median and the bounds its nonparametric 95% CI. Client time is
- *   the built-in `latency` measure, in nanoseconds as Bencher defines it;
- *   `function-time` (ns), `instructions` (count) and `cost` (USD per
- *   invocation) are created by Bencher on first upload.
+ *   the built-in `latency` measure, in nanoseconds as Bencher defines it; the
+ *   measures Bencher creates on first upload (without units) carry their unit in
+ *   their name: `function-time-ns`, `instructions`, `cost-usd-per-1m-invocations`.
  *
  * Only usable samples count (state ok, valid output, not discarded), as in
  * the summary; cases with none are left out.
@@ -25,6 +30,10 @@ import { computeStatistics, type Statistics } from '../analysis/statistics.ts'
 import { caseGroupKey, usableForStatistics, type PhaseSummary, type RunSummary } from './summary.ts'
 
 export const GITHUB_ACTION_BENCHMARK_JSON = 'github-action-benchmark.json'
+/** The forced-cold series alone (one sample per case): its own alert threshold. */
+export const GITHUB_ACTION_BENCHMARK_COLD_JSON = 'github-action-benchmark-cold.json'
+/** Every other phase (warm, and experiments' phases). */
+export const GITHUB_ACTION_BENCHMARK_WARM_JSON = 'github-action-benchmark-warm.json'
 export const BENCHER_JSON = 'bencher.json'
 
 /** One entry of github-action-benchmark's `customSmallerIsBetter` input. */
@@ -58,10 +67,13 @@ export function ciCaseName(c: PhaseSummary, withProvider = false): string {
   return parts.filter((p) => p !== undefined && p !== '').join('/')
 }
 
-/** Round to a fixed number of decimals, dropping binary-fraction noise. */
-function round(value: number, decimals: number): number {
-  const f = 10 ** decimals
-  return Math.round(value * f) / f
+/** Significant digits of values in CI files: enough for a median whose CI is rarely narrower than 0.1%. */
+export const SIGNIFICANT_DIGITS = 4
+
+/** `value` to `digits` significant digits, without binary-fraction noise (3.8750037500000003e-7 → 3.875e-7). */
+export function significant(value: number, digits = SIGNIFICANT_DIGITS): number {
+  if (!Number.isFinite(value) || value === 0) return value
+  return Number(value.toPrecision(digits))
 }
 
 interface Metric {
@@ -83,15 +95,15 @@ const METRICS: Metric[] = [
     slug: 'latency',
     stats: (c) => c.clientTimeUs,
     unit: 'ms',
-    toUnit: (us) => round(us / 1000, 3),
+    toUnit: (us) => significant(us / 1000),
     toBencher: (us) => Math.round(us * 1000),
   },
   {
     label: 'function time',
-    slug: 'function-time',
+    slug: 'function-time-ns',
     stats: (c) => c.functionTimeUs,
     unit: 'ms',
-    toUnit: (us) => round(us / 1000, 3),
+    toUnit: (us) => significant(us / 1000),
     toBencher: (us) => Math.round(us * 1000),
   },
   {
@@ -99,16 +111,17 @@ const METRICS: Metric[] = [
     slug: 'instructions',
     stats: (c, counters) => counters.get(caseGroupKey(c)),
     unit: 'instructions',
-    toUnit: (v) => v,
-    toBencher: (v) => v,
+    toUnit: (v) => Math.round(v),
+    toBencher: (v) => Math.round(v),
   },
   {
     label: 'cost',
-    slug: 'cost',
+    slug: 'cost-usd-per-1m-invocations',
     stats: (c) => c.costUsd,
-    unit: 'USD',
-    toUnit: (v) => v,
-    toBencher: (v) => v,
+    // Per million invocations, as price lists quote it: 0.3875 reads better than 3.875e-7.
+    unit: 'USD per 1M invocations',
+    toUnit: (v) => significant(v * 1e6),
+    toBencher: (v) => significant(v * 1e6),
   },
 ]
 
@@ -135,12 +148,19 @@ function multiProvider(summary: RunSummary): boolean {
  * usable samples, client and function time in ms, then instructions and cost
  * when present.
  */
-export function formatGithubActionBenchmark(summary: RunSummary, records: InvocationRecord[] = []): GithubBenchmarkEntry[] {
+export function formatGithubActionBenchmark(
+  summary: RunSummary,
+  records: InvocationRecord[] = [],
+  /** Only the forced-cold phase ('cold'), or every other phase ('warm'); default both. */
+  series?: 'cold' | 'warm',
+): GithubBenchmarkEntry[] {
   const counters = instructionStats(records)
   const withProvider = multiProvider(summary)
   const entries: GithubBenchmarkEntry[] = []
   for (const c of summary.cases) {
     if (c.n === 0) continue
+    if (series === 'cold' && c.phase !== 'cold') continue
+    if (series === 'warm' && c.phase === 'cold') continue
     for (const metric of METRICS) {
       const stats = metric.stats(c, counters)
       if (!stats) continue
@@ -150,7 +170,7 @@ export function formatGithubActionBenchmark(summary: RunSummary, records: Invoca
       if (stats.ciMedian95) {
         const lo = metric.toUnit(stats.ciMedian95[0])
         const hi = metric.toUnit(stats.ciMedian95[1])
-        entry.range = `± ${round(Math.max(value - lo, hi - value), 6)}`
+        entry.range = `± ${significant(Math.max(value - lo, hi - value), 2)}`
         extra.push(`95% CI of the median: [${lo}, ${hi}] ${metric.unit}`)
       }
       extra.push(`p95: ${metric.toUnit(stats.p95)} ${metric.unit}`)
@@ -189,8 +209,13 @@ export function formatBencher(summary: RunSummary, records: InvocationRecord[] =
 /** Writes `github-action-benchmark.json` and `bencher.json` into the run directory; returns their paths. */
 export async function writeCiFormats(runDir: string, summary: RunSummary, records: InvocationRecord[]): Promise<string[]> {
   const gab = join(runDir, GITHUB_ACTION_BENCHMARK_JSON)
+  const gabCold = join(runDir, GITHUB_ACTION_BENCHMARK_COLD_JSON)
+  const gabWarm = join(runDir, GITHUB_ACTION_BENCHMARK_WARM_JSON)
   const bencher = join(runDir, BENCHER_JSON)
-  await writeFileAtomic(gab, JSON.stringify(formatGithubActionBenchmark(summary, records), null, 2) + '\n')
-  await writeFileAtomic(bencher, JSON.stringify(formatBencher(summary, records), null, 2) + '\n')
-  return [gab, bencher]
+  const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n'
+  await writeFileAtomic(gab, json(formatGithubActionBenchmark(summary, records)))
+  await writeFileAtomic(gabCold, json(formatGithubActionBenchmark(summary, records, 'cold')))
+  await writeFileAtomic(gabWarm, json(formatGithubActionBenchmark(summary, records, 'warm')))
+  await writeFileAtomic(bencher, json(formatBencher(summary, records)))
+  return [gab, gabCold, gabWarm, bencher]
 }

@@ -6,12 +6,11 @@ import { SebsError } from '../core/errors.ts'
 import type { InvocationRecord } from '../core/types.ts'
 import {
   compareCommand,
-  compareRuns,
   compareWithBaseline,
   formatComparisonMarkdown,
   formatComparisonTable,
-  type CaseComparison,
 } from './compare.ts'
+import { compareRuns, type CaseComparison } from '../analysis/compare.ts'
 import { makeRecord, normalSamples } from '../test/support/test-records.ts'
 
 type Overrides = Parameters<typeof makeRecord>[0]

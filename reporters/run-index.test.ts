@@ -154,3 +154,47 @@ describe('formatHistory', () => {
     expect(formatHistory([])).toBe('No runs recorded.')
   })
 })
+
+describe('concurrent runs in one results folder', () => {
+  it('several real processes updating the index at once lose no run', async () => {
+    const { spawn } = await import('node:child_process')
+    const { dirname } = await import('node:path')
+    const { fileURLToPath } = await import('node:url')
+    const script = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__', 'index-writer.ts')
+    const go = join(results, '..', 'go')
+    const writers = 5
+    const perWriter = 6
+    const exits = Array.from({ length: writers }, (_, w) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', script, results, String(w), String(perWriter), go], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+      return new Promise<string>((resolve) => child.once('exit', (code) => resolve(`${code}${code === 0 ? '' : `: ${stderr}`}`)))
+    })
+    // All writers are loaded and polling for the go file before it appears (they start within a few ms of each other).
+    await new Promise((r) => setTimeout(r, 3000))
+    writeFileSync(go, '')
+    expect(await Promise.all(exits)).toEqual(Array(writers).fill('0'))
+    const runIds = (await readRunIndex(results)).map((e) => e.runId).sort()
+    const expected = Array.from({ length: writers }, (_, w) => Array.from({ length: perWriter }, (_, i) => `run-${w}-${i}`)).flat().sort()
+    expect(runIds).toEqual(expected)
+    expect(existsSync(join(results, 'index.json.lock'))).toBe(false)
+  }, 60_000)
+
+  it('a lock left by a dead process is taken over; a live holder past the timeout is a RESULTS_LOCKED error naming the file', async () => {
+    const { withFileLock } = await import('./file-lock.ts')
+    mkdirSync(results, { recursive: true })
+    const lock = join(results, 'index.json.lock')
+    // A pid that is not running: a crashed run's lock.
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 17, host: (await import('node:os')).hostname(), at: new Date().toISOString() }))
+    await updateRunIndex(results, entryA)
+    expect((await readRunIndex(results)).map((e) => e.runId)).toEqual([entryA.runId])
+    // A live holder (this process) that does not let go.
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), at: new Date().toISOString() }))
+    await expect(withFileLock(lock, async () => 1, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'RESULTS_LOCKED',
+      message: expect.stringContaining(lock),
+    })
+    // …unless it is older than staleMs.
+    await expect(withFileLock(lock, async () => 1, { timeoutMs: 300, staleMs: 0 })).resolves.toBe(1)
+  })
+})

@@ -7,10 +7,11 @@
  * Format: `{ "schemaVersion": 1, "runs": [RunIndexEntry, …] }`, oldest first.
  */
 import { existsSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readRecords, RECORDS_FILE } from '../core/records.ts'
 import { writeFileAtomic } from './atomic-write.ts'
+import { withFileLock } from './file-lock.ts'
 import { SUMMARY_JSON } from './summary-writers.ts'
 import { KNOWN_SUMMARY_SCHEMA_VERSIONS, summarizeRecords, type RunSummary } from './summary.ts'
 
@@ -26,6 +27,8 @@ export interface RunIndexEntry {
   failures: number
   /** The run's resolved settings, redacted (sizes, languages, repetitions, …). */
   config?: Record<string, unknown>
+  /** Set when SIGINT/SIGTERM stopped the run early: its records are what completed. */
+  interrupted?: true
 }
 
 export const RUN_INDEX_FILE = 'index.json'
@@ -38,7 +41,7 @@ interface RunIndexFile {
 /** The index entry of a summarised run; `extra` adds what only the caller knows. */
 export function runIndexEntryFromSummary(
   summary: RunSummary,
-  extra: { gitCommit?: string; config?: Record<string, unknown> } = {},
+  extra: { gitCommit?: string; config?: Record<string, unknown>; interrupted?: boolean } = {},
 ): RunIndexEntry {
   const { totals } = summary
   return {
@@ -50,6 +53,7 @@ export function runIndexEntryFromSummary(
     invocations: totals.invocations,
     failures: totals.errors + totals.timeouts + totals.invalid,
     ...(extra.config !== undefined ? { config: extra.config } : {}),
+    ...(extra.interrupted ? { interrupted: true as const } : {}),
   }
 }
 
@@ -69,7 +73,8 @@ function isEntry(v: unknown): v is RunIndexEntry {
     typeof v.invocations === 'number' &&
     typeof v.failures === 'number' &&
     (v.gitCommit === undefined || typeof v.gitCommit === 'string') &&
-    (v.config === undefined || isRecord(v.config))
+    (v.config === undefined || isRecord(v.config)) &&
+    (v.interrupted === undefined || v.interrupted === true)
   )
 }
 
@@ -171,19 +176,21 @@ export async function readRunIndex(resultsDir: string): Promise<RunIndexEntry[]>
  * read-modify-write, replaced atomically. A missing or corrupt index is
  * rebuilt from the run directories first. Returns the entries written.
  *
- * Two runs finishing at the same instant in the same results folder can
- * still race (last writer wins); the lost run stays on disk and comes back
- * whenever the index is rebuilt.
+ * Runs finishing at the same time in the same results folder take turns
+ * (`index.json.lock`, file-lock.ts), so none is lost.
  */
 export async function updateRunIndex(resultsDir: string, entry: RunIndexEntry): Promise<RunIndexEntry[]> {
   if (!isEntry(entry)) {
     throw new TypeError(`updateRunIndex: not a valid run index entry: ${JSON.stringify(entry)}`)
   }
-  const { entries } = await loadEntries(resultsDir)
-  const updated = mergeEntries(entries, [entry])
-  const file: RunIndexFile = { schemaVersion: 1, runs: updated }
-  await writeFileAtomic(join(resultsDir, RUN_INDEX_FILE), JSON.stringify(file, null, 2) + '\n')
-  return updated
+  await mkdir(resultsDir, { recursive: true })
+  return withFileLock(join(resultsDir, `${RUN_INDEX_FILE}.lock`), async () => {
+    const { entries } = await loadEntries(resultsDir)
+    const updated = mergeEntries(entries, [entry])
+    const file: RunIndexFile = { schemaVersion: 1, runs: updated }
+    await writeFileAtomic(join(resultsDir, RUN_INDEX_FILE), JSON.stringify(file, null, 2) + '\n')
+    return updated
+  })
 }
 
 /** "2024-05-01 12:34:56" (UTC) from an ISO time; other strings unchanged. */
@@ -216,7 +223,7 @@ export function formatHistory(entries: RunIndexEntry[]): string {
   const header = ['run', 'created (UTC)', 'provider', 'commit', 'invocations', 'failures', 'benchmarks']
   const rightAligned = new Set([4, 5])
   const rows = newestFirst.map((e) => [
-    e.runId,
+    e.interrupted ? `${e.runId} (interrupted)` : e.runId,
     formatTime(e.createdAt),
     e.provider,
     e.gitCommit ? e.gitCommit.slice(0, 7) : '-',

@@ -21,7 +21,7 @@ describe('writeRunReports', () => {
     const records = fixtureRecords('r3')
     const out = await writeRunReports(runDir, records, { resultsDir, runId: 'r3', provider: 'local', env: { GITHUB_STEP_SUMMARY: stepSummary } })
 
-    const names = ['summary.json', 'summary.csv', 'invocations.csv', 'summary.md', 'github-action-benchmark.json', 'bencher.json', 'report.html']
+    const names = ['summary.json', 'summary.csv', 'invocations.csv', 'summary.md', 'github-action-benchmark.json', 'github-action-benchmark-cold.json', 'github-action-benchmark-warm.json', 'bencher.json', 'report.html']
     expect(out.errors).toEqual([])
     expect(out.files).toEqual(names.map((n) => join(runDir, n)))
     expect(readdirSync(runDir).sort()).toEqual([...names].sort())
@@ -54,6 +54,8 @@ describe('writeRunReports', () => {
       'invocations.csv',
       'summary.md',
       'github-action-benchmark.json',
+      'github-action-benchmark-cold.json',
+      'github-action-benchmark-warm.json',
       'bencher.json',
     ])
     expect(out.consoleTable).toMatch(/\nCould not write 1 output\(s\):\n {2}report\.html: /)

@@ -74,7 +74,7 @@ export async function writeRunReports(runDir: string, records: InvocationRecord[
     stepSummary = await appendToStepSummary(markdown, options.env ?? process.env)
     return path
   })
-  await attempt('github-action-benchmark.json/bencher.json', () => writeCiFormats(runDir, summary, records))
+  await attempt('github-action-benchmark*.json/bencher.json', () => writeCiFormats(runDir, summary, records))
   await attempt('report.html', async () => {
     let history: RunSummary[] | undefined
     let notes: string[] = []

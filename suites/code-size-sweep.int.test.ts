@@ -91,7 +91,7 @@ describe.each(['python', 'nodejs'] as const)('experiments with codeSizes on the 
     const own = (fn.handle.data as { packageDir: string }).packageDir
     try {
       const s = settings({ options: { codeSizes: [0, MB5], clockSync: 'none' } })
-      const points = invocationOverhead.plan(s, { provider: 'local', language, deployedMemory: 128 })
+      const points = invocationOverhead.plan(s, { provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 128 })
       expect(points.map((p) => p.name)).toEqual([`code 0B warm`, `code 0B cold`, `code ${MB5}B warm`, `code ${MB5}B cold`])
       const state = new Map<string, unknown>()
       const records: InvocationRecord[] = []
@@ -133,7 +133,7 @@ describe.each(['python', 'nodejs'] as const)('experiments with codeSizes on the 
     const ctx = await bed.context(fn, { experiment: 'cold-start', payload: { sleep_ms: 1 } })
     try {
       const s = settings({ options: { codeSizes: [MB5] } })
-      const [point, ...rest] = coldStart.plan(s, { provider: 'local', language, deployedMemory: 128 })
+      const [point, ...rest] = coldStart.plan(s, { provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 128 })
       expect(rest).toEqual([])
       expect(point).toMatchObject({ name: `cold-start 128MB code ${MB5}B`, memory: 128, codePaddingBytes: MB5 })
       const out = await coldStart.run(ctx, point!, s, new Map())

@@ -10,7 +10,7 @@ import { CostBudget, ExperimentContext } from './context.ts'
 import type { ExperimentSettings } from './experiment.ts'
 import { DEFAULT_CODE_SIZES, invocationOverhead } from './invocation-overhead.ts'
 
-const target = { provider: 'local', language: 'python' as const, deployedMemory: 128 }
+const target = { provider: 'local', functionsOnThisMachine: true, language: 'python' as const, deployedMemory: 128 }
 
 function settings(options: Record<string, unknown>, memory = [128]): ExperimentSettings {
   return { repetitions: 3, memory, options }

@@ -5,26 +5,24 @@
  * Vitest, so experiments are plain async functions testable against a real
  * provider without Vitest internals; suites/experiment-suite.ts builds it.
  *
- * Every invocation goes through `measure`: the record is appended to the
- * run's JSONL the moment it completes, with what experiments add to the
- * plain record (counters from the wrapper, whether memory was enforced, the
+ * Every invocation goes through `measure`, which is the engine's one
+ * measurement path (engine/measure.ts) with the experiments' steps as hooks:
+ * the record is appended to the run's JSONL the moment it completes, with
+ * what experiments add to the plain record (counters from the wrapper, whether memory was enforced, the
  * cost under the chosen price row, warm-up discards, parameters).
  */
-import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
-import { SebsError, errorMessage } from '../core/errors.ts'
-import { appendRecord, readRecords } from '../core/records.ts'
+import { SebsError } from '../core/errors.ts'
+import { readRecords } from '../core/records.ts'
 import type { CounterValue, InvocationRecord, Language, Size, Trigger } from '../core/types.ts'
-import { buildRecord, type InvocationContext } from '../engine/measure.ts'
+import { epochUs, measure, type InvocationContext, type Measured, type ProbeStop } from '../engine/measure.ts'
 import type { CodeUpdateResult, DeployedFunction, InvokeResult, ObjectStorage } from '../providers/types.ts'
 import { estimateCost, resolvePriceTable, type PriceRow } from '../analysis/cost.ts'
 import { existsSync } from 'node:fs'
 
-/** Epoch time in µs, with sub-ms precision (performance clock anchored at its origin). */
-export function epochUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000)
-}
+// Re-exported: experiments import them from their context.
+export { epochUs, type Measured, type ProbeStop }
 
 export interface MeasureMeta {
   phase: string
@@ -46,16 +44,6 @@ export interface MeasureMeta {
   probe?: () => Promise<ProbeStop>
   /** Extra parameters computed from the outcome, added before the record is written. */
   annotate?: (outcome: { result: InvokeResult; sendUs: number; recvUs: number }) => Record<string, unknown> | undefined
-}
-
-export type ProbeStop = () => Promise<{ counters?: Record<string, CounterValue>; params?: Record<string, unknown> }>
-
-export interface Measured {
-  record: InvocationRecord
-  result: InvokeResult
-  /** Epoch µs (harness clock) just before the request was sent and just after the answer arrived. */
-  sendUs: number
-  recvUs: number
 }
 
 /** Tracks money spent in the run against `--max-cost`. */
@@ -180,7 +168,7 @@ export class ExperimentContext {
    */
   async ensureMemory(memoryMb: number): Promise<void> {
     if (this.#memoryApplied && memoryMb === this.#memory) return
-    await this.fn.update({ memory: memoryMb, ...this.#localMemoryEnv(memoryMb) })
+    await this.fn.update({ memory: memoryMb })
     this.#memory = memoryMb
     this.#memoryApplied = true
   }
@@ -235,20 +223,15 @@ export class ExperimentContext {
     await this.fn.update({ env })
   }
 
-  /**
-   * The local provider applies memory limits per instance; until its pool
-   * passes the handle's memory to new instances (requested from the
-   * provider's owner), the memory travels in the function's environment,
-   * where the instance reads it (providers/local/instance.ts).
-   */
-  #localMemoryEnv(memoryMb: number): { env?: Record<string, string> } {
-    return this.provider === 'local' ? { env: { SEBS_FUNCTION_MEMORY_MB: String(memoryMb) } } : {}
-  }
 
-  /** Invokes once, validates, builds the record, appends it; never throws for a failed invocation. */
-  async measure(meta: MeasureMeta): Promise<Measured> {
+  /**
+   * Invokes once through the one measurement path (engine/measure.ts), with
+   * what experiments add as hooks: the probe, their record decoration
+   * (counters, discards, their price table), annotations, the cost budget.
+   * Never throws for a failed invocation.
+   */
+  measure(meta: MeasureMeta): Promise<Measured> {
     const init = this.#init
-    const payload = meta.payload ?? this.payload
     const ctx: InvocationContext = {
       runId: init.runId,
       recordsFile: init.recordsFile,
@@ -263,56 +246,21 @@ export class ExperimentContext {
       ...(this.point !== undefined ? { point: this.point } : {}),
       ...(init.validator ? { validator: init.validator } : {}),
       ...(init.storage ? { storage: init.storage } : {}),
+      onRecord: (record) => this.budget.add(record.costUsd),
     }
-    const stopProbe = meta.probe ? await meta.probe() : undefined
-    const startedAt = Date.now()
-    const sendUs = epochUs()
-    const t0 = performance.now()
-    let result: InvokeResult
-    try {
-      result = await this.fn.invoke(payload, { trigger: init.trigger })
-    } catch (err) {
-      result = { state: 'error', error: errorMessage(err), clientTimeUs: Math.round((performance.now() - t0) * 1000) }
-    }
-    const recvUs = epochUs()
-    let probed: Awaited<ReturnType<ProbeStop>> = {}
-    if (stopProbe) {
-      try {
-        probed = await stopProbe()
-      } catch (err) {
-        // A counter that could not be read is reported, not invented.
-        probed = { params: { probeError: errorMessage(err) } }
-      }
-    }
-
-    let validation: { valid: boolean; message?: string } = { valid: result.state === 'ok' }
-    if (result.state === 'ok' && init.validator) {
-      try {
-        const message = await init.validator({
-          dataDir: init.dataDir,
-          size: init.size,
-          language: init.language,
-          input: payload,
-          output: result.envelope.result,
-          download: init.storage ? (bucket, key) => init.storage!.download(bucket, key) : undefined,
-        })
-        validation = message ? { valid: false, message } : { valid: true }
-      } catch (err) {
-        validation = { valid: false, message: `validateOutput threw: ${errorMessage(err)}` }
-      }
-    }
-
-    const record = decorateRecord(
-      buildRecord(ctx, { phase: meta.phase, repetition: meta.repetition, expect: meta.expect, params: meta.params }, result, startedAt, validation),
-      result,
-      { ...meta, counters: { ...(meta.counters ?? {}), ...(probed.counters ?? {}) } },
-      { model: this.costModel, table: this.priceTable },
+    const cost = { model: this.costModel, table: this.priceTable }
+    return measure(
+      this.fn,
+      meta.payload ?? this.payload,
+      ctx,
+      { phase: meta.phase, repetition: meta.repetition, expect: meta.expect, params: meta.params },
+      {
+        ...(meta.probe ? { probe: meta.probe } : {}),
+        decorate: (record, result, probed) =>
+          decorateRecord(record, result, { ...meta, counters: { ...(meta.counters ?? {}), ...(probed.counters ?? {}) } }, cost),
+        ...(meta.annotate ? { annotate: meta.annotate } : {}),
+      },
     )
-    const extra = { ...(probed.params ?? {}), ...(meta.annotate?.({ result, sendUs, recvUs }) ?? {}) }
-    if (Object.keys(extra).length > 0) record.params = { ...record.params, ...extra }
-    this.budget.add(record.costUsd)
-    appendRecord(init.recordsFile, record)
-    return { record, result, sendUs, recvUs }
   }
 }
 

@@ -1,31 +1,28 @@
 /**
  * Worker side of an experiment run (`--experiment NAME`): for each benchmark,
- * `describe('<NNN.name>')` with one bench per language × size × point of
- * the experiment's plan (`python test cold 128MB`), each running that point
- * exactly once (exact bench options). The experiment logic lives in
- * suites/ as plain async functions over an ExperimentContext; this file is
- * only the Vitest glue. After the last point of a case, the case's summary
+ * a group `<NNN.name>` with one task per language × size × point of the
+ * experiment's plan (`python test cold 128MB`). A task runs its point once;
+ * its samples are the point's measured invocations (see pointSamplesMs), so
+ * Vitest compares points on invocation times. The experiment logic lives in
+ * suites/ as plain async functions over an ExperimentContext; this file
+ * wires them to the tasks (plugin/bench-adapter.ts hands those to Vitest). After the last point of a case, the case's summary
  * is printed and written to `<run dir>/experiments/`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { afterAll, bench, describe, inject } from 'vitest'
-import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
+import { inject } from 'vitest'
 import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
-import { createLogger } from '../core/logger.ts'
-import { LANGUAGES, SIZES, type Language, type Size } from '../core/types.ts'
-import { connectFunction } from '../providers/registry.ts'
-import { connectStorage } from '../providers/storage/clients.ts'
-import type { DeployedFunction, ObjectStorage } from '../providers/types.ts'
-import { defaultCostModel, type PriceRow } from '../analysis/cost.ts'
-import { CostBudget, ExperimentContext } from './context.ts'
+import type { Language, Size } from '../core/types.ts'
+import type { BenchTasks } from '../engine/bench-tasks.ts'
+import { BenchmarkSession } from '../engine/case-session.ts'
+import type { PriceRow } from '../analysis/cost.ts'
+import { CostBudget, ExperimentContext, usable } from './context.ts'
 import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from './experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
-import { loadInputModule } from '../engine/inputs.ts'
+import { interruptionCheck } from '../engine/interrupt.ts'
 import { caseName } from '../engine/selection.ts'
 import type { SebsProvided } from '../engine/run-state.ts'
-import { exactBenchOptions } from './benchmark-suite.ts'
 import '../engine/run-state.ts'
 
 /** The experiment's settings from what the main process provided (CLI flags and the config file's section). */
@@ -48,45 +45,33 @@ export function experimentSettings(provided: SebsProvided, name: string, deploye
   }
 }
 
-export function defineExperimentSuite(name: string, benchmarkId: string): void {
+export function defineExperimentSuite(name: string, benchmarkId: string, tasks: BenchTasks): void {
   const provided = inject('sebs')
   const experiment = EXPERIMENT_IMPLEMENTATIONS[name]
   if (!experiment) {
     throw new ConfigError('UNKNOWN_EXPERIMENT', `Unknown experiment '${name}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`)
   }
-  const benchmark = provided.benchmarks.find((b) => b.id === benchmarkId)
-  if (!benchmark) {
-    throw new SebsError('BENCHMARK_NOT_FOUND', `benchmark ${benchmarkId} was not discovered by the global setup; is the sebs plugin configured?`)
-  }
-  const logger = createLogger('sebs')
-  const live: DeployedFunction[] = []
+  const session = new BenchmarkSession(provided, benchmarkId)
   const contexts: ExperimentContext[] = []
-  let storage: Promise<ObjectStorage> | undefined
-  let inputModule: Promise<Partial<BenchmarkInputModule>> | undefined
   const runDir = dirname(provided.recordsFile)
+  // After Ctrl-C / SIGTERM (plugin/interrupt.ts) no further point starts.
+  const interrupted = interruptionCheck(runDir)
 
-  describe(benchmarkId, () => {
-    afterAll(async () => {
+  tasks.group(benchmarkId, () => {
+    tasks.afterAll(async () => {
       // A backstop for cases whose last point did not run (filtered by -t): the functions leave with their own code.
       await Promise.allSettled(contexts.map((c) => c.restoreCode()))
-      await Promise.allSettled(live.map((fn) => fn.close?.()))
-      if (storage) await (await storage).close()
+      await session.close()
     })
-
-    const languages = LANGUAGES.filter((l) => benchmark.languages.includes(l) && (!provided.languages || provided.languages.includes(l)))
-    for (const language of languages) {
-      for (const size of SIZES.filter((s) => provided.sizes.includes(s))) {
-        defineCase(language, size)
-      }
-    }
+    for (const { language, size } of session.cases()) defineCase(language, size)
   })
 
   function defineCase(language: Language, size: Size): void {
-    const prepared = provided.cases.find((c) => c.benchmark === benchmarkId && c.language === language && c.size === size)
-    // Unprepared cases (filtered out by -t) still get their benches, which Vitest then skips.
+    const prepared = session.prepared(language, size)
+    // Unprepared cases (filtered out by -t) still get their tasks, which Vitest then skips.
     const deployedMemory = prepared?.memory ?? provided.memory?.[0] ?? 128
     const settings = experimentSettings(provided, name, deployedMemory)
-    const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, language, deployedMemory })
+    const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, functionsOnThisMachine: provided.functionsOnThisMachine, language, deployedMemory })
     const state = new Map<string, unknown>()
     const outcomes: PointOutcome[] = []
     let ctx: ExperimentContext | undefined
@@ -94,27 +79,12 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
 
     const context = async (): Promise<ExperimentContext> => {
       if (ctx) return ctx
-      if (!prepared) {
-        throw new SebsError(
-          'NOTHING_SELECTED',
-          `${label} was not prepared by the global setup (its filters differ from this run's); run it through 'npx sebs bench' or widen -t.`,
-        )
-      }
-      const fn = await connectFunction(
-        provided.provider,
-        { runId: provided.runId, cacheDir: provided.cacheDir, logger: logger.child(`provider:${provided.provider}`), options: provided.providerOptions },
-        prepared.handle,
-      )
-      live.push(fn)
-      if (provided.storage && !storage) storage = connectStorage(provided.storage)
-      inputModule ??= loadInputModule(
-        { id: benchmarkId, dir: benchmark!.dir, input: { kind: benchmark!.inputKind, path: benchmark!.inputPath } },
-        { python: provided.python },
-      )
-      const validator = (await inputModule).validateOutput
+      const target = session.requirePrepared(language, size)
+      const fn = await session.connect(target)
+      const { validator, storage } = await session.invocationContext(language, size, target)
       ctx = new ExperimentContext({
         fn,
-        payload: prepared.event,
+        payload: target.event,
         runId: provided.runId,
         recordsFile: provided.recordsFile,
         experiment: name,
@@ -123,11 +93,12 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
         size,
         provider: provided.provider,
         trigger: provided.trigger,
-        memory: prepared.memory,
-        dataDir: benchmark!.dataDir,
+        memory: target.memory,
+        dataDir: session.benchmark.dataDir,
         ...(validator ? { validator } : {}),
-        ...(storage ? { storage: await storage } : {}),
-        costModel: settings.costModel ?? defaultCostModel(provided.provider),
+        ...(storage ? { storage } : {}),
+        // The run's model (the user's, else the provider's default for its arch), as the plain cases use.
+        costModel: settings.costModel ?? provided.costModel,
         ...(settings.costModels ? { priceOverrides: settings.costModels } : {}),
         budget: CostBudget.fromRecords(settings.maxCost, provided.recordsFile),
         log: (line) => console.log(`[sebs] ${name} ${label}: ${line}`),
@@ -136,7 +107,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
       return ctx
     }
 
-    // Vitest's bench runner does not run afterAll hooks, so the case's
+    // Vitest 4's bench runner does not run afterAll hooks, so the case's
     // summary file is (re)written after every point: it always holds what ran.
     const writeSummary = (final: boolean): void => {
       const conclusion = experiment!.summarize?.(outcomes, settings)
@@ -164,11 +135,16 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
     }
 
     points.forEach((point, index) => {
-      bench(
-        `${caseName(language, size)} ${point.name}`,
-        async () => {
-          const c = await context()
+      tasks.task({
+        kind: 'collected',
+        name: `${caseName(language, size)} ${point.name}`,
+        collect: async () => {
           const last = index === points.length - 1
+          if (interrupted()) {
+            if (last && ctx) await ctx.restoreCode().catch(() => {})
+            return []
+          }
+          const c = await context()
           let outcome: PointOutcome
           try {
             // Through runPoint: every record of the point carries its name, so reporters keep points apart.
@@ -184,9 +160,24 @@ export function defineExperimentSuite(name: string, benchmarkId: string): void {
           writeSummary(last)
           // The case ends with the function running its own code package again (code-size sweeps pad it).
           if (last) await c.restoreCode()
+          return pointSamplesMs(outcome, `${label} ${point.name}`)
         },
-        exactBenchOptions(1),
-      )
+      })
     })
   }
+}
+
+/**
+ * The samples of a point's task, ms: the statistic the point's repetitions
+ * were judged on (e.g. the cold client times of a cold-start point, never
+ * mixed with its warm calls), else the client times of its usable records.
+ * A point without one usable invocation has nothing to show; it fails, and
+ * its records on disk say why.
+ */
+export function pointSamplesMs(outcome: PointOutcome, label: string): number[] {
+  const us = outcome.repetitions?.samples.length ? outcome.repetitions.samples : outcome.records.filter(usable).map((r) => r.clientTimeUs)
+  if (us.length === 0) {
+    throw new SebsError('INVOCATION_FAILED', `${label}: no usable invocation (all failed, invalid or discarded); see the run's invocations.jsonl for the reasons.`)
+  }
+  return us.map((u) => u / 1000)
 }

@@ -73,7 +73,7 @@ describe('runPoint', () => {
     const recordsFile = join(dir, 'invocations.jsonl')
     const ctx = contextOf(recordsFile)
     const settings: ExperimentSettings = { repetitions: 2, memory: [128], options: { payloadSizes: [65_536, 1024], phases: ['warm', 'cold'], syncRounds: 2 } }
-    const points = invocationOverhead.plan(settings, { provider: 'local', language: 'python', deployedMemory: 128 })
+    const points = invocationOverhead.plan(settings, { provider: 'local', functionsOnThisMachine: true, language: 'python', deployedMemory: 128 })
     expect(points.map((p) => p.name)).toEqual(['payload 65536B warm', 'payload 65536B cold', 'payload 1024B warm', 'payload 1024B cold'])
 
     const state = new Map<string, unknown>()

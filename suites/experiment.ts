@@ -40,6 +40,8 @@ export interface PointOutcome {
 
 export interface ExperimentTarget {
   provider: string
+  /** Functions run on this machine (their processes can be probed): the provider descriptor's flag. */
+  functionsOnThisMachine: boolean
   language: Language
   /** The memory the function was deployed with, MB. */
   deployedMemory: number

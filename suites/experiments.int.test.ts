@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../core/types.ts'
 import { computeStatistics } from '../analysis/statistics.ts'
+import { timingWindowReport } from '../analysis/timing-windows.ts'
+import { readRecords } from '../core/records.ts'
 import { usable } from './context.ts'
 import { coldStart } from './cold-start.ts'
 import { evictionModel, estimateEviction } from './eviction-model.ts'
@@ -115,7 +117,7 @@ describe('eviction-model against a configured keep-alive', () => {
       const ctx = await evicting.context(fn, { experiment: 'eviction-model', payload: { sleep_ms: 1 } })
       const s = settings({ options: { idleSeconds: [0.5, 0.75, 1.25, 1.5] } })
       const outcomes = []
-      for (const point of evictionModel.plan(s, { provider: 'local', language: 'nodejs', deployedMemory: 128 })) {
+      for (const point of evictionModel.plan(s, { provider: 'local', functionsOnThisMachine: true, language: 'nodejs', deployedMemory: 128 })) {
         outcomes.push(await evictionModel.run(ctx, point, s, new Map()))
       }
       const { data } = evictionModel.summarize!(outcomes, s)
@@ -146,7 +148,7 @@ describe('clock synchronisation on loopback with a deliberately skewed function 
     // The overhead experiment corrects for the skew: send → first instruction is small and positive.
     const s = settings({ repetitions: 3, options: { payloadSizes: [1024], phases: ['warm'] } })
     const state = new Map<string, unknown>()
-    const [point] = invocationOverhead.plan(s, { provider: 'local', language, deployedMemory: 128 })
+    const [point] = invocationOverhead.plan(s, { provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 128 })
     // As the experiment suite runs it: through runPoint, so its records carry the point.
     const out = await runPoint(invocationOverhead, ctx, point!, s, state)
     expect(out.records.map((r) => r.point)).toEqual(out.records.map(() => 'payload 1024B warm'))
@@ -173,7 +175,7 @@ describe('network-ping-pong and cold-start breakdown', () => {
     const fn = await bed.deploy('920.network', 'python')
     const ctx = await bed.context(fn, { experiment: 'network-ping-pong' })
     const s = settings({ options: { invocations: 2, rounds: 50 } })
-    const [point] = networkPingPong.plan(s, { provider: 'local', language: 'python', deployedMemory: 128 })
+    const [point] = networkPingPong.plan(s, { provider: 'local', functionsOnThisMachine: true, language: 'python', deployedMemory: 128 })
     const out = await networkPingPong.run(ctx, point!, s, new Map())
     const rtt = out.data!.rttUs as { n: number; p50: number; p75: number; p95: number; p99: number; p999: number }
     expect(rtt.n).toBe(100)
@@ -182,7 +184,7 @@ describe('network-ping-pong and cold-start breakdown', () => {
     expect(rtt.p50 <= rtt.p75 && rtt.p75 <= rtt.p95 && rtt.p95 <= rtt.p99 && rtt.p99 <= rtt.p999).toBe(true)
     const hist = out.data!.histogramUs as { counts: number[] }
     expect(hist.counts.reduce((a, b) => a + b, 0)).toBe(100)
-    expect(() => networkPingPong.plan(s, { provider: 'aws', language: 'python', deployedMemory: 128 })).toThrow(/address/)
+    expect(() => networkPingPong.plan(s, { provider: 'aws', functionsOnThisMachine: false, language: 'python', deployedMemory: 128 })).toThrow(/address/)
     await fn.close()
   })
 
@@ -190,7 +192,7 @@ describe('network-ping-pong and cold-start breakdown', () => {
     const fn = await bed.deploy('910.sleep', 'python')
     const ctx = await bed.context(fn, { experiment: 'cold-start' })
     const s = settings({ repetitions: 3 })
-    const [point] = coldStart.plan(s, { provider: 'local', language: 'python', deployedMemory: 128 })
+    const [point] = coldStart.plan(s, { provider: 'local', functionsOnThisMachine: true, language: 'python', deployedMemory: 128 })
     const out = await coldStart.run(ctx, point!, s, new Map())
     const m = out.data!.medians as Record<string, number>
     expect(m.initUs).toBeGreaterThan(1000)
@@ -199,5 +201,29 @@ describe('network-ping-pong and cold-start breakdown', () => {
     expect(m.handlerUs).toBeLessThan(110_000)
     expect(m.clientUs).toBeGreaterThan(m.warmClientUs!)
     await fn.close()
+  })
+})
+
+describe('timed windows (docs/results-schema.md)', () => {
+  // The issue's case: with the send time taken before the provider serialized
+  // the event, a 4 MB payload put milliseconds of JSON.stringify inside
+  // send → first instruction but outside the client window.
+  it.each(['nodejs', 'python'] as const)('a 4 MB payload: send → first instruction + function stay inside the client window (%s)', async (language) => {
+    const fn = await bed.deploy('920.network', language)
+    const ctx = await bed.context(fn, { experiment: 'invocation-overhead' })
+    const s = settings({ repetitions: 5, options: { payloadSizes: [4 * 1024 * 1024], phases: ['warm'], syncRounds: 10 } })
+    const [point] = invocationOverhead.plan(s, { provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 128 })
+    const out = await runPoint(invocationOverhead, ctx, point!, s, new Map())
+    const measured = out.records.filter(usable)
+    expect(measured.length).toBe(5)
+    expect(measured.every((r) => typeof r.params?.invocationOverheadUs === 'number')).toBe(true)
+    expect(timingWindowReport(out.records)).toEqual([])
+    await fn.close()
+  })
+
+  it('every record the experiments in this file wrote keeps its windows nested', () => {
+    const { records } = readRecords(bed.recordsFile)
+    expect(records.length).toBeGreaterThan(0)
+    expect(timingWindowReport(records)).toEqual([])
   })
 })

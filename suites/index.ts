@@ -5,30 +5,23 @@
  * implementation lives in its own file beside this one (registry.ts maps
  * names to them); docs/experiments.md describes them for users.
  */
+import { ConfigError } from '../core/errors.ts'
+
 export interface ExperimentInfo {
   description: string
   /** Providers it runs on; absent = every provider. */
   providers?: readonly string[]
   /** Settings read from the config file's `experiments[name]` section, with their defaults. */
   settings: Record<string, string>
-}
-
-/** Settings every experiment understands (besides the CLI's --repetitions, --memory, --ci-target, --max-cost). */
-export const COMMON_SETTINGS: Record<string, string> = {
-  repetitions: 'accepted samples per point (default: --repetitions, 10)',
-  adaptive: 'stop when the 95% CI of the median is within ±ciTarget % (default: on when --ci-target is given)',
-  ciTarget: 'adaptive target, % of the median (default: --ci-target, else 5)',
-  minRepetitions: 'adaptive: at least this many samples (default 10)',
-  maxRepetitions: 'adaptive: at most this many samples (default 100)',
-  maxWallSeconds: 'stop a point after this long (default 600)',
-  costModel: "price row for costUsd (default: the provider's own; 'aws-x86_64' for local, labelled an estimate)",
-  costModels: 'price-table overrides, { rowId: { perGbSecondUsd, perRequestUsd, date, … } }',
+  /** Its plan has points per memory size of `--memory` (a list sweeps); without it the experiment runs one memory size. */
+  sweepsMemory?: true
 }
 
 export const EXPERIMENTS: Record<string, ExperimentInfo> = {
   'perf-cost': {
     description:
       "SeBS's main experiment: cold, warm, burst and sequential phases per memory size of the sweep, with medians, CIs and cost per phase",
+    sweepsMemory: true,
     settings: {
       phases: "phases to run, default ['cold', 'warm', 'burst', 'sequential']",
       concurrency: 'invocations per batch in the cold and warm phases (default 1)',
@@ -67,6 +60,7 @@ export const EXPERIMENTS: Record<string, ExperimentInfo> = {
   },
   'cold-start': {
     description: 'cold-start breakdown: runtime initialisation vs function import vs handler vs transport, per language, memory size and (with codeSizes) code package size',
+    sweepsMemory: true,
     settings: {
       codeSizes: 'bytes of random padding added to the code package; points become code size × memory size (default: no padding, memory sizes only)',
     },
@@ -92,4 +86,27 @@ export const EXPERIMENTS: Record<string, ExperimentInfo> = {
     providers: ['local'],
     settings: { sources: "default ['perf', 'callgrind']", perfEvents: 'perf event names (default: software and hardware basics)' },
   },
+}
+
+/**
+ * Refuses a list-valued setting that the run would not honour in full: more than
+ * one `--memory` size runs only in an experiment that sweeps memory (a plain run
+ * and the other experiments deploy one memory size). `languages` and `sizes` are
+ * honoured everywhere (one case per language × size), so they need no check.
+ */
+export function checkListSettings(config: { memory?: readonly number[]; experiment?: string }): void {
+  const memory = [...new Set(config.memory ?? [])]
+  if (memory.length <= 1) return
+  const sweeping = Object.entries(EXPERIMENTS)
+    .filter(([, info]) => info.sweepsMemory)
+    .map(([name]) => name)
+  if (config.experiment && EXPERIMENTS[config.experiment]?.sweepsMemory) return
+  const list = memory.join(',')
+  const where = config.experiment ? `the '${config.experiment}' experiment deploys one memory size` : 'a plain run deploys each function with one memory size'
+  throw new ConfigError(
+    'CONFIG_INVALID',
+    `--memory ${list}: ${where}, so only ${memory[0]} MB would run. ` +
+      `Sweep memory sizes with --experiment ${sweeping[0]} (or ${sweeping.slice(1).join(', ')}): npx sebs bench --experiment ${sweeping[0]} --memory ${list}; ` +
+      `or give one size (--memory ${memory[0]}).`,
+  )
 }

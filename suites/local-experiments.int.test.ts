@@ -6,13 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Language } from '../core/types.ts'
 import { perfAvailable } from '../providers/local/counters.ts'
+import { timingWindowReport } from '../analysis/timing-windows.ts'
+import { readRecords } from '../core/records.ts'
 import { usable } from './context.ts'
 import type { ExperimentSettings } from './experiment.ts'
 import { diskIoExperiment, memoryExperiment, papiExperiment, timeExperiment } from './local-experiments.ts'
 import { createLocalTestbed, type LocalTestbed } from '../test/support/local-experiments.ts'
 
 const s = (options: Record<string, unknown> = {}): ExperimentSettings => ({ repetitions: 3, memory: [256], options })
-const target = (language: Language) => ({ provider: 'local', language, deployedMemory: 256 })
+const target = (language: Language) => ({ provider: 'local', functionsOnThisMachine: true, language, deployedMemory: 256 })
 
 let bed: LocalTestbed
 beforeAll(async () => {
@@ -77,4 +79,12 @@ describe.each(['python', 'nodejs'] as Language[])('local experiments (%s)', (lan
     }
     await fn.close()
   }, 180_000)
+})
+
+describe('timed windows (docs/results-schema.md)', () => {
+  it('every record the local experiments wrote keeps its windows nested (function, compute, init ≤ client)', () => {
+    const { records } = readRecords(bed.recordsFile)
+    expect(records.length).toBeGreaterThan(0)
+    expect(timingWindowReport(records)).toEqual([])
+  })
 })

@@ -52,7 +52,7 @@ function localInstances(ctx: ExperimentContext): LocalInstances {
 }
 
 function requireLocal(name: string, target: ExperimentTarget): void {
-  if (target.provider !== 'local') {
+  if (!target.functionsOnThisMachine) {
     throw new SebsError('NOT_SUPPORTED', `the '${name}' experiment measures processes on this machine and runs on the local provider only, not on '${target.provider}'.`)
   }
 }

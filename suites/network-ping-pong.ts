@@ -45,7 +45,8 @@ export const networkPingPong = defineExperiment<PingPongPoint>({
   name: 'network-ping-pong',
   plan(settings, target) {
     const o = parseOptions('network-ping-pong', optionsSchema, ownOptions(settings.options))
-    if (target.provider !== 'local' && !o.address) {
+    // Functions elsewhere cannot reach an echo server on loopback.
+    if (!target.functionsOnThisMachine && !o.address) {
       throw new SebsError(
         'NOT_SUPPORTED',
         `network-ping-pong on '${target.provider}' needs an address the function can send UDP to: set experiments['network-ping-pong'].address (and bindAddress).`,

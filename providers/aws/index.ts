@@ -8,9 +8,11 @@
  */
 import { join } from 'node:path'
 import type { CodePackage, DeployOptions, FunctionHandle, FunctionSpec, NoSqlStorage, ObjectStorage, Provider, ProviderContext } from '../types.ts'
-import type { BuildContext, DeployedFunction, SweptResource } from '../types.ts'
+import type { BuildContext, DeployedFunction, StorageConnection, SweptResource } from '../types.ts'
+import { defineProvider } from '../types.ts'
 import { ProviderError } from '../../core/errors.ts'
 import { createDynamoNoSql } from '../storage/nosql/dynamodb-nosql.ts'
+import { noSqlFunctionEnv, s3FunctionEnv } from '../storage/function-env.ts'
 import { createS3Storage } from '../storage/s3-storage.ts'
 import { ensureBucket } from './buckets.ts'
 import { type AwsClients, createAwsClients } from './clients.ts'
@@ -216,3 +218,32 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
     },
   }
 }
+
+/**
+ * Worker side: an S3 client for the run's bucket. Connections without keys
+ * (the real S3) take credentials from the AWS SDK's chain per request
+ * (environment, profile, SSO, instance role), never from disk of ours.
+ */
+async function connectAwsStorage(connection: StorageConnection): Promise<ObjectStorage> {
+  if (connection.accessKey) return createS3Storage(connection)
+  const { S3Client } = await import('@aws-sdk/client-s3')
+  const chain = new S3Client({ region: connection.region ?? 'us-east-1' }).config.credentials
+  return createS3Storage(connection, {
+    credentials: async () => {
+      const c = await chain()
+      return { accessKey: c.accessKeyId, secretKey: c.secretAccessKey, sessionToken: c.sessionToken }
+    },
+  })
+}
+
+/** The AWS provider as the registry sees it. Workers connect through the whole provider. */
+export const awsProvider = defineProvider({
+  name: 'aws',
+  create: (ctx) => createAwsProvider(ctx),
+  connectStorage: connectAwsStorage,
+  functionEnv: (storage, nosql) => ({ ...s3FunctionEnv(storage), ...noSqlFunctionEnv(nosql) }),
+  defaultCostModel: (arch) => (arch === 'arm64' ? 'aws-arm64' : 'aws-x86_64'),
+  options: (section) => section,
+  functionsOnThisMachine: false,
+  remoteCredentials: true,
+})

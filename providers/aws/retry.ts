@@ -10,6 +10,7 @@
  */
 import type { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda'
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda'
+import { delay } from '../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 
@@ -81,7 +82,8 @@ export function defaultRetryable(err: unknown): boolean {
   )
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+/** The pause between polls and retries (core/delay.ts). */
+export const sleep = delay
 
 /** Runs `fn` until it succeeds, a non-retryable error, or the deadline. */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {

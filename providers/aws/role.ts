@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import { ROLE_NAME, TAG_MANAGED, sebsTags, tagList } from './naming.ts'
+import { ROLE_NAME, sebsTags, tagList } from './naming.ts'
 import { errorName, isNotFound, isThrottle, withRetry } from './retry.ts'
 
 export const TRUST_POLICY = JSON.stringify({
@@ -51,10 +51,6 @@ export async function getRole(iam: IAMClient, name = ROLE_NAME): Promise<Role | 
     if (isNotFound(err)) return undefined
     throw err
   }
-}
-
-export function isManagedRole(role: Role): boolean {
-  return (role.Tags ?? []).some((t) => t.Key === TAG_MANAGED && t.Value === 'true')
 }
 
 export async function ensureRole(

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { BlobServiceClient } from '@azure/storage-blob'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectStorage } from '../storage/clients.ts'
+import { connectStorage } from '../registry.ts'
 import type { ObjectStorage } from '../types.ts'
 import { BLOCK_SIZE, createBlobStorage, describeConnectionString } from './blob-storage.ts'
 import { AZURE_FUNCTION_FILES } from './packaging.ts'
@@ -95,8 +95,8 @@ describe('harness-side blob storage (Azurite)', () => {
     expect(await storage.removePrefix(BUCKET, 'rm/')).toBe(0)
   })
 
-  it('connectStorage() (what bench workers call) loads this module for azure-blob connections', async () => {
-    const again = await connectStorage(storage.connection)
+  it("connectStorage('azure') (what bench workers call) loads this module for azure-blob connections", async () => {
+    const again = await connectStorage('azure', storage.connection)
     expect(await again.stat(BUCKET, 'rmx/keep')).toMatchObject({ size: 8 })
     await again.close()
   })

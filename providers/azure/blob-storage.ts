@@ -3,8 +3,8 @@
  * SeBS's single-bucket layout: the bucket is one blob container, prefixes are
  * virtual directories (`<benchmark>-<i>-input/…`).
  *
- * `providers/storage/clients.ts` loads this module for `azure-blob`
- * connections (bench workers rebuild their client from the plain connection).
+ * The azure descriptor (index.ts) loads this module for bench workers, which
+ * rebuild their client from the plain connection.
  * The connection string carries the account key: it lives in memory and in
  * the function's app settings only, never in logs or error messages.
  */
@@ -162,4 +162,15 @@ export function createBlobStorage(connection: StorageConnection): ObjectStorage 
       containers.clear()
     },
   }
+}
+
+/**
+ * Environment for function instances on Azure Blob Storage: the bucket
+ * (container) and, when the connection has it, the connection string.
+ */
+export function blobFunctionEnv(connection: StorageConnection | undefined): Record<string, string> {
+  if (!connection) return {}
+  const env: Record<string, string> = { SEBS_STORAGE_BUCKET: connection.bucket }
+  if (connection.connectionString) env.STORAGE_CONNECTION_STRING = connection.connectionString
+  return env
 }

@@ -90,10 +90,25 @@ export interface AzureClients {
   web: WebSiteManagementClient
   /** ARM base URL as configured (http only for loopback). */
   management: string
+  /** Token scope of that endpoint (also what the Flex deployment endpoint accepts). */
+  managementScope: string
   /** An ARM call the SDKs do not cover; `path` starts with `/subscriptions/…` or is absolute. */
   arm<T = unknown>(method: string, path: string, options?: { body?: unknown; query?: Record<string, string> }): Promise<{ status: number; body: T }>
-  /** A bearer-authenticated request to another Azure API (Application Insights query). */
-  request<T = unknown>(url: string, scope: string, init: { method: string; body?: unknown; signal?: AbortSignal }): Promise<{ status: number; body: T }>
+  /**
+   * A bearer-authenticated request to another Azure API (Application Insights
+   * query, a Flex app's deployment endpoint): JSON `body`, or `rawBody` sent
+   * as `contentType`. The answer's Location header is returned as `location`.
+   */
+  request<T = unknown>(url: string, scope: string, init: RequestInit): Promise<{ status: number; body: T; location?: string }>
+}
+
+/** What `AzureClients.request` sends. */
+export interface RequestInit {
+  method: string
+  body?: unknown
+  rawBody?: Uint8Array
+  contentType?: string
+  signal?: AbortSignal
 }
 
 export interface AzureClientsConfig {
@@ -128,7 +143,7 @@ export function createAzureClients(config: AzureClientsConfig): AzureClients {
     credentials: { scopes: [scope] },
   } as unknown as WebSiteManagementClientOptionalParams)
 
-  const request = async <T>(url: string, tokenScope: string, init: { method: string; body?: unknown; signal?: AbortSignal }) => {
+  const request = async <T>(url: string, tokenScope: string, init: RequestInit) => {
     const token = await config.credential.getToken(tokenScope)
     if (!token) throw new ProviderError('azure', 'CREDENTIALS_INVALID', `No access token for ${tokenScope}.`)
     const res = await fetch(url, {
@@ -136,9 +151,9 @@ export function createAzureClients(config: AzureClientsConfig): AzureClients {
       headers: {
         authorization: `Bearer ${token.token}`,
         accept: 'application/json',
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(init.rawBody !== undefined ? { 'content-type': init.contentType ?? 'application/octet-stream' } : init.body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      body: init.rawBody !== undefined ? (init.rawBody as unknown as Blob) : init.body !== undefined ? JSON.stringify(init.body) : undefined,
       signal: init.signal ?? AbortSignal.timeout(60_000),
     })
     const text = await res.text()
@@ -148,7 +163,8 @@ export function createAzureClients(config: AzureClientsConfig): AzureClients {
     } catch {
       // Not JSON: kept as text for the error message.
     }
-    return { status: res.status, body: body as T }
+    const location = res.headers.get('location') ?? undefined
+    return { status: res.status, body: body as T, ...(location ? { location } : {}) }
   }
 
   return {
@@ -158,6 +174,7 @@ export function createAzureClients(config: AzureClientsConfig): AzureClients {
     storage,
     web,
     management: config.management,
+    managementScope: scope,
     async arm<T>(method: string, path: string, options: { body?: unknown; query?: Record<string, string> } = {}) {
       const base = config.management.replace(/\/+$/, '')
       const url = new URL(path.startsWith('http') ? path : `${base}${path}`)

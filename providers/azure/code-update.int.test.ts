@@ -26,7 +26,7 @@ let worker: DeployedFunction
 let data: AzureFunctionData
 
 beforeAll(async () => {
-  tb = await startTestbed()
+  tb = await startTestbed({ options: { plan: 'consumption' } })
   const benchmark = await loadFixtureBenchmark('901.echo')
   pkg = await tb.provider.package({ benchmark, language: 'nodejs', arch: 'x64' }, tb.buildContext)
   fn = await tb.provider.deploy(pkg, { runId: tb.runId, memory: 128, timeout: 2, trigger: 'http', env: {} })

@@ -26,14 +26,50 @@ const endpointUrl = z
   .url()
   .refine((u) => u.startsWith('https://') || isLoopbackHttp(u), 'must be an https URL (http only for 127.0.0.1/localhost)')
 
-/** Runtimes Azure Functions v4 offers on Linux for the two languages (SeBS supports a subset). */
-export const PYTHON_VERSIONS = ['3.9', '3.10', '3.11', '3.12'] as const
-/** 18 is gone: the bundled @azure/storage-blob and @azure/cosmos need Node >= 20. */
+/** Hosting plans: Flex Consumption (FC1, the default) and the legacy Linux Consumption plan (Y1). */
+export const PLANS = ['flex', 'consumption'] as const
+export type AzurePlan = (typeof PLANS)[number]
+
+/**
+ * Language versions each plan runs on Linux (Functions v4). Linux
+ * Consumption gets no new versions after 2025-09-30 (its last are Python
+ * 3.12 and Node 22) and retires on 2028-09-30; Flex Consumption starts at
+ * Python 3.10. Node 18 is gone on both: the bundled @azure/storage-blob and
+ * @azure/cosmos need Node >= 20 (Node 20 itself reached end of life on
+ * 2026-04-30 and stays only for apps that still need it).
+ */
+export const RUNTIME_VERSIONS: Record<AzurePlan, { python: readonly string[]; nodejs: readonly string[] }> = {
+  flex: { python: ['3.10', '3.11', '3.12', '3.13'], nodejs: ['20', '22'] },
+  consumption: { python: ['3.9', '3.10', '3.11', '3.12'], nodejs: ['20', '22'] },
+}
+/** Every version some plan accepts (the schema's enum; resolveAzureOptions checks the plan's own list). */
+export const PYTHON_VERSIONS = ['3.9', '3.10', '3.11', '3.12', '3.13'] as const
 export const NODE_VERSIONS = ['20', '22'] as const
 
 export const DEFAULT_REGION = 'westeurope'
-export const DEFAULT_PYTHON_VERSION = '3.11'
-export const DEFAULT_NODE_VERSION = '20'
+export const DEFAULT_PLAN: AzurePlan = 'flex'
+/** The newest version both plans run: Python 3.12 and Node 22. */
+export const DEFAULT_PYTHON_VERSION = '3.12'
+export const DEFAULT_NODE_VERSION = '22'
+
+/** Flex Consumption's instance sizes, MB. */
+export const FLEX_INSTANCE_MEMORY_MB = [512, 2048, 4096] as const
+
+/**
+ * The Flex instance size a SeBS memory setting runs on: the smallest size
+ * that is at least the requested memory (so a function never gets less than
+ * it asked for), 4096 MB at most. Recorded as `providerMemoryMb`.
+ */
+export function flexInstanceMemory(memoryMb: number): number {
+  return FLEX_INSTANCE_MEMORY_MB.find((m) => m >= memoryMb) ?? FLEX_INSTANCE_MEMORY_MB[FLEX_INSTANCE_MEMORY_MB.length - 1]
+}
+
+/**
+ * HTTP-triggered functions answer within 230 s or not at all: the front end
+ * (the Azure load balancer's idle timeout) cuts the response, whatever
+ * `functionTimeout` says, while the function runs (and bills) on.
+ */
+export const HTTP_RESPONSE_LIMIT_S = 230
 
 export const azureOptionsSchema = z
   .object({
@@ -57,6 +93,8 @@ export const azureOptionsSchema = z
       .string()
       .regex(/^[a-z0-9]{1,12}$/, 'lowercase letters and digits, at most 12')
       .optional(),
+    /** Hosting plan of new function apps: 'flex' (Flex Consumption, default) or 'consumption' (legacy Linux Consumption, retires 2028-09-30). */
+    plan: z.enum(PLANS).optional(),
     runtime: z
       .object({
         python: z.enum(PYTHON_VERSIONS).optional(),
@@ -84,11 +122,24 @@ export const azureOptionsSchema = z
           .optional(),
         /** Application Insights query API base URL (default https://api.applicationinsights.io). */
         appInsights: endpointUrl.optional(),
+        /** Deployment (SCM/Kudu) base URL template with `{app}`, where Flex apps get their package (default https://{app}.scm.azurewebsites.net). */
+        scm: z
+          .string()
+          .refine((u) => u.includes('{app}'), "must contain '{app}'")
+          .refine((u) => u.startsWith('https://') || isLoopbackHttp(u.replace('{app}', 'app')), 'must be an https URL (http only for loopback)')
+          .optional(),
       })
       .strict()
       .optional(),
     /** Leave deployed functions in place at the end of a run. */
     keep: z.boolean().optional(),
+    /**
+     * Days the read-only SAS URL of a Consumption app's package stays valid
+     * (instances fetch the package at every cold start). Default: 2 without
+     * `keep`, 365 with it; `forceColdStart`/`update` renew it when it has
+     * less than a day left.
+     */
+    packageSasDays: z.number().int().min(1).max(365).optional(),
     /** How long to wait for resources and for a function to answer after a deploy, seconds. */
     deployTimeout: z.number().int().positive().optional(),
     /** How long forceColdStart() waits for the app to serve with the new setting, seconds. */
@@ -112,10 +163,13 @@ export interface AzureEndpoints {
   blobConnectionString?: string
   functions?: string
   appInsights: string
+  /** Template with `{app}`; undefined: https://{app}.scm.azurewebsites.net. */
+  scm?: string
 }
 
 export interface AzureOptions {
   region: string
+  plan: AzurePlan
   /** Undefined until configured or set in AZURE_SUBSCRIPTION_ID: checkCredentials() says so. */
   subscriptionId?: string
   resourceGroupPrefix: string
@@ -124,6 +178,7 @@ export interface AzureOptions {
   appInsights: boolean
   endpoints: AzureEndpoints
   keep: boolean
+  packageSasDays: number
   deployTimeoutMs: number
   coldStartTimeoutMs: number
   metricsTimeoutMs: number
@@ -148,9 +203,21 @@ export function resolveAzureOptions(raw: unknown, env: NodeJS.ProcessEnv = proce
     )
   }
   const o = parsed.data
+  const plan = o.plan ?? DEFAULT_PLAN
+  for (const language of ['python', 'nodejs'] as const) {
+    const version = o.runtime?.[language]
+    if (version !== undefined && !RUNTIME_VERSIONS[plan][language].includes(version)) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `Invalid config value at 'azure.runtime.${language}': the ${plan === 'flex' ? 'Flex Consumption' : 'Linux Consumption'} plan runs ${language} ${RUNTIME_VERSIONS[plan][language].join(', ')}, not ${version}. ` +
+          `Choose one of those, or set azure.plan to '${plan === 'flex' ? 'consumption' : 'flex'}'.`,
+      )
+    }
+  }
   const envSubscription = env.AZURE_SUBSCRIPTION_ID?.trim()
   return {
     region: o.region ?? DEFAULT_REGION,
+    plan,
     subscriptionId: o.subscriptionId ?? (envSubscription || undefined),
     resourceGroupPrefix: o.resourceGroupPrefix ?? 'sebs',
     resourceId: o.resourceId,
@@ -164,8 +231,10 @@ export function resolveAzureOptions(raw: unknown, env: NodeJS.ProcessEnv = proce
       blobConnectionString: o.endpoints?.blobConnectionString,
       functions: o.endpoints?.functions?.replace(/\/+$/, ''),
       appInsights: (o.endpoints?.appInsights ?? DEFAULT_APP_INSIGHTS_ENDPOINT).replace(/\/+$/, ''),
+      scm: o.endpoints?.scm?.replace(/\/+$/, ''),
     },
     keep: o.keep ?? false,
+    packageSasDays: o.packageSasDays ?? (o.keep ? 365 : 2),
     deployTimeoutMs: (o.deployTimeout ?? 600) * 1000,
     coldStartTimeoutMs: (o.coldStartTimeout ?? 300) * 1000,
     metricsTimeoutMs: (o.metricsTimeout ?? 300) * 1000,

@@ -1,16 +1,23 @@
 /**
- * One benchmark function on Azure Functions: deployed as a Linux Consumption
- * function app that runs its package from a URL, invoked over its anonymous
- * HTTP trigger, restarted for cold starts, measured, and deleted with its
- * resource group.
+ * One benchmark function on Azure Functions (main process deploys; bench
+ * workers invoke, restart and measure through `connect`): a function app on
+ * the Flex Consumption plan (default) or the legacy Linux Consumption plan,
+ * invoked over its anonymous HTTP trigger, restarted for cold starts,
+ * measured, and deleted with its resource group.
  *
  * Deploy, in order (each step waits for its long-running operation):
- *   resource group (tagged) → storage account → account key → package zip
- *   uploaded to the `sebs-packages` container with a read-only SAS URL →
- *   Consumption plan (Y1, Linux) → [Application Insights component] →
- *   function app with its app settings (WEBSITE_RUN_FROM_PACKAGE = the SAS
- *   URL, FUNCTIONS_* runtime, AzureWebJobsStorage, the function timeout, the
- *   harness's env) → syncfunctiontriggers → poll until the function answers.
+ *   resource group (tagged) → storage account → account key →
+ *   [Log Analytics workspace → workspace-based Application Insights] →
+ *   Flex (FC1): deployment container → plan FC1 → function app with
+ *     `functionAppConfig` (deployment container, runtime name/version,
+ *     instance memory) → the zip published through the app's deployment
+ *     endpoint (`/api/publish`, One Deploy), which stores it in the container
+ *     and syncs the triggers;
+ *   Consumption (Y1): package zip uploaded to `sebs-packages` with a
+ *     read-only SAS URL → plan Y1 → function app (WEBSITE_RUN_FROM_PACKAGE =
+ *     the SAS URL, FUNCTIONS_WORKER_RUNTIME, linuxFxVersion) →
+ *     syncfunctiontriggers;
+ *   → poll until the function answers.
  * A failed deploy deletes the resource group it created.
  *
  * Secrets (account keys, connection strings, the SAS URL) exist only in
@@ -19,6 +26,7 @@
 import { randomBytes } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { BlobSASPermissions, BlobServiceClient } from '@azure/storage-blob'
+import { delay } from '../../core/delay.ts'
 import { ProviderError, SebsError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { InvocationRecord, Language, WrapperEnvelope } from '../../core/types.ts'
@@ -26,16 +34,17 @@ import { checkPaddingBytes, withPaddedZip } from '../packaging/code-padding.ts'
 import type { CodePackage, CodeUpdateResult, DeployOptions, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
 import { describeConnectionString } from './blob-storage.ts'
 import { type AzureClients, armErrorText, isNotFound, statusOf } from './clients.ts'
-import { type AzureOptions, linuxFxVersion, runtimeVersionFor, workerRuntime } from './config.ts'
+import { type AzureOptions, type AzurePlan, HTTP_RESPONSE_LIMIT_S, flexInstanceMemory, linuxFxVersion, runtimeVersionFor, workerRuntime } from './config.ts'
 import { queryRequestDurations } from './app-insights.ts'
-import { azureConsumptionCost } from './cost.ts'
 import {
   FUNCTION_NAME,
   PACKAGE_CONTAINER,
   TAG_BENCHMARK,
   TAG_KIND,
   appInsightsName,
+  deploymentContainerName,
   functionAppName,
+  logWorkspaceName,
   functionResourceGroup,
   functionStorageAccount,
   packageBlobName,
@@ -51,12 +60,21 @@ export interface AzureTimings {
   probeMs: number
   /** Application Insights queries while rows are still being ingested. */
   metricsPollMs: number
+  /** Registration state of resource providers on a fresh subscription. */
+  registrationPollMs: number
 }
 
-export const DEFAULT_TIMINGS: AzureTimings = { lroPollMs: 2000, probeMs: 2000, metricsPollMs: 15_000 }
+export const DEFAULT_TIMINGS: AzureTimings = { lroPollMs: 2000, probeMs: 2000, metricsPollMs: 15_000, registrationPollMs: 5000 }
 
-/** Azure Functions' limits on a Consumption plan. */
-export const LIMITS = { timeoutMinS: 1, timeoutMaxS: 600, memoryMb: 1536 }
+/**
+ * Limits: the Consumption plan's fixed 1.5 GB per instance; the timeout is
+ * capped by what an HTTP trigger can answer (230 s, both plans), not by
+ * functionTimeout (600 s on Consumption, unbounded on Flex).
+ */
+export const LIMITS = { timeoutMinS: 1, timeoutMaxS: HTTP_RESPONSE_LIMIT_S, memoryMb: 1536 }
+
+/** Minimum billed execution time per plan, ms (Consumption 100 ms; Flex on demand 1 s). */
+const MIN_BILLED_MS: Record<AzurePlan, number> = { consumption: 100, flex: 1000 }
 
 /** What the handle carries (plain data, no secrets). */
 export interface AzureFunctionData {
@@ -68,10 +86,18 @@ export interface AzureFunctionData {
   url: string
   management: string
   runtime: string
+  /** Hosting plan; absent in handles written before Flex support (= consumption). */
+  plan?: AzurePlan
+  /** Flex: the instance memory the SeBS memory setting was mapped to, MB. */
+  instanceMemoryMb?: number
+  /** Flex: the app's deployment endpoint (One Deploy `…/api/publish`). */
+  publishUrl?: string
   packageBlob: string
   /** The deployed zip on this machine and its size: what `updateCode` pads and restores. */
   packagePath?: string
   packageSizeBytes?: number
+  /** Consumption: how long a (renewed) package SAS URL lives, days. */
+  packageSasDays?: number
   appInsights?: { appId: string; endpoint: string }
   deployTimeoutMs: number
   coldStartTimeoutMs: number
@@ -109,16 +135,25 @@ function fmtTimeout(seconds: number): string {
 }
 
 function checkTimeout(timeout: number | undefined): void {
-  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < LIMITS.timeoutMinS || timeout > LIMITS.timeoutMaxS)) {
+  if (timeout === undefined) return
+  if (Number.isInteger(timeout) && timeout > LIMITS.timeoutMaxS) {
     throw new ProviderError(
       'azure',
       'DEPLOY_FAILED',
-      `Azure Functions (Consumption) timeout must be a whole number of seconds from ${LIMITS.timeoutMinS} to ${LIMITS.timeoutMaxS}, got ${timeout}.`,
+      `timeout=${timeout} s is refused on Azure Functions: an HTTP-triggered function must answer within ${HTTP_RESPONSE_LIMIT_S} s, ` +
+        'after which the front end cuts the response (HTTP 502) while the function runs, and bills, on. ' +
+        `Set the benchmark's timeout to at most ${HTTP_RESPONSE_LIMIT_S} s.`,
+    )
+  }
+  if (!Number.isInteger(timeout) || timeout < LIMITS.timeoutMinS) {
+    throw new ProviderError(
+      'azure',
+      'DEPLOY_FAILED',
+      `Azure Functions timeout must be a whole number of seconds from ${LIMITS.timeoutMinS} to ${LIMITS.timeoutMaxS}, got ${timeout}.`,
     )
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Wraps an SDK failure into a DEPLOY_FAILED error that names the step and resource. */
 function stepError(step: string, err: unknown): ProviderError {
@@ -177,27 +212,103 @@ export async function waitUntilServing(
     if (Date.now() + opts.pollMs > deadline) {
       throw new ProviderError('azure', 'TIMEOUT', `${opts.what}: the function at ${url} did not serve within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last}).`)
     }
-    await sleep(opts.pollMs)
+    await delay(opts.pollMs)
   }
 }
 
-/** A read-only SAS URL of a package blob, valid for as long as an app may live. */
-function packageSasUrl(connectionString: string, blobName: string): Promise<string> {
+const DAY_MS = 24 * 3600_000
+
+/**
+ * A read-only SAS URL of a package blob, valid for `days` (instances fetch
+ * the package at every cold start, so it must outlive the run; with --keep
+ * it is long, and forceColdStart/update renew it when it runs short).
+ */
+function packageSasUrl(connectionString: string, blobName: string, days: number): Promise<string> {
   const blob = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(PACKAGE_CONTAINER).getBlockBlobClient(blobName)
   return blob.generateSasUrl({
     permissions: BlobSASPermissions.parse('r'),
     startsOn: new Date(Date.now() - 5 * 60_000),
-    // Instances fetch the package at every cold start, for as long as the app lives (--keep runs too).
-    expiresOn: new Date(Date.now() + 90 * 24 * 3600_000),
+    expiresOn: new Date(Date.now() + days * DAY_MS),
   })
 }
 
+/** When a SAS URL expires (its `se` parameter), or undefined when it is not a SAS URL. */
+export function sasExpiry(url: string | undefined): Date | undefined {
+  if (!url) return undefined
+  try {
+    const se = new URL(url).searchParams.get('se')
+    const d = se ? new Date(se) : undefined
+    return d && !Number.isNaN(d.getTime()) ? d : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Uploads a zip to the `sebs-packages` container; returns its read-only SAS URL. */
-async function uploadPackage(connectionString: string, blobName: string, path: string): Promise<string> {
+async function uploadPackage(connectionString: string, blobName: string, path: string, sasDays: number): Promise<string> {
   const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(PACKAGE_CONTAINER)
   await container.createIfNotExists()
   await container.getBlockBlobClient(blobName).uploadFile(path, { blockSize: 4 * 1024 * 1024, maxSingleShotSize: 4 * 1024 * 1024, concurrency: 4 })
-  return packageSasUrl(connectionString, blobName)
+  return packageSasUrl(connectionString, blobName, sasDays)
+}
+
+/**
+ * Publishes a zip to a Flex Consumption app through its deployment endpoint
+ * (One Deploy: `POST <scm>/api/publish?RemoteBuild=false`, bearer token of
+ * the management scope), then follows the deployment until it is complete.
+ * The platform stores the zip in the app's deployment container and syncs
+ * the triggers itself. Kudu's status codes: 4 = success, 3 = failed.
+ */
+export async function publishFlexPackage(
+  c: AzureClients,
+  publishUrl: string,
+  zipPath: string,
+  opts: { timeoutMs: number; pollMs: number; what: string },
+): Promise<void> {
+  const { readFile } = await import('node:fs/promises')
+  const zip = await readFile(zipPath)
+  const url = `${publishUrl}?RemoteBuild=false`
+  const res = await c.request<{ status?: number; complete?: boolean; status_text?: string; Message?: string } | string>(url, managementScopeOf(c), {
+    method: 'POST',
+    rawBody: zip,
+    contentType: 'application/zip',
+    signal: AbortSignal.timeout(Math.max(60_000, opts.timeoutMs)),
+  })
+  if (res.status === 413) {
+    throw new ProviderError(
+      'azure',
+      'DEPLOY_FAILED',
+      `${opts.what}: the package ${zipPath} (${(zip.length / 1e6).toFixed(1)} MB) is larger than the deployment endpoint accepts (HTTP 413). ` +
+        'Make it smaller: fewer or lighter dependencies in requirements.txt / package.json, or a smaller input size.',
+    )
+  }
+  if (res.status !== 200 && res.status !== 202) {
+    const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? null)
+    throw new ProviderError('azure', 'DEPLOY_FAILED', `${opts.what}: the deployment endpoint ${publishUrl} answered HTTP ${res.status}: ${text.slice(0, 300)}`)
+  }
+  const statusUrl = res.location ?? `${publishUrl.replace(/\/publish$/, '')}/deployments/latest`
+  const deadline = Date.now() + opts.timeoutMs
+  let last = 'no status yet'
+  for (;;) {
+    const st = await c.request<{ status?: number; complete?: boolean; status_text?: string }>(statusUrl, managementScopeOf(c), { method: 'GET' })
+    if (st.status === 200 && st.body && typeof st.body === 'object') {
+      if (st.body.status === 4 || (st.body.complete && st.body.status !== 3)) return
+      if (st.body.status === 3) {
+        throw new ProviderError('azure', 'DEPLOY_FAILED', `${opts.what}: the deployment failed: ${st.body.status_text ?? 'no reason given'}`)
+      }
+      last = `status ${st.body.status}${st.body.status_text ? ` (${st.body.status_text})` : ''}`
+    } else {
+      last = `HTTP ${st.status}`
+    }
+    if (Date.now() + opts.pollMs > deadline) {
+      throw new ProviderError('azure', 'TIMEOUT', `${opts.what}: the deployment did not complete within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last}).`)
+    }
+    await delay(opts.pollMs)
+  }
+}
+
+function managementScopeOf(c: AzureClients): string {
+  return c.managementScope
 }
 
 /** Run-from-URL apps must have their triggers synced for the platform to route to a new package. */
@@ -212,7 +323,7 @@ async function syncTriggers(c: AzureClients, resourceGroup: string, appName: str
       // Right after creation or a restart the app may not accept the call yet (409/5xx); a 4xx otherwise is final.
       const transient = status === undefined || status === 409 || status === 429 || status >= 500
       if (!transient || Date.now() + pollMs > deadline) throw stepError(`Syncing the triggers of ${appName}`, err)
-      await sleep(pollMs)
+      await delay(pollMs)
     }
   }
 }
@@ -305,7 +416,10 @@ export class DeployedAzureFunction implements DeployedFunction {
       return { state: 'error', error: `Request to ${this.data.url} failed: ${errorMessage(err)}`, clientTimeUs }
     }
     const clientTimeUs = Math.round((performance.now() - t0) * 1000)
-    return interpretResponse(status, text, clientTimeUs, timeoutS)
+    const result = interpretResponse(status, text, clientTimeUs, timeoutS)
+    // Flex: every record says which instance size the SeBS memory setting ran on.
+    if (this.data.instanceMemoryMb !== undefined) result.providerMemoryMb = this.data.instanceMemoryMb
+    return result
   }
 
   /**
@@ -329,6 +443,7 @@ export class DeployedAzureFunction implements DeployedFunction {
       throw stepError(`${what}: reading the app settings of ${appName}`, err)
     }
     await change(settings)
+    await this.renewPackageSas(settings)
     const counter = String((Number.parseInt(settings.SEBS_COLD_START ?? '0', 10) || 0) + 1)
     settings.SEBS_COLD_START = counter
     try {
@@ -342,13 +457,41 @@ export class DeployedAzureFunction implements DeployedFunction {
     this.ctx.logger.debug(`${appName}: serving with SEBS_COLD_START=${counter}`)
   }
 
+  /**
+   * A Consumption app runs its package from a SAS URL that every cold start
+   * fetches: one that expires within a day is replaced by a fresh one (same
+   * blob, `packageSasDays` long) with the settings change being made anyway.
+   */
+  private async renewPackageSas(settings: Record<string, string>): Promise<void> {
+    const url = settings.WEBSITE_RUN_FROM_PACKAGE
+    const expiry = sasExpiry(url)
+    if (!url || !expiry || expiry.getTime() - Date.now() > DAY_MS) return
+    const connectionString = this.ctx.blobConnectionString ?? settings.AzureWebJobsStorage
+    if (!connectionString) return
+    const blob = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
+    try {
+      settings.WEBSITE_RUN_FROM_PACKAGE = await packageSasUrl(connectionString, blob, this.data.packageSasDays ?? 2)
+      this.ctx.logger.debug(`${this.handle.name}: renewed the package SAS URL (it expired ${expiry.toISOString()})`)
+    } catch (err) {
+      this.ctx.logger.warn(`${this.handle.name}: could not renew the package SAS URL expiring ${expiry.toISOString()}: ${errorMessage(err)}`)
+    }
+  }
+
   forceColdStart(): Promise<void> {
     return this.changeSettings(() => {}, `forceColdStart of ${this.handle.name}`)
   }
 
   async update(options: { memory?: number; timeout?: number; env?: Record<string, string> }): Promise<void> {
     checkTimeout(options.timeout)
-    if (options.memory !== undefined && options.memory !== this.handle.memory) {
+    if (options.memory !== undefined && options.memory !== this.handle.memory && this.data.plan === 'flex') {
+      // The instance size is part of the app's functionAppConfig, fixed at creation here.
+      const now = this.data.instanceMemoryMb
+      if (flexInstanceMemory(options.memory) !== now) {
+        this.ctx.logger.warn(
+          `${this.handle.name}: memory=${options.memory} MB would need a ${flexInstanceMemory(options.memory)} MB Flex instance; the app keeps its ${now} MB instances (deploy again to change the size). Records carry providerMemoryMb=${now}.`,
+        )
+      }
+    } else if (options.memory !== undefined && options.memory !== this.handle.memory) {
       // Consumption apps have one fixed limit; the configured value is recorded, not applied.
       this.ctx.logger.warn(
         `${this.handle.name}: Azure Functions (Consumption) has no memory setting (every instance may use up to ${LIMITS.memoryMb} MB); memory=${options.memory} is recorded but not applied.`,
@@ -388,6 +531,18 @@ export class DeployedAzureFunction implements DeployedFunction {
       )
     }
     const what = bytes > 0 ? `Deploying a package padded with ${bytes} bytes to ${this.handle.name}` : `Restoring the deployed package of ${this.handle.name}`
+    if (this.data.plan === 'flex') {
+      // Flex: publish the (padded) zip through the deployment endpoint, then restart on new instances.
+      const publish = async (zip: { path: string; sizeBytes: number }): Promise<CodeUpdateResult> => {
+        const c = await this.ctx.clients()
+        await publishFlexPackage(c, this.data.publishUrl!, zip.path, { timeoutMs: this.data.deployTimeoutMs, pollMs: this.ctx.timings.probeMs, what })
+        await this.changeSettings(() => {}, what)
+        this.ctx.logger.debug(`${this.handle.name}: runs a ${zip.sizeBytes}-byte package (${bytes} bytes of padding)`)
+        return { paddingBytes: bytes, packageSizeBytes: zip.sizeBytes }
+      }
+      if (bytes > 0) return withPaddedZip(packagePath, bytes, this.ctx.paddingTmpDir, publish)
+      return publish({ path: packagePath, sizeBytes: this.data.packageSizeBytes ?? (await stat(packagePath)).size })
+    }
     const apply = async (zip: { path: string; sizeBytes: number } | undefined): Promise<CodeUpdateResult> => {
       const blob = zip ? `${packageBlob.replace(/\.zip$/, '')}-padding-${bytes}-${randomBytes(4).toString('hex')}.zip` : undefined
       let connectionString: string | undefined
@@ -399,10 +554,10 @@ export class DeployedAzureFunction implements DeployedFunction {
             if (!connectionString) throw new ProviderError('azure', 'DEPLOY_FAILED', `${what}: the app has no AzureWebJobsStorage setting to find its package storage in.`)
             try {
               if (blob && zip) {
-                settings.WEBSITE_RUN_FROM_PACKAGE = await uploadPackage(connectionString, blob, zip.path)
+                settings.WEBSITE_RUN_FROM_PACKAGE = await uploadPackage(connectionString, blob, zip.path, this.data.packageSasDays ?? 2)
                 uploaded = true
               } else {
-                settings.WEBSITE_RUN_FROM_PACKAGE = await packageSasUrl(connectionString, packageBlob)
+                settings.WEBSITE_RUN_FROM_PACKAGE = await packageSasUrl(connectionString, packageBlob, this.data.packageSasDays ?? 2)
               }
             } catch (err) {
               throw stepError(`${what}: uploading the package ${blob ?? packageBlob} to storage account ${describeConnectionString(connectionString).accountName}`, err)
@@ -435,8 +590,12 @@ export class DeployedAzureFunction implements DeployedFunction {
   }
 
   /**
-   * Billing (and, with Application Insights, the platform's request
-   * durations) for this function's records. Records of other functions pass
+   * Billing inputs (and, with Application Insights, the platform's request
+   * durations) for this function's records: `billedTimeMs` by the plan's
+   * rule, `memoryUsedMb` observed (the worker's peak RSS), and on Flex the
+   * instance memory the app runs on as `providerMemoryMb`. The dollar figure
+   * is left to the one price table (analysis/cost.ts, rows
+   * `azure-consumption` and `azure-flex`). Records of other functions pass
    * through unchanged.
    */
   async metrics(records: InvocationRecord[]): Promise<InvocationRecord[]> {
@@ -466,12 +625,11 @@ export class DeployedAzureFunction implements DeployedFunction {
       const ms = durations.get(r.requestId)
       if (ms !== undefined) out.providerTimeUs = Math.round(ms * 1000)
       const durationMs = (out.providerTimeUs ?? (r.functionTimeUs > 0 ? r.functionTimeUs : r.clientTimeUs)) / 1000
+      // Time is billed in whole ms, with a per-plan minimum.
+      out.billedTimeMs = Math.max(MIN_BILLED_MS[this.data.plan ?? 'consumption'], Math.ceil(durationMs))
       // Observed memory: the worker's peak RSS (the whole worker process, the closest the function can see).
-      const observedMb = r.rssPeakKb !== undefined ? r.rssPeakKb / 1024 : 0
-      const cost = azureConsumptionCost({ durationMs, memoryMb: observedMb })
-      out.billedTimeMs = cost.billedDurationMs
-      if (r.rssPeakKb !== undefined) out.memoryUsedMb = Math.ceil(observedMb)
-      out.costUsd = cost.costUsd
+      if (r.rssPeakKb !== undefined) out.memoryUsedMb = Math.ceil(r.rssPeakKb / 1024)
+      if (this.data.instanceMemoryMb !== undefined) out.providerMemoryMb = this.data.instanceMemoryMb
       return out
     })
   }
@@ -507,6 +665,7 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
     throw new ProviderError('azure', 'NOT_SUPPORTED', 'Azure Functions is invoked over HTTP only (SeBS too); use --trigger http.')
   }
   const o = ctx.options
+  const flex = o.plan === 'flex'
   const language: Language = pkg.language
   const appName = functionAppName(o.resourceGroupPrefix, options.runId, ctx.subscriptionId, pkg.benchmark, language)
   const resourceGroup = functionResourceGroup(o.resourceGroupPrefix, options.runId, appName)
@@ -514,6 +673,7 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
   const plan = planName(appName)
   const tags = sebsTags(options.runId, { [TAG_KIND]: 'function', [TAG_BENCHMARK]: pkg.benchmark })
   const version = runtimeVersionFor(o, language)
+  const instanceMemoryMb = flex ? flexInstanceMemory(options.memory) : undefined
   const poll = { updateIntervalInMs: ctx.timings.lroPollMs }
   const c = await ctx.clients()
   const log = ctx.logger
@@ -553,16 +713,28 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       throw stepError(`Creating storage account ${account}`, err)
     }
     const webJobsStorage = accountConnectionString(account, accountKey)
-
-    // The package: uploaded to the app's own account (or the configured blob
-    // endpoint), run from a read-only SAS URL.
+    const packageStorage = o.endpoints.blobConnectionString ?? webJobsStorage
     const blobName = packageBlobName(pkg.benchmark, language, pkg.hash)
-    let packageUrl: string
-    try {
-      packageUrl = await uploadPackage(o.endpoints.blobConnectionString ?? webJobsStorage, blobName, pkg.path)
-    } catch (err) {
-      const where = describeConnectionString(o.endpoints.blobConnectionString ?? webJobsStorage).accountName
-      throw stepError(`Uploading the package ${blobName} to storage account ${where}`, err)
+
+    // Flex: the container the platform deploys from. Consumption: the zip,
+    // uploaded and run from a read-only SAS URL.
+    let deploymentContainerUrl: string | undefined
+    let packageUrl: string | undefined
+    if (flex) {
+      const containerName = deploymentContainerName(appName)
+      try {
+        const container = BlobServiceClient.fromConnectionString(packageStorage).getContainerClient(containerName)
+        await container.createIfNotExists()
+        deploymentContainerUrl = container.url
+      } catch (err) {
+        throw stepError(`Creating the deployment container ${containerName} in storage account ${describeConnectionString(packageStorage).accountName}`, err)
+      }
+    } else {
+      try {
+        packageUrl = await uploadPackage(packageStorage, blobName, pkg.path, o.packageSasDays)
+      } catch (err) {
+        throw stepError(`Uploading the package ${blobName} to storage account ${describeConnectionString(packageStorage).accountName}`, err)
+      }
     }
 
     let serverFarmId: string
@@ -570,42 +742,37 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       const farm = await c.web.appServicePlans.createOrUpdate(
         resourceGroup,
         plan,
-        { location: o.region, kind: 'functionapp', reserved: true, sku: { name: 'Y1', tier: 'Dynamic' }, tags },
+        {
+          location: o.region,
+          kind: 'functionapp',
+          reserved: true,
+          sku: flex ? { name: 'FC1', tier: 'FlexConsumption' } : { name: 'Y1', tier: 'Dynamic' },
+          tags,
+        },
         poll,
       )
       if (!farm.id) throw new Error('the plan has no id')
       serverFarmId = farm.id
     } catch (err) {
-      throw stepError(`Creating Consumption plan ${plan}`, err)
+      throw stepError(`Creating ${flex ? 'Flex Consumption' : 'Consumption'} plan ${plan}`, err)
     }
 
     let appInsights: { appId: string; connectionString: string } | undefined
-    if (o.appInsights) {
-      const id = `/subscriptions/${ctx.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Insights/components/${appInsightsName(appName)}`
-      try {
-        const component = await c.resources.resources.beginCreateOrUpdateByIdAndWait(
-          // The SDK's URL template is '/{resourceId}': without the leading slash the path has none doubled.
-          id.replace(/^\//, ''),
-          '2020-02-02',
-          { location: o.region, kind: 'web', tags, properties: { Application_Type: 'web', IngestionMode: 'ApplicationInsights' } },
-          poll,
-        )
-        const props = (component.properties ?? {}) as { AppId?: string; ConnectionString?: string }
-        if (!props.AppId || !props.ConnectionString) throw new Error('the component has no AppId or ConnectionString')
-        appInsights = { appId: props.AppId, connectionString: props.ConnectionString }
-      } catch (err) {
-        throw stepError(`Creating Application Insights component ${appInsightsName(appName)}`, err)
-      }
-    }
+    if (o.appInsights) appInsights = await createAppInsights(c, { ...ctx, resourceGroup, appName, tags, poll })
 
     const settings: Record<string, string> = {
-      FUNCTIONS_EXTENSION_VERSION: '~4',
-      FUNCTIONS_WORKER_RUNTIME: workerRuntime(language),
+      // Flex refuses the runtime settings: runtime and version live in functionAppConfig.
+      ...(flex
+        ? { DEPLOYMENT_STORAGE_CONNECTION_STRING: packageStorage }
+        : {
+            FUNCTIONS_EXTENSION_VERSION: '~4',
+            FUNCTIONS_WORKER_RUNTIME: workerRuntime(language),
+            WEBSITE_RUN_FROM_PACKAGE: packageUrl!,
+            // The package is built already: no remote build on deployment.
+            SCM_DO_BUILD_DURING_DEPLOYMENT: 'false',
+            ENABLE_ORYX_BUILD: 'false',
+          }),
       AzureWebJobsStorage: webJobsStorage,
-      WEBSITE_RUN_FROM_PACKAGE: packageUrl,
-      // The package is built already: no remote build on deployment.
-      SCM_DO_BUILD_DURING_DEPLOYMENT: 'false',
-      ENABLE_ORYX_BUILD: 'false',
       AzureFunctionsJobHost__functionTimeout: fmtTimeout(options.timeout),
       SEBS_COLD_START: '0',
       SEBS_RUN_ID: options.runId,
@@ -626,8 +793,23 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
           serverFarmId,
           httpsOnly: true,
           tags,
+          ...(flex
+            ? {
+                functionAppConfig: {
+                  deployment: {
+                    storage: {
+                      type: 'blobContainer',
+                      value: deploymentContainerUrl,
+                      authentication: { type: 'StorageAccountConnectionString', storageAccountConnectionStringName: 'DEPLOYMENT_STORAGE_CONNECTION_STRING' },
+                    },
+                  },
+                  runtime: { name: workerRuntime(language), version },
+                  scaleAndConcurrency: { maximumInstanceCount: 100, instanceMemoryMB: instanceMemoryMb },
+                },
+              }
+            : {}),
           siteConfig: {
-            linuxFxVersion: linuxFxVersion(language, version),
+            ...(flex ? {} : { linuxFxVersion: linuxFxVersion(language, version) }),
             appSettings: Object.entries(settings).map(([name, value]) => ({ name, value })),
             ftpsState: 'Disabled',
             minTlsVersion: '1.2',
@@ -643,7 +825,16 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       throw new ProviderError('azure', 'DEPLOY_FAILED', `Function app ${appName} was created without a default host name.`)
     }
 
-    await syncTriggers(c, resourceGroup, appName, Math.min(o.deployTimeoutMs, 120_000), ctx.timings.probeMs)
+    const publishUrl = flex ? `${o.endpoints.scm ? o.endpoints.scm.replace('{app}', appName) : `https://${appName}.scm.azurewebsites.net`}/api/publish` : undefined
+    if (flex) {
+      await publishFlexPackage(c, publishUrl!, pkg.path, {
+        timeoutMs: Math.max(10_000, o.deployTimeoutMs - (Date.now() - started)),
+        pollMs: ctx.timings.probeMs,
+        what: `Publishing ${pkg.benchmark} (${language}) to ${appName}`,
+      })
+    } else {
+      await syncTriggers(c, resourceGroup, appName, Math.min(o.deployTimeoutMs, 120_000), ctx.timings.probeMs)
+    }
 
     const base = o.endpoints.functions ? o.endpoints.functions.replace('{app}', appName) : `https://${defaultHostName}`
     const url = `${base}/api/${FUNCTION_NAME}`
@@ -661,9 +852,13 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       url,
       management: o.endpoints.management,
       runtime: linuxFxVersion(language, version),
+      plan: o.plan,
+      ...(instanceMemoryMb !== undefined ? { instanceMemoryMb } : {}),
+      ...(publishUrl ? { publishUrl } : {}),
       packageBlob: blobName,
       packagePath: pkg.path,
       packageSizeBytes: pkg.sizeBytes,
+      packageSasDays: o.packageSasDays,
       ...(appInsights ? { appInsights: { appId: appInsights.appId, endpoint: o.endpoints.appInsights } } : {}),
       deployTimeoutMs: o.deployTimeoutMs,
       coldStartTimeoutMs: o.coldStartTimeoutMs,
@@ -681,7 +876,10 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       data: data as unknown as Record<string, unknown>,
     }
     log.debug(`${appName}: deployed in ${Date.now() - started} ms at ${url}`)
-    if (options.memory > LIMITS.memoryMb) {
+    if (flex && instanceMemoryMb !== options.memory) {
+      log.info(`${pkg.benchmark} (${language}): memory=${options.memory} MB runs on a ${instanceMemoryMb} MB Flex Consumption instance (sizes: 512, 2048, 4096); records carry providerMemoryMb=${instanceMemoryMb}.`)
+    }
+    if (!flex && options.memory > LIMITS.memoryMb) {
       log.warn(`${pkg.benchmark} (${language}): memory=${options.memory} MB exceeds the Consumption plan's ${LIMITS.memoryMb} MB; it is recorded, not applied.`)
     }
     return new DeployedAzureFunction(handle, ctx)
@@ -693,5 +891,55 @@ export async function deployFunctionApp(pkg: CodePackage, options: DeployOptions
       )
     }
     throw err instanceof SebsError ? err : stepError(`Deploying ${pkg.benchmark} (${language})`, err)
+  }
+}
+
+/** Log Analytics API version (workspaces) and Application Insights API version (components). */
+const WORKSPACE_API = '2022-10-01'
+const COMPONENT_API = '2020-02-02'
+
+/**
+ * A Log Analytics workspace (tagged like the rest of the group) and a
+ * workspace-based Application Insights component on it: classic components
+ * (no workspace) were retired on 2024-02-29 and some regions refuse them.
+ */
+async function createAppInsights(
+  c: AzureClients,
+  p: { subscriptionId: string; options: AzureOptions; resourceGroup: string; appName: string; tags: Record<string, string>; poll: { updateIntervalInMs: number } },
+): Promise<{ appId: string; connectionString: string }> {
+  const groupId = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}`
+  const workspaceId = `${groupId}/providers/Microsoft.OperationalInsights/workspaces/${logWorkspaceName(p.appName)}`
+  let workspaceArmId: string
+  try {
+    const ws = await c.resources.resources.beginCreateOrUpdateByIdAndWait(
+      // The SDK's URL template is '/{resourceId}': without the leading slash the path has none doubled.
+      workspaceId.replace(/^\//, ''),
+      WORKSPACE_API,
+      // Pay-as-you-go, shortest retention that is free of charge.
+      { location: p.options.region, tags: p.tags, properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 } },
+      p.poll,
+    )
+    workspaceArmId = ws.id ?? workspaceId
+  } catch (err) {
+    throw stepError(`Creating Log Analytics workspace ${logWorkspaceName(p.appName)}`, err)
+  }
+  const id = `${groupId}/providers/Microsoft.Insights/components/${appInsightsName(p.appName)}`
+  try {
+    const component = await c.resources.resources.beginCreateOrUpdateByIdAndWait(
+      id.replace(/^\//, ''),
+      COMPONENT_API,
+      {
+        location: p.options.region,
+        kind: 'web',
+        tags: p.tags,
+        properties: { Application_Type: 'web', IngestionMode: 'LogAnalytics', WorkspaceResourceId: workspaceArmId },
+      },
+      p.poll,
+    )
+    const props = (component.properties ?? {}) as { AppId?: string; ConnectionString?: string }
+    if (!props.AppId || !props.ConnectionString) throw new Error('the component has no AppId or ConnectionString')
+    return { appId: props.AppId, connectionString: props.ConnectionString }
+  } catch (err) {
+    throw stepError(`Creating Application Insights component ${appInsightsName(p.appName)}`, err)
   }
 }

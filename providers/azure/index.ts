@@ -1,6 +1,7 @@
 /**
- * The Azure provider: Azure Functions (Linux Consumption plan, Functions v4,
- * python or node) deployed from run-from-package zips through the ARM SDKs,
+ * The Azure provider: Azure Functions (Flex Consumption by default, or the
+ * legacy Linux Consumption plan; Functions v4, python or node) deployed from
+ * zips through the ARM SDKs,
  * Blob Storage for benchmark data (SeBS's single bucket = one container),
  * Cosmos DB for NoSQL, Application Insights for provider-side request times.
  *
@@ -28,8 +29,9 @@ import type {
   ProviderContext,
   SweptResource,
 } from '../types.ts'
-import { functionNoSqlEnv, functionStorageEnv } from '../storage/clients.ts'
-import { createBlobStorage, describeConnectionString } from './blob-storage.ts'
+import { defineProvider } from '../types.ts'
+import { noSqlFunctionEnv } from '../storage/function-env.ts'
+import { blobFunctionEnv, createBlobStorage, describeConnectionString } from './blob-storage.ts'
 import { type AzureClients, createAzureClients, isNotFound, managementScope } from './clients.ts'
 import { type AzureOptions, type AzureUserOptions, buildImageFor, resolveAzureOptions } from './config.ts'
 import { createCosmosNoSql } from './cosmos-nosql.ts'
@@ -46,12 +48,12 @@ import {
   sebsTags,
 } from './naming.ts'
 import { buildAzurePackage, packagedModules } from './packaging.ts'
+import { BASE_NAMESPACES, MONITORING_NAMESPACES, NOSQL_NAMESPACES, ensureResourceProviders } from './registration.ts'
 import { sweepAzure } from './sweep.ts'
 
 export { resolveAzureOptions, azureOptionsSchema, type AzureOptions, type AzureUserOptions } from './config.ts'
 export { buildAzurePackage, pipInstallArgs, npmInstallArgs } from './packaging.ts'
 export { createBlobStorage } from './blob-storage.ts'
-export { azureConsumptionCost, AZURE_CONSUMPTION_PRICES_2026_11_28, type AzureInvocationCost } from './cost.ts'
 export type { AzureFunctionData } from './function-app.ts'
 
 /** Test seams. Production code never passes these. */
@@ -140,6 +142,28 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
     return checked
   }
 
+  /** Resource providers, registered once per provider object (a fresh subscription has none of them). */
+  const registered = new Map<string, Promise<void>>()
+  const ensureRegistered = (c: AzureClients, namespaces: readonly string[]): Promise<void> => {
+    const key = namespaces.join(',')
+    let p = registered.get(key)
+    if (!p) {
+      p = ensureResourceProviders(c, namespaces, { timeoutMs: opts.deployTimeoutMs, pollMs: timings.registrationPollMs, logger }).catch((err) => {
+        registered.delete(key)
+        throw err
+      })
+      registered.set(key, p)
+    }
+    return p
+  }
+
+  /** Credentials checked and the namespaces deploys and the data storage account need registered. */
+  const ready = async (): Promise<{ clients: AzureClients; subscriptionId: string }> => {
+    const v = await verified()
+    await ensureRegistered(v.clients, opts.appInsights ? [...BASE_NAMESPACES, ...MONITORING_NAMESPACES] : BASE_NAMESPACES)
+    return v
+  }
+
   const resourceId = (subscriptionId: string) => opts.resourceId ?? resourceIdFor(subscriptionId, opts.region)
 
   /** The long-lived data group, created (with this run's tags) only when it does not exist yet. */
@@ -183,14 +207,14 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
     },
 
     async deploy(pkg: CodePackage, options: DeployOptions): Promise<DeployedFunction> {
-      const { clients, subscriptionId } = await verified()
+      const { clients, subscriptionId } = await ready()
       // A package with the storage (nosql) module gets the connection in its
       // app settings, whichever order the harness sets up storage and deploys
       // in; what the harness passes in options.env wins.
       const modules = await packagedModules(pkg.path)
       let providedEnv: Record<string, string> = {}
-      if (modules.has('storage')) providedEnv = { ...providedEnv, ...functionStorageEnv((await provider.storage()).connection) }
-      if (modules.has('nosql')) providedEnv = { ...providedEnv, ...functionNoSqlEnv((await provider.nosql!()).connection) }
+      if (modules.has('storage')) providedEnv = { ...providedEnv, ...blobFunctionEnv((await provider.storage()).connection) }
+      if (modules.has('nosql')) providedEnv = { ...providedEnv, ...noSqlFunctionEnv((await provider.nosql!()).connection) }
       return deployFunctionApp(pkg, { ...options, env: { ...providedEnv, ...options.env } }, {
         clients: async () => clients,
         logger,
@@ -204,7 +228,7 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
 
     storage(): Promise<ObjectStorage> {
       storage ??= (async () => {
-        const { clients: c, subscriptionId } = await verified()
+        const { clients: c, subscriptionId } = await (opts.endpoints.blobConnectionString ? verified() : ready())
         const bucket = benchmarksContainer(resourceId(subscriptionId))
         let connectionString = opts.endpoints.blobConnectionString
         if (!connectionString) {
@@ -246,6 +270,7 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
     nosql(): Promise<NoSqlStorage> {
       nosql ??= (async () => {
         const { clients: c, subscriptionId } = await verified()
+        await ensureRegistered(c, NOSQL_NAMESPACES)
         const group = await ensureDataGroup(c, subscriptionId)
         const account = cosmosAccountName(opts.resourceGroupPrefix, resourceId(subscriptionId))
         const id = `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.DocumentDB/databaseAccounts/${account}`
@@ -312,3 +337,19 @@ export function createAzureProvider(ctx: ProviderContext, internals: AzureProvid
   }
   return provider
 }
+
+/**
+ * The Azure provider as the registry sees it. Workers connect through the
+ * whole provider (its `connect` builds clients from the credential chain).
+ */
+export const azureProvider = defineProvider({
+  name: 'azure',
+  create: (ctx) => createAzureProvider(ctx),
+  connectStorage: async (connection) => createBlobStorage(connection),
+  functionEnv: (storage, nosql) => ({ ...blobFunctionEnv(storage), ...noSqlFunctionEnv(nosql) }),
+  // Flex Consumption unless the config picks the legacy plan (see config.ts).
+  defaultCostModel: (_arch, section) => (section?.plan === 'consumption' ? 'azure-consumption' : 'azure-flex'),
+  options: (section) => section,
+  functionsOnThisMachine: false,
+  remoteCredentials: true,
+})

@@ -87,6 +87,20 @@ export function appInsightsName(appName: string): string {
   return `${appName}-ai`
 }
 
+/** The Log Analytics workspace behind a function's (workspace-based) Application Insights component. */
+export function logWorkspaceName(appName: string): string {
+  return `${appName}-logs`
+}
+
+/**
+ * The blob container a Flex Consumption app deploys from (3-63 chars,
+ * lowercase letters, digits, single dashes): one per app, in the app's own
+ * storage account or the configured blob endpoint.
+ */
+export function deploymentContainerName(appName: string): string {
+  return `app-package-${shortHash(appName, 16)}`
+}
+
 /** The long-lived data resource group. */
 export function dataResourceGroup(prefix: string, resourceId: string): string {
   return `${prefix}-data-${resourceId}`

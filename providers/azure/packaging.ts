@@ -35,7 +35,9 @@ import { fileURLToPath } from 'node:url'
 import { ProviderError } from '../../core/errors.ts'
 import type { Language } from '../../core/types.ts'
 import { chooseDependencyInstaller } from '../docker/dependency-installer.ts'
-import { buildPackage, formatBytes, zipDirectory } from '../packaging/package-builder.ts'
+import { formatBytes } from '../../core/format.ts'
+import { buildPackage } from '../packaging/package-builder.ts'
+import { zipDirectory } from '../packaging/zip.ts'
 import type { BuildContext, CodePackage, FunctionSpec } from '../types.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -28,6 +28,7 @@ import { dirname, isAbsolute, join, normalize, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type Docker from 'dockerode'
 import { ProviderError, SebsError, errorMessage } from '../../core/errors.ts'
+import { formatBytes } from '../../core/format.ts'
 import { createLogger, formatDuration, type Logger } from '../../core/logger.ts'
 import { LANGUAGES, type Language } from '../../core/types.ts'
 import { dockerErrorMessage, isNotFound, requireDocker } from './client.ts'
@@ -763,10 +764,6 @@ whose inputs have not changed is reused (tag sebs-base:<runtime>-<hash>).
 
 Needs a Docker engine (DOCKER_HOST, or the standard socket): see scripts/docker-setup.sh.`
 
-function formatSize(bytes: number): string {
-  return bytes >= 1024 * 1024 * 1024 ? `${(bytes / 1024 ** 3).toFixed(2)} GB` : `${Math.round(bytes / 1024 ** 2)} MB`
-}
-
 /**
  * `npx sebs docker base [flags]`: builds (or finds cached) the base images
  * and prints one line per image on stdout. Returns the exit code: 0 when
@@ -820,8 +817,8 @@ export async function dockerBaseCommand(argv: string[]): Promise<number> {
       })
       process.stdout.write(
         built.cached
-          ? `${built.tag}: cached (${language}, ${built.runtime}, ${formatSize(built.sizeBytes)})\n`
-          : `${built.tag}: built in ${formatDuration(built.buildTimeMs)} (${language}, ${built.runtime}, ${formatSize(built.sizeBytes)})\n`,
+          ? `${built.tag}: cached (${language}, ${built.runtime}, ${formatBytes(built.sizeBytes)})\n`
+          : `${built.tag}: built in ${formatDuration(built.buildTimeMs)} (${language}, ${built.runtime}, ${formatBytes(built.sizeBytes)})\n`,
       )
     } catch (err) {
       failed = true

@@ -22,7 +22,8 @@ import type { Language } from '../../core/types.ts'
 import { BASE_IMAGE_REPOSITORY } from './base-image.ts'
 import { requireDocker } from './client.ts'
 import { baseImageHint, imageExists, pullImage } from './images.ts'
-import { runContainer, tail } from './run.ts'
+import { tailLines } from '../../core/format.ts'
+import { runContainer } from './run.ts'
 
 /** Where the package directory is mounted in the build container. */
 export const BUILD_MOUNT = '/package'
@@ -125,7 +126,7 @@ export async function installDependenciesInImage(opts: InstallInImageOptions): P
         'docker',
         'BUILD_FAILED',
         `\`${cmd.join(' ')}\` in ${opts.image} exited with code ${result.exitCode}` +
-          `${result.oomKilled ? ' (out of memory)' : ''}; its output ends with:\n${tail(result.logs)}`,
+          `${result.oomKilled ? ' (out of memory)' : ''}; its output ends with:\n${tailLines(result.logs, 30, '…')}`,
       )
     }
   }

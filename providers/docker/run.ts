@@ -6,6 +6,8 @@
 import { hostname } from 'node:os'
 import { PassThrough } from 'node:stream'
 import type Docker from 'dockerode'
+import { delay } from '../../core/delay.ts'
+import { tailLines } from '../../core/format.ts'
 import { ProviderError } from '../../core/errors.ts'
 import { dockerErrorMessage, isNotFound } from './client.ts'
 import { LABEL_KIND, LABEL_MANAGED, LABEL_OWNER, type ContainerKind } from './labels.ts'
@@ -118,11 +120,11 @@ export async function runContainer(docker: Docker, options: RunContainerOptions)
         'docker',
         'TIMEOUT',
         `\`${options.cmd.join(' ')}\` in ${options.image} did not finish within ${Math.round(options.timeoutMs / 1000)} s and was killed. ` +
-          `Output so far:\n${tail(logs)}`,
+          `Output so far:\n${tailLines(logs, 30, '…')}`,
       )
     }
     // The last output can arrive after the exit is reported.
-    await Promise.race([streamEnded, delay(2000)])
+    await Promise.race([streamEnded, delay(2000, { unref: true })])
     const state = (await container.inspect()).State
     return {
       exitCode: outcome.StatusCode,
@@ -141,12 +143,3 @@ export async function runContainer(docker: Docker, options: RunContainerOptions)
   }
 }
 
-/** The last lines of a log, for error messages. */
-export function tail(text: string, lines = 30): string {
-  const all = text.trimEnd().split('\n')
-  return (all.length > lines ? ['…', ...all.slice(-lines)] : all).join('\n')
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
-}

@@ -5,9 +5,16 @@
  * into an InstanceResponse (never a rejection).
  */
 import http from 'node:http'
+import { delay } from '../../core/delay.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { WrapperEnvelope } from '../../core/types.ts'
-import type { InstanceResponse } from './instance.ts'
+
+/** What one request to an instance came to. */
+export type InstanceResponse =
+  | { kind: 'ok'; envelope: WrapperEnvelope }
+  | { kind: 'timeout' }
+  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
+  | { kind: 'failed'; message: string }
 
 /** What the request needs from the instance it goes to. */
 export interface HttpInvokeTarget {
@@ -51,13 +58,9 @@ export function createHttpTarget(init: {
       return () => init.endListeners.delete(listener)
     },
     endResponse: init.endResponse,
-    waitForEnd: (ms) => Promise.race([init.ended.then(() => true), delay(ms).then(() => false)]),
+    waitForEnd: (ms) => Promise.race([init.ended.then(() => true), delay(ms, { unref: true }).then(() => false)]),
     kill: init.kill,
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 /**

@@ -7,10 +7,12 @@
  * Lifecycle guarantees (CONVENTIONS.md §9, "cleanup is guaranteed"):
  *  - every live instance has a pid file under `<cacheDir>/local/instances/<runId>/`
  *    so `sweep` can find it after a crash of the harness;
- *  - the child runs in its own process group, so a kill also reaches the
- *    processes the function started (ffmpeg, …);
+ *  - the child runs in its own process group, and every process it starts
+ *    carries its run and instance id in its environment: when the instance
+ *    ends (stop, timeout, crash) its group and every tagged process go too,
+ *    daemonised ones included (process-tree.ts);
  *  - the child's stdin is a lifeline: when this process dies, the instance
- *    sees EOF and exits by itself;
+ *    sees EOF, kills what it started and exits by itself;
  *  - a synchronous `exit` handler SIGKILLs whatever is still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -19,6 +21,7 @@ import { rmSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { join, resolve } from 'node:path'
+import { delay } from '../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
@@ -30,8 +33,9 @@ import {
   releaseMemoryLimitSync,
   type MemoryLimit,
 } from './limits.ts'
-import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
+import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget, type InstanceResponse } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
+import { TAG_ENV, killProcessGroup, killTaggedProcesses, type ProcessTag } from './process-tree.ts'
 
 export interface Runtimes {
   python: string
@@ -77,12 +81,8 @@ export function callgrindOutPattern(tmpDir: string): string {
   return join(tmpDir, 'callgrind.out.%p')
 }
 
-/** What one request to an instance came to. */
-export type InstanceResponse =
-  | { kind: 'ok'; envelope: WrapperEnvelope }
-  | { kind: 'timeout' }
-  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
-  | { kind: 'failed'; message: string }
+// Defined beside the HTTP invocation that produces it (no import cycle).
+export type { InstanceResponse } from './http-invoke.ts'
 
 /** The child's exit status, once it has exited and its pipes are drained. */
 export interface ExitStatus {
@@ -125,7 +125,10 @@ function installExitHandler(): void {
   exitHandlerInstalled = true
   // 'exit' handlers must be synchronous: signal, unlink, done.
   process.on('exit', () => {
-    for (const instance of liveInstances) instance.killSync()
+    const tags = [...liveInstances].map((instance) => ({ runId: instance.runId, instanceId: instance.id }))
+    for (const instance of liveInstances) instance.killSync(false)
+    // One pass over /proc for all of them.
+    killTaggedProcesses(tags)
   })
 }
 
@@ -133,6 +136,7 @@ function installExitHandler(): void {
 
 export class LocalInstance {
   readonly id: string
+  readonly runId: string
   readonly pid: number
   readonly tmpDir: string
   readonly pidFile: string
@@ -157,6 +161,7 @@ export class LocalInstance {
 
   private constructor(init: {
     id: string
+    runId: string
     child: ChildProcess
     port: number
     tmpDir: string
@@ -169,6 +174,7 @@ export class LocalInstance {
     profiler?: 'callgrind'
   }) {
     this.id = init.id
+    this.runId = init.runId
     this.#child = init.child
     this.pid = init.child.pid!
     this.#port = init.port
@@ -261,9 +267,9 @@ export class LocalInstance {
       ...limited.env,
       ...(memoryMb !== undefined ? { [LOCAL_SETTING_ENV.memoryMb]: String(memoryMb) } : {}),
       TMPDIR: tmpDir,
-      SEBS_RUN_ID: options.runId,
+      [TAG_ENV.runId]: options.runId,
       SEBS_FUNCTION_NAME: options.functionName,
-      SEBS_INSTANCE_ID: id,
+      [TAG_ENV.instanceId]: id,
       SEBS_EXIT_ON_STDIN_EOF: '1',
       // Cold starts must not get faster from run to run because a previous
       // instance left compiled bytecode in the package.
@@ -278,6 +284,11 @@ export class LocalInstance {
       // Own process group: killing -pid also reaches the function's children.
       detached: true,
     })
+
+    // Nothing the function started outlives its instance, however it ended. On
+    // 'exit', not 'close': a process the function started may hold the
+    // instance's stdout/stderr open, and 'close' waits for every holder.
+    child.once('exit', () => killTree(child.pid, { runId: options.runId, instanceId: id }, logger))
 
     let stderrTail = ''
     child.stderr!.setEncoding('utf8')
@@ -350,6 +361,7 @@ export class LocalInstance {
       logger.debug(`pid ${child.pid} ready on port ${port} after ${Math.round(startupUs / 1000)} ms`)
       return new LocalInstance({
         id,
+        runId: options.runId,
         child,
         port,
         tmpDir,
@@ -364,7 +376,7 @@ export class LocalInstance {
     } catch (err) {
       // A failed start leaves nothing behind: no process, no pid file, no temp dir.
       killGroup(child, 'SIGKILL')
-      await Promise.race([closed, delay(2000)])
+      await Promise.race([closed, delay(2000, { unref: true })])
       await rm(tmpDir, { recursive: true, force: true })
       if (pidFile) await rm(pidFile, { force: true })
       await releaseMemoryLimit(limited.limit)
@@ -423,10 +435,10 @@ export class LocalInstance {
       // Keep the event loop alive while waiting for the exit.
       this.#child.ref()
       killGroup(this.#child, 'SIGTERM')
-      const ended = await Promise.race([this.#closed.then(() => true), delay(graceMs).then(() => false)])
+      const ended = await Promise.race([this.#closed.then(() => true), delay(graceMs, { unref: true }).then(() => false)])
       if (!ended) {
         killGroup(this.#child, 'SIGKILL')
-        const killed = await Promise.race([this.#closed.then(() => true), delay(5000).then(() => false)])
+        const killed = await Promise.race([this.#closed.then(() => true), delay(5000, { unref: true }).then(() => false)])
         if (!killed) this.#logger.warn(`local instance pid ${this.pid} did not exit after SIGKILL`)
       }
     }
@@ -439,9 +451,10 @@ export class LocalInstance {
     if (this.alive) killGroup(this.#child, 'SIGKILL')
   }
 
-  /** For the process 'exit' handler: SIGKILL and remove the files synchronously. */
-  killSync(): void {
+  /** For the process 'exit' handler: SIGKILL the instance and all it started, remove the files synchronously. */
+  killSync(tree = true): void {
     this.kill()
+    if (tree) this.#killTree()
     if (this.#cleanup) {
       // The asynchronous cleanup may not get to run before the process exits.
       releaseMemoryLimitSync(this.#limit)
@@ -454,6 +467,10 @@ export class LocalInstance {
     } catch {
       // Best effort: `sweep` removes what is left.
     }
+  }
+
+  #killTree(): void {
+    killTree(this.pid, { runId: this.runId, instanceId: this.id }, this.#logger)
   }
 
   /** Once the process has exited: forget it and remove its pid file and temp dir (once; callers share the promise). */
@@ -471,6 +488,13 @@ export class LocalInstance {
     })()
     return this.#cleanup
   }
+}
+
+/** SIGKILLs an instance's process group and every process carrying its tag (daemonised ones). */
+function killTree(pid: number | undefined, tag: ProcessTag, logger: Logger): void {
+  killProcessGroup(pid)
+  const killed = killTaggedProcesses([tag])
+  if (killed.length > 0) logger.debug(`killed ${killed.length} process(es) the instance left: ${killed.join(', ')}`)
 }
 
 class ReadyTimeout extends Error {}
@@ -517,8 +541,4 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
       // Already gone.
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

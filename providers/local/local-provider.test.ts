@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import type { FunctionHandle } from '../types.ts'
-import { LocalFunction, storageEnv } from './index.ts'
+import { LocalFunction } from './local-function.ts'
+import { storageEnv } from './local-provider.ts'
 import { localHandleData } from './local-function.ts'
 import { pidFilePath, runDir, safeSegment } from './paths.ts'
 

@@ -471,3 +471,8 @@ export class LocalProvider implements Provider {
     return { storage, server }
   }
 }
+
+/** Creates the local provider. Cheap: nothing starts until storage() or an invocation needs it. */
+export function createLocalProvider(ctx: ProviderContext): Provider {
+  return new LocalProvider(ctx)
+}

@@ -4,15 +4,18 @@
  *
  * A pid is only killed after `/proc/<pid>/environ` shows it carries
  * `SEBS_RUN_ID=<runId>` of its pid file: a pid recycled by an unrelated
- * process is never touched.
+ * process is never touched. Processes a function started (children,
+ * daemons) have no pid file but carry the same tag: they are found by it
+ * (process-tree.ts).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { SweptResource } from '../types.ts'
 import { instanceTmpRoot, instancesRoot, paddedPackagesRoot, runDir, type PidFileEntry } from './paths.ts'
+import { findTaggedProcesses, killTaggedProcesses } from './process-tree.ts'
 
 export interface SweepOptions {
   runId?: string
@@ -80,6 +83,16 @@ async function killInstance(pid: number, timeoutMs: number): Promise<boolean> {
   return isGone(pid)
 }
 
+function describeOrphan(pid: number, instanceId: string | undefined): string {
+  let command = ''
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean).join(' ').slice(0, 60)
+  } catch {
+    // Gone already: the pid says enough.
+  }
+  return `pid ${pid}${command ? ` '${command}'` : ''} (started by instance ${instanceId ?? '?'})`
+}
+
 async function listDir(dir: string): Promise<string[]> {
   try {
     return await readdir(dir)
@@ -107,6 +120,7 @@ export async function killFunctionInstances(cacheDir: string, runId: string, fun
     }
     if (entry.runId !== runId || entry.functionName !== functionName) continue
     if ((await isInstanceOfRun(entry.pid, runId)) && (await killInstance(entry.pid, 5000))) killed++
+    if (entry.instanceId) killTaggedProcesses([{ runId, instanceId: entry.instanceId }])
     if (await isGone(entry.pid)) {
       await rm(path, { force: true })
       if (entry.tmpDir) await rm(entry.tmpDir, { recursive: true, force: true })
@@ -126,6 +140,7 @@ export async function sweepInstances(cacheDir: string, options: SweepOptions, lo
 
   for (const dir of dirs) {
     let liveLeft = false
+    const recorded = new Set<number>()
     for (const file of (await listDir(dir)).filter((f) => f.endsWith('.json'))) {
       const path = join(dir, file)
       let entry: PidFileEntry
@@ -137,6 +152,7 @@ export async function sweepInstances(cacheDir: string, options: SweepOptions, lo
         continue
       }
       if (options.runId !== undefined && entry.runId !== options.runId) continue
+      recorded.add(entry.pid)
       const id = `pid ${entry.pid} (${entry.functionName})`
       const alive = canVerify ? await isInstanceOfRun(entry.pid, entry.runId) : false
       if (!alive) {
@@ -163,6 +179,23 @@ export async function sweepInstances(cacheDir: string, options: SweepOptions, lo
     }
 
     const runIdOfDir = options.runId ?? dir.slice(root.length + 1)
+    if (canVerify) {
+      // What the run's functions started and left (daemons, orphans): no pid file, but the run's tag.
+      const orphans = findTaggedProcesses([{ runId: runIdOfDir }]).filter((p) => !recorded.has(p.pid))
+      if (options.dryRun) {
+        if (orphans.length > 0) liveLeft = true
+        for (const { pid, instanceId } of orphans) {
+          swept.push({ kind: 'process', id: describeOrphan(pid, instanceId), runId: runIdOfDir, removed: false })
+        }
+      } else if (orphans.length > 0) {
+        const killed = new Set(killTaggedProcesses([{ runId: runIdOfDir }]))
+        for (const { pid, instanceId } of orphans) {
+          const removed = killed.has(pid) || (await isGone(pid))
+          if (!removed) liveLeft = true
+          swept.push({ kind: 'process', id: describeOrphan(pid, instanceId), runId: runIdOfDir, removed })
+        }
+      }
+    }
     const tmpRoot = instanceTmpRoot(cacheDir, runIdOfDir)
     for (const name of await listDir(tmpRoot)) {
       const removable = !options.dryRun && !liveLeft

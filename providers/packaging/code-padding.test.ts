@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SebsError } from '../../core/errors.ts'
 import { CODE_PADDING_FILE } from '../types.ts'
 import { checkPaddingBytes, createPaddedDirectory, createPaddedZip, listZip, sweepPaddingTemp, withPaddedZip } from './code-padding.ts'
-import { PACKAGE_METADATA_FILE, zipDirectory } from './package-builder.ts'
+import { PACKAGE_METADATA_FILE } from './package-builder.ts'
+import { zipDirectory } from './zip.ts'
 
 let work: string
 let pkg: string

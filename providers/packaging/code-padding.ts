@@ -19,7 +19,9 @@ import yauzl from 'yauzl'
 import yazl from 'yazl'
 import { SebsError, errorMessage } from '../../core/errors.ts'
 import { CODE_PADDING_FILE } from '../types.ts'
-import { PACKAGE_METADATA_FILE, directorySize, pidAlive } from './package-builder.ts'
+import { PACKAGE_METADATA_FILE } from './package-builder.ts'
+import { pidAlive } from './run-command.ts'
+import { directorySize } from './sizes.ts'
 
 /** The largest padding accepted: Lambda's 250 MB unzipped limit is the biggest any platform allows. */
 export const MAX_PADDING_BYTES = 512 * 1024 * 1024

@@ -5,15 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SebsError } from '../../core/errors.ts'
 import type { BenchmarkDefinition } from '../../core/types.ts'
-import {
-  computePackageHash,
-  directorySize,
-  formatBytes,
-  formatCommand,
-  functionSourceFiles,
-  requireTool,
-  type AssembleOptions,
-} from './package-builder.ts'
+import { formatBytes } from '../../core/format.ts'
+import { computePackageHash, functionSourceFiles, type AssembleOptions } from './package-builder.ts'
+import { formatCommand, requireTool } from './run-command.ts'
+import { directorySize } from './sizes.ts'
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '__fixtures__', '900.fixtures', '901.shared-build')
 

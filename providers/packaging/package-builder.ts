@@ -18,18 +18,19 @@
  * Cache: `<cacheDir>/packages/<provider>/<benchmark>/<language>-<arch>/<hash>/`,
  * complete once it holds `.sebs-package.json`.
  */
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { accessSync, constants as fsConstants, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { basename, delimiter, dirname, isAbsolute, join, normalize, sep } from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import yazl from 'yazl'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path'
 import { BenchmarkError, SebsError, errorMessage } from '../../core/errors.ts'
+import { formatBytes } from '../../core/format.ts'
 import { formatDuration } from '../../core/logger.ts'
+import { startProgress } from '../../core/progress.ts'
 import type { Architecture, BenchmarkDefinition, Language } from '../../core/types.ts'
+import { isExecutable, pidAlive, requireTool, runCommand } from './run-command.ts'
+import { directorySize } from './sizes.ts'
 import type { BuildContext } from '../types.ts'
+import { installShared } from './pip-cache.ts'
 
 /** Bump when the layout or the build steps change: every cached package is rebuilt. */
 export const BUILD_FORMAT_VERSION = 1
@@ -309,241 +310,6 @@ export function computePackageHash(opts: AssembleOptions): string {
 }
 
 // ---------------------------------------------------------------------------
-// Commands
-
-const TAIL_LINES = 40
-/** Kept of each output stream; pip and npm print far less, this bounds memory on a runaway tool. */
-const MAX_CAPTURE = 8 * 1024 * 1024
-
-function quoteArg(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
-}
-
-/** The shell-like display form of a command, for messages. */
-export function formatCommand(cmd: string, args: string[]): string {
-  return [cmd, ...args].map(quoteArg).join(' ')
-}
-
-function tailLines(text: string, n = TAIL_LINES): string {
-  const lines = text.replace(/\s+$/, '').split('\n')
-  return lines.slice(-n).join('\n')
-}
-
-/**
- * Runs a command to completion. Rejects with BUILD_FAILED (naming the command
- * and the last ~40 lines of its output) on a non-zero exit, a signal or the
- * timeout (the process is killed), and with TOOL_MISSING when the command does
- * not exist.
- */
-export function runCommand(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<{ stdout: string; stderr: string }> {
-  const display = formatCommand(cmd, args)
-  return new Promise((resolve, reject) => {
-    let stdout = ''
-    let stderr = ''
-    // Interleaved, for the error message: what a user would have seen in a terminal.
-    let combined = ''
-    const capture = (which: 'out' | 'err') => (chunk: Buffer) => {
-      const text = chunk.toString('utf8')
-      if (which === 'out') stdout = (stdout + text).slice(-MAX_CAPTURE)
-      else stderr = (stderr + text).slice(-MAX_CAPTURE)
-      combined = (combined + text).slice(-256 * 1024)
-    }
-    // Not detached: the child stays in our process group, so a Ctrl+C of the
-    // harness reaches pip/npm too instead of leaving them running.
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
-    child.stdout.on('data', capture('out'))
-    child.stderr.on('data', capture('err'))
-    let timedOut = false
-    let settled = false
-    const timers: NodeJS.Timeout[] = []
-    const failure = (why: string) => {
-      const tail = tailLines(combined)
-      return new SebsError(
-        'BUILD_FAILED',
-        `Command ${why}: ${display} (in ${opts.cwd})` +
-          (tail ? `\n--- last ${TAIL_LINES} lines of output ---\n${tail}` : '\n(no output)'),
-      )
-    }
-    const finish = (err: Error | undefined) => {
-      if (settled) return
-      settled = true
-      for (const t of timers) clearTimeout(t)
-      if (err) reject(err)
-      else resolve({ stdout, stderr })
-    }
-    const timedOutError = () => failure(`timed out after ${formatDuration(opts.timeoutMs)} and was killed`)
-    timers.push(
-      setTimeout(() => {
-        timedOut = true
-        child.kill('SIGTERM')
-        timers.push(
-          setTimeout(() => {
-            child.kill('SIGKILL')
-            // 'close' waits for the output pipes, which a surviving grandchild
-            // may hold open: give up on them shortly after the kill.
-            timers.push(
-              setTimeout(() => {
-                child.stdout.destroy()
-                child.stderr.destroy()
-                finish(timedOutError())
-              }, 2000),
-            )
-          }, 5000),
-        )
-      }, opts.timeoutMs),
-    )
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        const where = existsSync(opts.cwd) ? '' : ` (or its working directory ${opts.cwd} does not exist)`
-        finish(new SebsError('TOOL_MISSING', `Cannot run '${cmd}': command not found${where}. Command: ${display}`, { cause: err }))
-      } else {
-        finish(new SebsError('BUILD_FAILED', `Cannot run ${display}: ${err.message}`, { cause: err }))
-      }
-    })
-    child.on('close', (code, signal) => {
-      if (timedOut) return finish(timedOutError())
-      if (code === 0) return finish(undefined)
-      finish(failure(signal ? `was killed by ${signal}` : `exited with code ${code}`))
-    })
-  })
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
-}
-
-/** Where `command` resolves: itself when it is a path, else the first match on PATH. */
-export function findExecutable(command: string): string | undefined {
-  if (command.includes('/')) return isExecutable(command) ? command : undefined
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue
-    const candidate = join(dir, command)
-    if (isExecutable(candidate)) return candidate
-  }
-  return undefined
-}
-
-/** Throws TOOL_MISSING with the install hint when `command` is neither an executable path nor on PATH. */
-export async function requireTool(command: string, installHint: string): Promise<void> {
-  if (findExecutable(command)) return
-  const where = command.includes('/') ? 'is not an executable file' : 'was not found on PATH'
-  throw new SebsError('TOOL_MISSING', `'${command}' ${where}. ${installHint}`)
-}
-
-// ---------------------------------------------------------------------------
-// Files
-
-/** Total size in bytes of the regular files below `dir` (symlinks are not followed). */
-export async function directorySize(dir: string): Promise<number> {
-  let total = 0
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const abs = join(d, entry.name)
-      if (entry.isDirectory()) await walk(abs)
-      else if (entry.isFile()) total += (await lstat(abs)).size
-    }
-  }
-  await walk(dir)
-  return total
-}
-
-// A fixed timestamp keeps zips byte-identical across builds. DOS timestamps
-// cannot go below 1980, and yazl encodes local time, so a local-time
-// constructor yields the same fields in every time zone.
-const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0)
-
-interface ZipEntry {
-  rel: string
-  abs: string
-  kind: 'dir' | 'file' | 'symlink'
-  executable: boolean
-}
-
-async function listZipEntries(root: string): Promise<ZipEntry[]> {
-  const out: ZipEntry[] = []
-  const walk = async (dir: string, rel: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const childRel = rel ? `${rel}/${entry.name}` : entry.name
-      const abs = join(dir, entry.name)
-      // The cache's own metadata (with its build timestamp) is not part of a deployable package.
-      if (!rel && entry.name === PACKAGE_METADATA_FILE) continue
-      if (entry.isSymbolicLink()) out.push({ rel: childRel, abs, kind: 'symlink', executable: false })
-      else if (entry.isDirectory()) {
-        out.push({ rel: childRel, abs, kind: 'dir', executable: true })
-        await walk(abs, childRel)
-      } else if (entry.isFile()) {
-        const mode = (await lstat(abs)).mode
-        out.push({ rel: childRel, abs, kind: 'file', executable: (mode & 0o111) !== 0 })
-      }
-      // Sockets, FIFOs and devices have no place in a code package: skipped.
-    }
-  }
-  await walk(root, '')
-  // Byte order of the path, not locale order: the same on every machine.
-  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
-}
-
-/**
- * Zips `dir` (its contents at the archive root) into `zipPath`, deterministically:
- * entries sorted by path, a fixed timestamp, normalised modes (0644, or 0755
- * for executables and directories), symlinks stored as symlinks. Two zips of
- * the same directory are byte-identical. A root-level `.sebs-package.json`
- * is left out. The zip is written to a temporary file and renamed into place.
- */
-export async function zipDirectory(dir: string, zipPath: string): Promise<{ sizeBytes: number }> {
-  const entries = await listZipEntries(dir)
-  await mkdir(dirname(zipPath), { recursive: true })
-  const tmp = `${zipPath}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  const zip = new yazl.ZipFile()
-  try {
-    const written = pipeline(zip.outputStream, createWriteStream(tmp))
-    for (const e of entries) {
-      if (e.kind === 'dir') {
-        zip.addEmptyDirectory(e.rel, { mtime: ZIP_MTIME, mode: 0o40755, forceDosTimestamp: true })
-      } else if (e.kind === 'symlink') {
-        zip.addBuffer(Buffer.from(await readlink(e.abs)), e.rel, {
-          mtime: ZIP_MTIME,
-          mode: 0o120777,
-          compress: false,
-          forceDosTimestamp: true,
-        })
-      } else {
-        zip.addFile(e.abs, e.rel, {
-          mtime: ZIP_MTIME,
-          mode: e.executable ? 0o100755 : 0o100644,
-          compress: true,
-          forceDosTimestamp: true,
-        })
-      }
-    }
-    zip.end()
-    await written
-    await rename(tmp, zipPath)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw new SebsError('BUILD_FAILED', `Could not zip ${dir} into ${zipPath}: ${errorMessage(err)}`, { cause: err })
-  }
-  return { sizeBytes: (await stat(zipPath)).size }
-}
-
-/** Human-readable size for progress lines: 812 B, 14.2 KB, 1.3 MB. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`
-  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`
-}
-
-// ---------------------------------------------------------------------------
 // Build
 
 async function readMetadata(dir: string): Promise<PackageMetadata | undefined> {
@@ -551,16 +317,6 @@ async function readMetadata(dir: string): Promise<PackageMetadata | undefined> {
     return JSON.parse(await readFile(join(dir, PACKAGE_METADATA_FILE), 'utf8')) as PackageMetadata
   } catch {
     return undefined
-  }
-}
-
-/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
@@ -615,7 +371,7 @@ async function copyInto(files: string[], destDir: string): Promise<void> {
   }
 }
 
-async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number): Promise<void> {
+async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number, onLine?: (line: string) => void): Promise<void> {
   const pkgJsonPath = join(fnDir, 'package.json')
   // SeBS: a version-specific package.json.<major> replaces package.json.
   const { major } = versionTag(opts.runtimeVersion)
@@ -650,7 +406,7 @@ async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: stri
   }
   const npm = npmFor(ctx.runtimes.node)
   await requireTool(npm, 'Install Node.js with npm (https://nodejs.org, or apt-get install nodejs npm) to build nodejs packages.')
-  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs })
+  await runCommand(npm, args, { cwd: fnDir, env: cleanNpmEnv(), timeoutMs, onLine })
 }
 
 async function installPython(
@@ -659,6 +415,7 @@ async function installPython(
   pkgDir: string,
   fnDir: string,
   timeoutMs: number,
+  onLine?: (line: string) => void,
 ): Promise<void> {
   const sources: string[] = []
   const base = join(fnDir, 'requirements.txt')
@@ -705,33 +462,17 @@ async function installPython(
     ctx.runtimes.python,
     'Install Python 3 with pip (e.g. apt-get install python3 python3-pip) or point the python runtime setting at an interpreter.',
   )
+  // One pip run per distinct requirement set, shared by every package that needs it (pip-cache.ts).
   const target = join(pkgDir, resolvedPythonTarget(opts))
-  await mkdir(target, { recursive: true })
-  // The merged file lives outside the package: it is build input, not function code.
-  const reqDir = await mkdtemp(join(tmpdir(), 'sebs-req-'))
-  try {
-    const reqFile = join(reqDir, 'requirements.txt')
-    await writeFile(reqFile, lines.join('\n') + '\n')
-    const args = [
-      '-m',
-      'pip',
-      'install',
-      '--disable-pip-version-check',
-      '--no-input',
-      '--target',
-      target,
-      '-r',
-      reqFile,
-      ...(opts.pipExtraArgs ?? []),
-    ]
-    await runCommand(ctx.runtimes.python, args, {
-      cwd: fnDir,
-      env: { ...process.env, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
-      timeoutMs,
-    })
-  } finally {
-    await rm(reqDir, { recursive: true, force: true })
-  }
+  await installShared({
+    python: ctx.runtimes.python,
+    requirements: lines,
+    extraArgs: opts.pipExtraArgs ?? [],
+    target,
+    cacheDir: ctx.cacheDir,
+    logger: ctx.logger,
+    run: (args, env) => runCommand(ctx.runtimes.python, args, { cwd: fnDir, env, timeoutMs, onLine }),
+  })
 }
 
 /**
@@ -775,7 +516,10 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     }
   }
 
-  ctx.logger.info(`building ${label}…`)
+  // Heartbeats with pip's / npm's latest line while dependencies install.
+  const step = startProgress(ctx.logger, `building ${label}`)
+  const onLine = (line: string) => step.update(line)
+  let installMs = 0
   const started = performance.now()
   const timeoutMs = opts.installTimeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS
   await mkdir(parent, { recursive: true })
@@ -790,7 +534,9 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
       await cp(folder, fnDir, {
         recursive: true,
         force: false,
-        errorOnExist: true,
+        // Node 24's cp reports the existing destination folder itself as a clash when errorOnExist
+        // is set (Node 20 merged into it); clashing files were already refused by computePackageHash.
+        errorOnExist: false,
         // Keep relative links relative (the default rewrites them to absolute paths into the sources).
         verbatimSymlinks: true,
         filter: (src) => {
@@ -822,8 +568,10 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
       }
     }
 
-    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs)
-    else await installPython(opts, ctx, tmp, fnDir, timeoutMs)
+    const installStarted = performance.now()
+    if (opts.language === 'nodejs') await installNode(opts, ctx, fnDir, timeoutMs, onLine)
+    else await installPython(opts, ctx, tmp, fnDir, timeoutMs, onLine)
+    installMs = performance.now() - installStarted
 
     const sizeBytes = await directorySize(tmp)
     const buildTimeMs = performance.now() - started
@@ -842,9 +590,11 @@ export async function buildPackage(opts: AssembleOptions, ctx: BuildContext): Pr
     await writeFile(join(tmp, PACKAGE_METADATA_FILE), JSON.stringify(meta, null, 2) + '\n')
     await publish(tmp, finalDir)
     await pruneSiblings(parent, hash)
-    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)}`)
+    step.stop()
+    ctx.logger.info(`built ${label} in ${formatDuration(buildTimeMs)}, ${formatBytes(sizeBytes)} (dependency install ${formatDuration(installMs)})`)
     return { dir: finalDir, hash, cached: false, sizeBytes }
   } catch (err) {
+    step.stop()
     await rm(tmp, { recursive: true, force: true }).catch(() => {})
     // Benchmark-layout errors already name the file; everything else gets the benchmark and language.
     if (err instanceof BenchmarkError) throw err

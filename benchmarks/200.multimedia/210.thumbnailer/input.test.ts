@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ValidateOutputContext } from '../../../core/benchmark-input.ts'
@@ -73,13 +73,33 @@ describe('210 generateInput', () => {
     expect((await stat(join(dataDir, imageName('testcard', 'large')))).size).toBeGreaterThan(500_000)
   }, 300_000)
 
-  it('says how to install ffmpeg when it is missing', async () => {
+  it('generates with the static ffmpeg of the npm package when PATH has none', async () => {
     const path = process.env.PATH
-    process.env.PATH = join(root, 'no-such-bin')
+    const own = process.env.SEBS_FFMPEG
+    // A PATH with node alone (node lives in /usr/bin next to Debian's ffmpeg here).
+    const bin = join(root, 'node-only-bin')
+    await mkdir(bin, { recursive: true })
+    await symlink(process.execPath, join(bin, 'node')).catch(() => undefined)
+    process.env.PATH = bin
+    delete process.env.SEBS_FFMPEG
     try {
-      await expect(generateInput(ctxFor('test', join(root, 'noffmpeg')))).rejects.toThrow(/ffmpeg not found.*apt-get install ffmpeg/)
+      const dataDir = join(root, 'npm-ffmpeg')
+      await generateInput(ctxFor('test', dataDir))
+      expect((await readdir(dataDir)).length).toBeGreaterThan(0)
     } finally {
       process.env.PATH = path
+      if (own !== undefined) process.env.SEBS_FFMPEG = own
+    }
+  }, 120_000)
+
+  it('names SEBS_FFMPEG and the fix when it points at no binary', async () => {
+    const own = process.env.SEBS_FFMPEG
+    process.env.SEBS_FFMPEG = join(root, 'no-such-ffmpeg')
+    try {
+      await expect(generateInput(ctxFor('test', join(root, 'noffmpeg')))).rejects.toThrow(/SEBS_FFMPEG=.*no-such-ffmpeg is not an executable file: point it at an ffmpeg binary or unset it/)
+    } finally {
+      if (own === undefined) delete process.env.SEBS_FFMPEG
+      else process.env.SEBS_FFMPEG = own
     }
   })
 })

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { GenerateInputContext, ValidateOutputContext } from '../../../core/benchmark-input.ts'
 import { ensureFile } from '../../_lib/data.ts'
+import { findFfmpeg } from '../../_lib/ffmpeg.mjs'
 
 type Size = GenerateInputContext['size']
 
@@ -53,18 +54,17 @@ export function imageNames(size: Size): string[] {
   return RECIPES.map((r) => imageName(r.name, size))
 }
 
-const FFMPEG_MISSING =
-  "ffmpeg not found: 210.thumbnailer renders its input images with ffmpeg; install Debian's ffmpeg (apt-get install ffmpeg) or put ffmpeg on PATH"
-
 function runFfmpeg(args: string[], timeoutMs = 300_000): Promise<void> {
+  // SEBS_FFMPEG, PATH, or the static build of the npm package: throws with the fixes when none is there.
+  const ffmpeg = findFfmpeg()
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args], {
+    const child = spawn(ffmpeg, ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: timeoutMs,
     })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new Error(FFMPEG_MISSING, { cause: err }) : err))
+    child.on('error', (err: NodeJS.ErrnoException) => reject(err))
     child.on('close', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} failed (${signal ?? `exit code ${code}`}): ${stderr.trim()}`)),
     )

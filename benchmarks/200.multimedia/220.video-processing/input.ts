@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { GenerateInputContext, ValidateOutputContext } from '../../../core/benchmark-input.ts'
 import { ensureFile } from '../../_lib/data.ts'
+import { findFfmpeg } from '../../_lib/ffmpeg.mjs'
 
 type Size = GenerateInputContext['size']
 export type VideoOp = 'watermark' | 'extract-gif'
@@ -47,9 +48,6 @@ export function videoName(size: Size): string {
   return `clip-${width}x${height}.mp4`
 }
 
-const FFMPEG_MISSING =
-  "ffmpeg not found: 220.video-processing generates its input video with ffmpeg; install Debian's ffmpeg (apt-get install ffmpeg) or put ffmpeg on PATH"
-
 interface Captured {
   code: number | null
   signal: NodeJS.Signals | null
@@ -70,13 +68,8 @@ function capture(file: string, args: string[], timeoutMs: number): Promise<Captu
 }
 
 async function runFfmpeg(args: string[]): Promise<void> {
-  let res: Captured
-  try {
-    res = await capture('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args], 600_000)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(FFMPEG_MISSING, { cause: err })
-    throw err
-  }
+  // SEBS_FFMPEG, PATH, or the static build of the npm package: throws with the fixes when none is there.
+  const res = await capture(findFfmpeg(), ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args], 600_000)
   if (res.code !== 0) {
     throw new Error(`ffmpeg ${args.join(' ')} failed (${res.signal ?? `exit code ${res.code}`}): ${res.stderr.trim()}`)
   }

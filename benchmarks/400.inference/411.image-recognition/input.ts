@@ -93,13 +93,21 @@ interface RunResult {
   spawnError?: NodeJS.ErrnoException
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+/** Runs a tool; `onLine` gets each output line (pip's progress) for the user's heartbeat. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, onLine?: (line: string) => void): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })
     let output = ''
+    let partial = ''
     // Keep the tail: pip and torch can be chatty, and errors come last.
     const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8000)
+      const text = chunk.toString()
+      output = (output + text).slice(-8000)
+      if (onLine) {
+        const lines = (partial + text).split(/\r\n|\r|\n/)
+        partial = lines.pop() ?? ''
+        for (const line of lines) if (line.trim()) onLine(line)
+      }
     }
     child.stdout.on('data', keep)
     child.stderr.on('data', keep)
@@ -112,8 +120,12 @@ const INSTALL_HINT = (target: string) =>
   `install them yourself (python3 -m pip install --target ${target} -r ${REQUIREMENTS} ${GENERATOR_EXTRA.join(' ')}), ` +
   `or set SEBS_411_PYTHON to a Python 3 interpreter that has torch, numpy, pillow and onnx`
 
+/** How a long part of the generation is shown to the user (GenerateInputContext.task); runs it silently when absent. */
+type Task = NonNullable<GenerateInputContext['task']>
+const silently: Task = (_label, work) => work(() => {})
+
 /** A Python command and environment that can run make_model.py; installs torch into `<dataDir>/.python` once. */
-async function generatorPython(dataDir: string): Promise<{ command: string; env: NodeJS.ProcessEnv }> {
+async function generatorPython(dataDir: string, task: Task = silently): Promise<{ command: string; env: NodeJS.ProcessEnv }> {
   const probe = ['-c', 'import torch, numpy, PIL, onnx']
   const explicit = process.env.SEBS_411_PYTHON
   if (explicit) {
@@ -132,11 +144,14 @@ async function generatorPython(dataDir: string): Promise<{ command: string; env:
     PYTHONDONTWRITEBYTECODE: '1',
   }
   await ensureFile(target, async (tmp) => {
-    const r = await run(
-      'python3',
-      ['-m', 'pip', 'install', '--no-input', '--disable-pip-version-check', '--target', tmp, '-r', REQUIREMENTS, ...GENERATOR_EXTRA],
-      process.env,
-      30 * 60_000,
+    const r = await task(`installing torch, numpy, Pillow and onnx for input generation into ${target}`, (update) =>
+      run(
+        'python3',
+        ['-m', 'pip', 'install', '--no-input', '--disable-pip-version-check', '--target', tmp, '-r', REQUIREMENTS, ...GENERATOR_EXTRA],
+        process.env,
+        30 * 60_000,
+        update,
+      ),
     )
     if (r.code !== 0) {
       const why = r.spawnError?.code === 'ENOENT' ? 'python3 is not on PATH' : `pip failed (${r.signal ?? `exit code ${r.code}`}):\n${r.output.trim()}`
@@ -151,15 +166,17 @@ async function generatorPython(dataDir: string): Promise<{ command: string; env:
 }
 
 /** Generates (once) the model directory for an architecture and returns its path and name. */
-export async function ensureModel(dataDir: string, arch: SizeSpec['arch']): Promise<{ dir: string; name: string }> {
+export async function ensureModel(dataDir: string, arch: SizeSpec['arch'], task: Task = silently): Promise<{ dir: string; name: string }> {
   const variant = await variantName(arch)
   const dir = join(dataDir, 'models', variant.name)
   if (!existsSync(dir)) {
-    const python = await generatorPython(dataDir)
+    const python = await generatorPython(dataDir, task)
     await ensureFile(dir, async (tmp) => {
       const args = [MAKE_MODEL, '--arch', arch, '--seed', String(SEED), '--images', String(IMAGES_PER_ARCH[arch]), '--out', tmp]
       if (variant.weights) args.push('--weights', variant.weights)
-      const r = await run(python.command, args, python.env, 60 * 60_000)
+      const r = await task(`generating the ${arch} model and ${IMAGES_PER_ARCH[arch]} images (make_model.py)`, (update) =>
+        run(python.command, args, python.env, 60 * 60_000, update),
+      )
       if (r.code !== 0) {
         throw new Error(`make_model.py (${arch}) failed (${r.spawnError?.message ?? r.signal ?? `exit code ${r.code}`}):\n${r.output.trim()}`)
       }
@@ -170,7 +187,7 @@ export async function ensureModel(dataDir: string, arch: SizeSpec['arch']): Prom
 
 export async function generateInput(ctx: GenerateInputContext): Promise<Record<string, unknown>> {
   const spec = SIZES[ctx.size]
-  const model = await ensureModel(ctx.dataDir, spec.arch)
+  const model = await ensureModel(ctx.dataDir, spec.arch, ctx.task)
   const expected = JSON.parse(await readFile(join(model.dir, 'expected.json'), 'utf8')) as Expected
   if (expected.images.length < spec.images) {
     throw new Error(`${model.dir}/expected.json lists ${expected.images.length} images, the ${ctx.size} size needs ${spec.images}; delete ${model.dir} to regenerate it`)

@@ -24,6 +24,7 @@ import type http from 'node:http'
 import type { Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import type Docker from 'dockerode'
+import { delay } from '../../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../../core/errors.ts'
 import type { Logger } from '../../../core/logger.ts'
 import type { Language } from '../../../core/types.ts'
@@ -432,7 +433,7 @@ export class DockerInstance {
         if (!isNotFound(err)) this.#logger.warn(`removing container ${this.containerId.slice(0, 12)} failed: ${dockerErrorMessage(err)}; \`sebs cleanup\` removes it later`)
       }
       // The attach connection ends with the container; do not wait forever for it.
-      await Promise.race([this.#ended, delay(5000)])
+      await Promise.race([this.#ended, delay(5000, { unref: true })])
       this.#socket.destroy()
       this.#agent.destroy()
     })()
@@ -485,8 +486,4 @@ function waitForReady(stdout: PassThrough, ended: Promise<ContainerEnd>, timeout
     stdout.on('data', onData)
     void ended.then((end) => finish(() => reject(new ContainerEnded(end))))
   })
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

@@ -1,16 +1,34 @@
 /**
  * A fake Azure for tests, at the HTTP level, on one loopback server:
  *
- * - **Resource Manager**: subscriptions, resource groups (tag filter, delete
- *   as a long-running operation), storage accounts (202 + Location polling,
- *   listKeys), Consumption plans and function apps (201/202 +
- *   Azure-AsyncOperation polling, then the final GET), app settings (PUT and
- *   POST …/list), syncfunctiontriggers, generic resources (Application
- *   Insights components, Cosmos DB accounts + listKeys). Responses follow the
- *   shapes of the ARM REST reference; every call needs a bearer token.
+ * - **Resource Manager**: subscriptions, resource provider registration
+ *   (`NotRegistered` → `Registering` → `Registered`; a PUT of an unregistered
+ *   namespace's resource answers 409 MissingSubscriptionRegistration, as a
+ *   fresh subscription does), resource groups (tag filter, delete as a
+ *   long-running operation), storage accounts (202 + Location polling,
+ *   listKeys), Consumption (Y1) and Flex Consumption (FC1) plans and function
+ *   apps (201/202 + Azure-AsyncOperation polling, then the final GET), app
+ *   settings (PUT and POST …/list), syncfunctiontriggers, generic resources
+ *   (Log Analytics workspaces, workspace-based Application Insights
+ *   components, Cosmos DB accounts + listKeys). Responses follow the shapes
+ *   of the ARM REST reference; every call needs a bearer token.
+ * - **What Azure refuses**: a missing or (for `functionAppConfig`) too old
+ *   api-version, a Linux plan or app without `reserved`/`kind` linux,
+ *   `linuxFxVersion` that disagrees with FUNCTIONS_WORKER_RUNTIME on Y1, the
+ *   runtime settings (FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION,
+ *   WEBSITE_RUN_FROM_PACKAGE, linuxFxVersion) on FC1, runtimes and instance
+ *   sizes FC1 does not offer, a site name taken in another resource group,
+ *   classic (non-workspace) Application Insights, and packages over
+ *   `maxPackageBytes`.
+ * - **The deployment endpoint of Flex apps** (`/scm/<app>/api/publish`, One
+ *   Deploy): stores the zip in the app's deployment container (Azurite,
+ *   through the connection string the app's functionAppConfig names), syncs
+ *   the triggers and restarts the app; `/scm/<app>/api/deployments/<id>`
+ *   reports Kudu's status (4 = success).
  * - **The function host** (`/sites/<app>/api/<function>`): once the app's
  *   triggers were synced, an instance downloads the zip from
- *   WEBSITE_RUN_FROM_PACKAGE (a SAS URL into Azurite), unpacks it, reads
+ *   WEBSITE_RUN_FROM_PACKAGE (a SAS URL into Azurite) or, on Flex, from the
+ *   deployment container, unpacks it, reads
  *   host.json and the function folders' function.json, and runs the packaged
  *   wrapper in a real language-worker process (node for the v3 model, python3
  *   with a stand-in `azure.functions`), with its own TMPDIR and only the app
@@ -37,6 +55,7 @@ import { dirname, join, resolve, sep } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
+import { BlobServiceClient } from '@azure/storage-blob'
 import yauzl from 'yauzl'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -53,7 +72,20 @@ export interface FakeAzureOptions {
   node?: string
   /** What Cosmos DB accounts point at (a fake Cosmos server and its key), when tests need one. */
   cosmos?: { endpoint: string; key: string }
+  /** Resource provider namespaces the subscription has not registered yet (a fresh subscription). */
+  unregisteredProviders?: string[]
+  /** GETs of a namespace that still answer `Registering` after its register call. */
+  registrationPolls?: number
+  /** Largest package the platform accepts (publish body, run-from-package blob), bytes. */
+  maxPackageBytes?: number
 }
+
+/** The first api-version of Microsoft.Web that knows `functionAppConfig` (Flex Consumption). */
+export const FLEX_MIN_API_VERSION = '2023-12-01'
+/** Runtimes Flex Consumption offers (name → versions). */
+export const FLEX_RUNTIMES: Record<string, string[]> = { python: ['3.10', '3.11', '3.12', '3.13'], node: ['20', '22'] }
+/** App settings Flex Consumption refuses: what they set lives in functionAppConfig. */
+export const FLEX_REFUSED_SETTINGS = ['FUNCTIONS_WORKER_RUNTIME', 'FUNCTIONS_EXTENSION_VERSION', 'WEBSITE_RUN_FROM_PACKAGE', 'WEBSITE_NODE_DEFAULT_VERSION', 'WEBSITE_CONTENTSHARE', 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING']
 
 export interface ArmCall {
   method: string
@@ -109,6 +141,11 @@ interface App {
   id: string
   name: string
   resourceGroup: string
+  plan: 'Y1' | 'FC1'
+  /** FC1: runtime name and version, deployment container and the setting holding its connection string. */
+  flex?: { runtime: string; version: string; instanceMemoryMB: number; container: string; connectionSetting: string }
+  /** FC1: the unpacked code of the last successful publish. */
+  publishedDir?: string
   settings: Record<string, string>
   settingsVersion: number
   synced: boolean
@@ -197,6 +234,10 @@ export class FakeAzure {
   private server!: Server
   private origin = ''
   private readonly opts: Required<Omit<FakeAzureOptions, 'cosmos'>> & { cosmos?: { endpoint: string; key: string } }
+  /** namespace (lowercase) → registration state and the polls left while Registering. */
+  readonly registrations = new Map<string, { namespace: string; state: 'NotRegistered' | 'Registering' | 'Registered'; pollsLeft: number }>()
+  /** Deployments made through the Flex deployment endpoint. */
+  readonly deployments = new Map<string, { app: string; status: number; statusText: string; sizeBytes: number }>()
   /** Fail the next N calls whose `METHOD path` matches (tests of error paths). */
   readonly failures: Array<{ match: RegExp; status: number; code: string; times: number }> = []
 
@@ -209,8 +250,12 @@ export class FakeAzure {
       node: options.node ?? process.execPath,
       workDir: options.workDir,
       cosmos: options.cosmos,
+      unregisteredProviders: options.unregisteredProviders ?? [],
+      registrationPolls: options.registrationPolls ?? 1,
+      maxPackageBytes: options.maxPackageBytes ?? 1024 * 1024 * 1024,
     }
     this.subscriptionId = this.opts.subscriptionId
+    for (const ns of this.opts.unregisteredProviders) this.registrations.set(ns.toLowerCase(), { namespace: ns, state: 'NotRegistered', pollsLeft: 0 })
   }
 
   async start(): Promise<this> {
@@ -229,6 +274,10 @@ export class FakeAzure {
   /** ARM as the provider is configured with it (loopback http). */
   get managementEndpoint(): string {
     return `http://${this.origin}`
+  }
+  /** The `endpoints.scm` template (Flex deployment endpoint). */
+  get scmEndpoint(): string {
+    return `http://${this.origin}/scm/{app}`
   }
   /** The `endpoints.functions` template. */
   get functionsEndpoint(): string {
@@ -263,6 +312,7 @@ export class FakeAzure {
       return armError(res, 401, 'AuthenticationFailed', 'Authentication failed. The Authorization header is missing.')
     }
     this.tokens.add(auth.slice('Bearer '.length))
+    if (path.startsWith('/scm/')) return this.scm(req, res, url)
     const raw = await readBody(req)
     let body: unknown
     try {
@@ -288,6 +338,7 @@ export class FakeAzure {
     if (seg.length === 2 && method === 'GET') {
       return json(res, 200, { id: `/subscriptions/${this.subscriptionId}`, subscriptionId: this.subscriptionId, displayName: 'fake', state: 'Enabled' })
     }
+    if (seg[2]?.toLowerCase() === 'providers' && seg[3]) return this.providerRoute(res, method, seg[3], seg[4]?.toLowerCase())
     if (seg[2]?.toLowerCase() !== 'resourcegroups') return armError(res, 404, 'NotFound', `No route for ${method} ${path}`)
     if (seg.length === 3 && method === 'GET') return this.listGroups(res, url)
     const group = seg[3]!
@@ -298,7 +349,31 @@ export class FakeAzure {
     const name = seg[7]!
     const id = `/subscriptions/${this.subscriptionId}/resourceGroups/${this.groups.get(group.toLowerCase())!.name}/providers/${type}/${name}`
     const action = seg.slice(8).join('/').toLowerCase()
-    return this.resourceRoute(res, method, id, type, name, group, action, body)
+    return this.resourceRoute(res, method, id, type, name, group, action, body, url.searchParams.get('api-version') ?? '')
+  }
+
+  /** `GET /subscriptions/<id>/providers/<ns>` and `POST …/<ns>/register`. */
+  private providerRoute(res: ServerResponse, method: string, namespace: string, action: string | undefined): void {
+    const key = namespace.toLowerCase()
+    const reg = this.registrations.get(key) ?? { namespace, state: 'Registered' as const, pollsLeft: 0 }
+    if (action === 'register' && method === 'POST') {
+      if (reg.state === 'NotRegistered') {
+        reg.state = 'Registering'
+        reg.pollsLeft = this.opts.registrationPolls
+        this.registrations.set(key, reg)
+      }
+    } else if (action === undefined && method === 'GET') {
+      if (reg.state === 'Registering' && reg.pollsLeft-- <= 0) reg.state = 'Registered'
+    } else {
+      return armError(res, 404, 'NotFound', `No route for ${method} providers/${namespace}/${action ?? ''}`)
+    }
+    json(res, 200, { id: `/subscriptions/${this.subscriptionId}/providers/${reg.namespace}`, namespace: reg.namespace, registrationState: reg.state, resourceTypes: [] })
+  }
+
+  /** Whether a namespace may be used (a fresh subscription refuses until it is registered). */
+  private registered(namespace: string): boolean {
+    const reg = this.registrations.get(namespace.toLowerCase())
+    return !reg || reg.state === 'Registered'
   }
 
   private listGroups(res: ServerResponse, url: URL): void {
@@ -398,6 +473,7 @@ export class FakeAzure {
     group: string,
     action: string,
     body: unknown,
+    apiVersion: string,
   ): Promise<void> {
     const key = id.toLowerCase()
     const existing = this.resources.get(key)
@@ -421,6 +497,10 @@ export class FakeAzure {
         if (action === 'config/appsettings' && method === 'PUT') {
           const props = ((body ?? {}) as { properties?: Record<string, string> }).properties
           if (!props || typeof props !== 'object') return armError(res, 400, 'BadRequest', 'properties is required')
+          if (app.plan === 'FC1') {
+            const refused = this.flexRefusedSetting(props)
+            if (refused) return armError(res, 400, 'BadRequest', refused)
+          }
           app.settings = { ...props }
           this.restart(app)
           return json(res, 200, { id: `${id}/config/appsettings`, name: 'appsettings', type: 'Microsoft.Web/sites/config', properties: app.settings })
@@ -452,6 +532,15 @@ export class FakeAzure {
       return json(res, 200)
     }
     if (method !== 'PUT') return armError(res, 405, 'MethodNotAllowed', `${method} ${type}`)
+    const namespace = type.split('/')[0]!
+    if (!this.registered(namespace)) {
+      return armError(
+        res,
+        409,
+        'MissingSubscriptionRegistration',
+        `The subscription is not registered to use namespace '${namespace}'. See https://aka.ms/rps-not-found for how to register subscriptions.`,
+      )
+    }
 
     const b = (body ?? {}) as { location?: string; kind?: string; tags?: Record<string, string>; sku?: unknown; properties?: Record<string, unknown> }
     if (!b.location) return armError(res, 400, 'LocationRequired', 'The location property is required for this definition.')
@@ -483,32 +572,103 @@ export class FakeAzure {
       }
       case 'microsoft.web/serverfarms': {
         const sku = b.sku as { name?: string; tier?: string } | undefined
-        if (sku?.name !== 'Y1' || sku.tier !== 'Dynamic') return armError(res, 400, 'BadRequest', 'Only the Consumption (Y1/Dynamic) plan is faked.')
-        resource.properties = { ...resource.properties, provisioningState: 'Succeeded', status: 'Ready', reserved: (b.properties as { reserved?: boolean })?.reserved }
+        const flex = sku?.name === 'FC1' && sku.tier === 'FlexConsumption'
+        const y1 = sku?.name === 'Y1' && sku.tier === 'Dynamic'
+        if (!flex && !y1) return armError(res, 400, 'BadRequest', `The fake knows the Consumption (Y1/Dynamic) and Flex Consumption (FC1/FlexConsumption) plans, not ${JSON.stringify(sku)}.`)
+        const reserved = (b.properties as { reserved?: boolean })?.reserved
+        // Flex is Linux only; a plan without reserved=true is a Windows plan.
+        if (flex && reserved !== true) return armError(res, 400, 'BadRequest', 'Flex Consumption plans are Linux only: set properties.reserved to true.')
+        resource.properties = { ...resource.properties, provisioningState: 'Succeeded', status: 'Ready', reserved }
         return this.asyncCreate(res, key, resource, 201)
       }
       case 'microsoft.web/sites': {
-        const p = (b.properties ?? {}) as { serverFarmId?: string; siteConfig?: { appSettings?: Array<{ name: string; value: string }>; linuxFxVersion?: string } }
-        if (!p.serverFarmId || !this.resources.has(p.serverFarmId.toLowerCase())) {
-          return armError(res, 400, 'BadRequest', `The server farm '${p.serverFarmId}' does not exist.`)
+        const p = (b.properties ?? {}) as {
+          serverFarmId?: string
+          reserved?: boolean
+          siteConfig?: { appSettings?: Array<{ name: string; value: string }>; linuxFxVersion?: string }
+          functionAppConfig?: {
+            deployment?: { storage?: { type?: string; value?: string; authentication?: { type?: string; storageAccountConnectionStringName?: string } } }
+            runtime?: { name?: string; version?: string }
+            scaleAndConcurrency?: { instanceMemoryMB?: number; maximumInstanceCount?: number }
+          }
         }
+        const farm = p.serverFarmId ? this.resources.get(p.serverFarmId.toLowerCase()) : undefined
+        if (!farm) return armError(res, 400, 'BadRequest', `The server farm '${p.serverFarmId}' does not exist.`)
         if (!/^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/.test(name)) return armError(res, 400, 'InvalidSiteName', `${name} is not a valid site name.`)
+        // Site names are global (they are DNS names): one in another group or subscription is taken.
+        const taken = this.apps.get(name.toLowerCase())
+        if (taken && taken.resourceGroup.toLowerCase() !== group.toLowerCase()) {
+          return armError(res, 409, 'Conflict', `Website with given name ${name} already exists.`)
+        }
         const settings = Object.fromEntries((p.siteConfig?.appSettings ?? []).map((s) => [s.name, s.value]))
+        const kind = (b.kind ?? '').toLowerCase().split(',')
+        const linuxPlan = farm.properties.reserved === true
+        if (linuxPlan && (!kind.includes('functionapp') || !kind.includes('linux') || p.reserved !== true)) {
+          return armError(res, 400, 'BadRequest', `A function app on a Linux plan needs kind 'functionapp,linux' and properties.reserved=true (got kind '${b.kind}', reserved ${p.reserved}).`)
+        }
+        const planSku = (farm.sku as { name?: string } | undefined)?.name === 'FC1' ? 'FC1' : 'Y1'
+        let flex: App['flex']
+        if (planSku === 'FC1') {
+          const refused = this.flexRefusedSetting(settings) ?? (p.siteConfig?.linuxFxVersion ? 'The site property siteConfig.linuxFxVersion is invalid for Flex Consumption sites: the runtime is set in functionAppConfig.runtime.' : undefined)
+          if (refused) return armError(res, 400, 'BadRequest', refused)
+          const fac = p.functionAppConfig
+          if (!fac) return armError(res, 400, 'BadRequest', 'Flex Consumption sites need properties.functionAppConfig (deployment storage, runtime, scale and concurrency).')
+          if (apiVersion < FLEX_MIN_API_VERSION) {
+            return armError(res, 400, 'BadRequest', `functionAppConfig is not known to api-version ${apiVersion}; Flex Consumption needs ${FLEX_MIN_API_VERSION} or later.`)
+          }
+          const st = fac.deployment?.storage
+          if (st?.type !== 'blobContainer' || !st.value) return armError(res, 400, 'BadRequest', 'functionAppConfig.deployment.storage needs type blobContainer and the container URL as value.')
+          const connectionSetting = st.authentication?.storageAccountConnectionStringName
+          if (st.authentication?.type !== 'StorageAccountConnectionString' || !connectionSetting || !settings[connectionSetting]) {
+            return armError(res, 400, 'BadRequest', 'functionAppConfig.deployment.storage.authentication must name an app setting that holds the storage connection string (the fake supports StorageAccountConnectionString only).')
+          }
+          const rt = fac.runtime
+          if (!rt?.name || !FLEX_RUNTIMES[rt.name]) return armError(res, 400, 'BadRequest', `functionAppConfig.runtime.name '${rt?.name}' is not a Flex Consumption runtime (${Object.keys(FLEX_RUNTIMES).join(', ')}).`)
+          if (!rt.version || !FLEX_RUNTIMES[rt.name]!.includes(rt.version)) {
+            return armError(res, 400, 'BadRequest', `Runtime ${rt.name} version '${rt.version}' is not supported on Flex Consumption (supported: ${FLEX_RUNTIMES[rt.name]!.join(', ')}).`)
+          }
+          const mem = fac.scaleAndConcurrency?.instanceMemoryMB ?? 2048
+          if (![512, 2048, 4096].includes(mem)) return armError(res, 400, 'BadRequest', `instanceMemoryMB ${mem} is invalid; Flex Consumption offers 512, 2048 and 4096.`)
+          const container = decodeURIComponent(new URL(st.value).pathname.split('/').filter(Boolean).pop() ?? '')
+          flex = { runtime: rt.name, version: rt.version, instanceMemoryMB: mem, container, connectionSetting }
+        } else {
+          if (p.functionAppConfig) return armError(res, 400, 'BadRequest', 'functionAppConfig is only valid for Flex Consumption sites.')
+          const fx = p.siteConfig?.linuxFxVersion ?? ''
+          const worker = settings.FUNCTIONS_WORKER_RUNTIME
+          const fxRuntime = fx.split('|')[0]?.toLowerCase()
+          if (linuxPlan && (!fx || !worker || (fxRuntime === 'python' ? 'python' : fxRuntime === 'node' ? 'node' : fxRuntime) !== worker)) {
+            return armError(res, 400, 'BadRequest', `linuxFxVersion '${fx}' does not match FUNCTIONS_WORKER_RUNTIME '${worker}'.`)
+          }
+        }
         resource.properties = {
           ...resource.properties,
           state: 'Running',
           defaultHostName: `${name}.azurewebsites.net`,
           provisioningState: 'Succeeded',
           siteConfig: { linuxFxVersion: p.siteConfig?.linuxFxVersion },
+          ...(p.functionAppConfig ? { functionAppConfig: p.functionAppConfig } : {}),
+          sku: planSku === 'FC1' ? 'FlexConsumption' : 'Dynamic',
         }
         const appKey = name.toLowerCase()
         return this.asyncCreate(res, key, resource, 202, () => {
           const old = this.apps.get(appKey)
           if (old) this.stopInstance(old)
-          this.apps.set(appKey, { id, name, resourceGroup: group, settings, settingsVersion: 0, synced: false, instancesStarted: 0 })
+          this.apps.set(appKey, { id, name, resourceGroup: group, plan: planSku, ...(flex ? { flex } : {}), settings, settingsVersion: 0, synced: false, instancesStarted: 0 })
         })
       }
+      case 'microsoft.operationalinsights/workspaces': {
+        resource.properties = { ...resource.properties, customerId: existing?.properties.customerId ?? randomUUID(), provisioningState: 'Succeeded' }
+        return this.asyncCreate(res, key, resource, 201)
+      }
       case 'microsoft.insights/components': {
+        // Classic components were retired on 2024-02-29; regions now refuse them.
+        const props = (b.properties ?? {}) as { IngestionMode?: string; WorkspaceResourceId?: string }
+        if (!props.WorkspaceResourceId || props.IngestionMode === 'ApplicationInsights') {
+          return armError(res, 400, 'BadRequest', 'Classic Application Insights resources are retired: create a workspace-based resource (properties.WorkspaceResourceId, IngestionMode LogAnalytics).')
+        }
+        if (!this.resources.has(props.WorkspaceResourceId.toLowerCase())) {
+          return armError(res, 400, 'BadRequest', `The Log Analytics workspace '${props.WorkspaceResourceId}' does not exist.`)
+        }
         resource.properties = {
           ...resource.properties,
           AppId: existing?.properties.AppId ?? randomUUID(),
@@ -581,6 +741,60 @@ export class FakeAzure {
     })
   }
 
+  /** Azure's answer to a Flex app with a setting it refuses, or undefined. */
+  private flexRefusedSetting(settings: Record<string, string>): string | undefined {
+    const bad = FLEX_REFUSED_SETTINGS.find((k) => k in settings)
+    return bad ? `The following app setting (Site.SiteConfig.AppSettings.${bad}) for Flex Consumption sites is invalid. Please remove or rename it before retrying.` : undefined
+  }
+
+  // -------------------------------------------------------------------------
+  // the deployment endpoint of Flex apps (One Deploy)
+
+  private async scm(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const m = /^\/scm\/([^/]+)\/api\/(publish|deployments\/([^/]+))$/.exec(url.pathname)
+    const app = m ? this.apps.get(decodeURIComponent(m[1]!).toLowerCase()) : undefined
+    if (!m || !app) {
+      await readBody(req)
+      return json(res, 404, { Message: 'Not found' })
+    }
+    if (m[2]!.startsWith('deployments/')) {
+      const id = m[3] === 'latest' ? [...this.deployments.entries()].filter(([, d]) => d.app === app.name).pop()?.[0] : m[3]
+      const d = id ? this.deployments.get(id) : undefined
+      if (!d) return json(res, 404, { Message: 'No deployment found' })
+      return json(res, 200, { id, status: d.status, status_text: d.statusText, complete: d.status === 3 || d.status === 4 })
+    }
+    if (req.method !== 'POST') return json(res, 405, { Message: 'POST a zip to /api/publish' })
+    if (app.plan !== 'FC1' || !app.flex) {
+      await readBody(req)
+      return json(res, 400, { Message: `${app.name} is not a Flex Consumption app: /api/publish (One Deploy) with a blob container is Flex only here` })
+    }
+    const zip = await readBody(req)
+    if (zip.length > this.opts.maxPackageBytes) {
+      return json(res, 413, { Message: `The package is ${zip.length} bytes; the limit is ${this.opts.maxPackageBytes} bytes.` })
+    }
+    const id = randomUUID()
+    // The platform keeps the package in the app's deployment container.
+    const connection = app.settings[app.flex.connectionSetting]
+    if (!connection) return json(res, 400, { Message: `The app setting ${app.flex.connectionSetting} named by functionAppConfig is missing.` })
+    const container = BlobServiceClient.fromConnectionString(connection).getContainerClient(app.flex.container)
+    if (!(await container.exists())) return json(res, 400, { Message: `BlobUploadFailedException: the deployment container ${app.flex.container} does not exist.` })
+    await container.getBlockBlobClient('released-package.zip').uploadData(zip)
+    const dest = await mkdtemp(join(this.opts.workDir, 'flex-'))
+    try {
+      await extractZip(zip, dest)
+    } catch (err) {
+      this.deployments.set(id, { app: app.name, status: 3, statusText: `the package is not a valid zip: ${(err as Error).message}`, sizeBytes: zip.length })
+      return json(res, 202, undefined, { location: `http://${this.origin}/scm/${app.name}/api/deployments/${id}` })
+    }
+    app.publishedDir = dest
+    app.synced = true
+    // New code: running instances are replaced.
+    this.restart(app)
+    this.deployments.set(id, { app: app.name, status: 4, statusText: 'Deployment successful.', sizeBytes: zip.length })
+    // The deployment's status URL on the deployment host itself (served over http here, as the endpoint is configured).
+    json(res, 202, undefined, { location: `http://${this.origin}/scm/${app.name}/api/deployments/${id}` })
+  }
+
   // -------------------------------------------------------------------------
   // the function host
 
@@ -618,7 +832,7 @@ export class FakeAzure {
   private async startWorker(app: App, inst: Instance, functionName: string): Promise<Worker> {
     const fnDir = join(inst.codeDir, functionName)
     const fnJson = JSON.parse(await readFile(join(fnDir, 'function.json'), 'utf8')) as { scriptFile?: string; entryPoint?: string }
-    const runtime = app.settings.FUNCTIONS_WORKER_RUNTIME
+    const runtime = app.flex?.runtime ?? app.settings.FUNCTIONS_WORKER_RUNTIME
     const python = runtime === 'python'
     const script = fnJson.scriptFile ?? (python ? '__init__.py' : 'index.js')
     const [cmd, args] = python
@@ -677,12 +891,12 @@ export class FakeAzure {
     if (!m || !app) return json(res, 404, undefined)
     const functionName = decodeURIComponent(m[2]!)
     const packageUrl = app.settings.WEBSITE_RUN_FROM_PACKAGE
-    // Run-from-URL apps know their functions only after a trigger sync.
-    if (!app.synced || !packageUrl) return json(res, 404, undefined)
+    // Run-from-URL apps know their functions only after a trigger sync; Flex apps after a publish.
+    if (!app.synced || (app.plan === 'FC1' ? !app.publishedDir : !packageUrl)) return json(res, 404, undefined)
 
     let inst = app.instance
     if (!inst) {
-      const codeDir = await this.packageDir(packageUrl)
+      const codeDir = app.plan === 'FC1' ? app.publishedDir! : await this.packageDir(packageUrl!)
       inst = {
         id: randomBytes(16).toString('hex'),
         tmpDir: await mkdtemp(join(this.opts.workDir, 'instance-')),

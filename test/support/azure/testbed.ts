@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../../core/logger.ts'
 import type { BuildContext, Provider } from '../../../providers/types.ts'
 import { createAzureProvider } from '../../../providers/azure/index.ts'
 import { startAzurite, type RunningAzurite } from './azurite.ts'
-import { startFakeAzure, type FakeAzure } from './fake-azure.ts'
+import { startFakeAzure, type FakeAzure, type FakeAzureOptions } from './fake-azure.ts'
 import { startFakeCosmos, type FakeCosmos } from './fake-cosmos.ts'
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -52,8 +52,10 @@ export interface TestbedOptions {
   appInsights?: boolean
   ingestionDelayMs?: number
   runId?: string
-  /** Extra `azure` options. */
+  /** Extra `azure` options (`plan` defaults to the provider's default, Flex). */
   options?: Record<string, unknown>
+  /** Options of the fake Azure (a fresh subscription's unregistered providers, package limits). */
+  fake?: Partial<Omit<FakeAzureOptions, 'workDir' | 'cosmos'>>
 }
 
 /** Packages are cached under `<repo>/.sebs-cache/test` so that npm installs are reused across runs. */
@@ -63,7 +65,7 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   const workDir = await mkdtemp(join(tmpdir(), 'sebs-azure-test-'))
   const azurite = await startAzurite()
   const cosmos = await startFakeCosmos()
-  const fake = await startFakeAzure({ workDir, ingestionDelayMs: opts.ingestionDelayMs, cosmos: { endpoint: cosmos.endpoint, key: cosmos.key } })
+  const fake = await startFakeAzure({ workDir, ingestionDelayMs: opts.ingestionDelayMs, cosmos: { endpoint: cosmos.endpoint, key: cosmos.key }, ...opts.fake })
   const logLines: string[] = []
   const logger = createLogger('sebs', { write: (line) => logLines.push(line) })
   const credential = fakeCredential()
@@ -78,6 +80,7 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       blobConnectionString: azurite.connectionString,
       functions: fake.functionsEndpoint,
       appInsights: fake.appInsightsEndpoint,
+      scm: fake.scmEndpoint,
     },
     deployTimeout: 120,
     coldStartTimeout: 60,
@@ -86,7 +89,7 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   }
   const provider = createAzureProvider(
     { runId, cacheDir: join(workDir, 'cache'), logger, options },
-    { credential, timings: { lroPollMs: 20, probeMs: 50, metricsPollMs: 100 }, env: {} },
+    { credential, timings: { lroPollMs: 20, probeMs: 50, metricsPollMs: 100, registrationPollMs: 20 }, env: {} },
   )
   return {
     azurite,

@@ -73,8 +73,47 @@ server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`SEBS_READY ${server.address().port}\n`)
 })
 
+/**
+ * SIGKILLs every process tagged with this instance's run and instance id
+ * (daemons that left the process group too), then the group, this process
+ * included: the harness that would have done it is gone.
+ */
+function killWhatThisInstanceStarted() {
+  const fs = require('node:fs')
+  const runId = process.env.SEBS_RUN_ID
+  const instanceId = process.env.SEBS_INSTANCE_ID
+  if (runId && instanceId && fs.existsSync('/proc')) {
+    const tags = [`SEBS_RUN_ID=${runId}`, `SEBS_INSTANCE_ID=${instanceId}`]
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
+      let environ
+      try {
+        environ = fs.readFileSync(`/proc/${name}/environ`, 'latin1').split('\0')
+      } catch {
+        continue
+      }
+      if (tags.every((tag) => environ.includes(tag))) {
+        try {
+          process.kill(Number(name), 'SIGKILL')
+        } catch {}
+      }
+    }
+  }
+  try {
+    // Only when this process leads its group (the provider spawns it detached).
+    // Never as pid 1 (a container's init): kill(-1) would mean "every process".
+    if (process.pid > 1 && fs.readFileSync('/proc/self/stat', 'latin1').split(') ')[1].split(' ')[2] === String(process.pid)) {
+      process.kill(-process.pid, 'SIGKILL')
+    }
+  } catch {}
+}
+
 if (process.env.SEBS_EXIT_ON_STDIN_EOF === '1') {
-  process.stdin.on('end', () => process.exit(0))
-  process.stdin.on('error', () => process.exit(0))
+  const lifelineEnded = () => {
+    killWhatThisInstanceStarted()
+    process.exit(0)
+  }
+  process.stdin.on('end', lifelineEnded)
+  process.stdin.on('error', lifelineEnded)
   process.stdin.resume()
 }

@@ -9,11 +9,14 @@ thread (signals work, as in a real runtime) and an instance serves one request
 at a time; the provider starts more instances for concurrent invocations.
 
 With SEBS_EXIT_ON_STDIN_EOF=1 the provider's open stdin pipe is a lifeline:
-when the harness process dies, stdin reaches EOF and the instance exits.
+when the harness process dies, stdin reaches EOF and the instance kills what
+the function started (its process group, and every process carrying its
+SEBS_INSTANCE_ID, daemons included) and exits.
 """
 import gc
 import json
 import os
+import signal
 import sys
 import threading
 import uuid
@@ -84,12 +87,46 @@ class InvocationHandler(BaseHTTPRequestHandler):
         pass
 
 
-def _exit_on_stdin_eof():
-    try:
-        while sys.stdin.buffer.read(65536):
+def _kill_what_this_instance_started():
+    """SIGKILLs every process tagged with this instance's run and instance id, then the group (this one too)."""
+    run_id = os.environ.get("SEBS_RUN_ID")
+    instance_id = os.environ.get("SEBS_INSTANCE_ID")
+    if run_id and instance_id and os.path.isdir("/proc"):
+        tags = (("SEBS_RUN_ID=" + run_id).encode(), ("SEBS_INSTANCE_ID=" + instance_id).encode())
+        me = os.getpid()
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) == me:
+                continue
+            try:
+                with open("/proc/%s/environ" % name, "rb") as f:
+                    environ = f.read().split(b"\0")
+            except OSError:
+                continue
+            if all(tag in environ for tag in tags):
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
+    # Never as pid 1 (a container's init): killpg(1) would mean "every process".
+    if os.getpid() > 1 and os.getpgrp() == os.getpid():
+        try:
+            os.killpg(os.getpid(), signal.SIGKILL)
+        except OSError:
             pass
-    finally:
-        os._exit(0)
+
+
+def _exit_on_stdin_eof():
+    # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked
+    # inside the buffered reader holds its lock, and when the function ends the
+    # interpreter with sys.exit(n) the shutdown aborts on that lock ("Fatal
+    # Python error: _enter_buffered_busy"), so exit code n became SIGABRT.
+    try:
+        while os.read(0, 65536):
+            pass
+    except OSError:
+        pass
+    _kill_what_this_instance_started()
+    os._exit(0)
 
 
 def main():
