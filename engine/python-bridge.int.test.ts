@@ -348,6 +348,19 @@ def generate_input(data_dir, size, benchmarks_bucket, input_paths, output_paths,
     })
   })
 
+  it("an input.py that raises its own exception is reported as it is, not as missing data, even with an empty data folder", async () => {
+    const mod = await load(benchmarkWith(`
+def generate_input(data_dir, size, benchmarks_bucket, input_paths, output_paths, upload_func, nosql_func):
+    raise RuntimeError("the generator is broken")
+`))
+    const dataDir = join(scratch, 'raises', 'g', 'x')
+    mkdirSync(dataDir, { recursive: true })
+    const err = (await mod.generateInput(context(dataDir)).catch((e: unknown) => e)) as SebsError
+    expect(err.code).toBe('INPUT_GENERATION_FAILED')
+    expect(err.message).toContain('RuntimeError: the generator is broken')
+    expect(err.message).not.toMatch(/data|clone/i)
+  })
+
   it('runs older SeBS signatures (6 and 5 positional parameters)', async () => {
     const six = await load(benchmarkWith(`
 def generate_input(data_dir, size, benchmarks_bucket, input_paths, output_paths, upload_func):

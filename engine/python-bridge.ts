@@ -414,6 +414,9 @@ function callFailure(bench: Pick<BenchmarkDefinition, 'id' | 'input'>, err: unkn
   )
 }
 
+/** Exceptions a generator raises when the files it looks for are absent (an empty glob indexed or iterated). */
+const DATA_LOOKUP_ERRORS = new Set(['FileNotFoundError', 'NotADirectoryError', 'UnboundLocalError', 'NameError', 'IndexError', 'StopIteration'])
+
 function dataMissingError(bench: Pick<BenchmarkDefinition, 'id' | 'input'>, err: PythonCallError, dataDir: string, dataRoot: string): BenchmarkError {
   const group = basename(dirname(dataDir))
   const sebsDefault = join(homedir(), '.sebs', 'benchmarks-data')
@@ -513,7 +516,11 @@ export async function loadPythonInputModule(
         if (err instanceof PythonCallError && !(err.python.callbackFailed && err.callbackErrors.length > 0)) {
           const py = err.python
           const notFoundInData = py.type === 'FileNotFoundError' && (py.filename === undefined || isInside(py.filename, dataRoot))
-          if (py.dataDirState === 'missing' || py.dataDirState === 'empty' || notFoundInData) throw dataMissingError(bench, err, dataDir, dataRoot)
+          // Missing data only when the exception is what looking for absent files gives
+          // (SeBS's generators glob the folder and index or use the result); any other
+          // exception is the generator's own and is reported as it is.
+          const lookedForNothing = (py.dataDirState === 'missing' || py.dataDirState === 'empty') && DATA_LOOKUP_ERRORS.has(py.type)
+          if (lookedForNothing || notFoundInData) throw dataMissingError(bench, err, dataDir, dataRoot)
         }
         throw callFailure(bench, err, `generate_input (size '${ctx.size}')`)
       }

@@ -11,6 +11,7 @@ import type { BenchmarkDefinition, Language, ProviderName, Size, Trigger } from 
 import type { FunctionHandle, StorageConnection } from '../providers/types.ts'
 import type { SebsConfig } from './settings.ts'
 import type { BenchCase } from './selection.ts'
+import type { SetupFailure } from './setup-failures.ts'
 
 export interface SebsRunState {
   config: SebsConfig
@@ -71,6 +72,8 @@ export interface SebsProvided {
   providerOptions: Record<string, unknown>
   benchmarks: ProvidedBenchmark[]
   cases: ProvidedCase[]
+  /** Benchmarks the setup could not prepare: their cases have error records already and are not run. */
+  setupFailures?: SetupFailure[]
   storage?: StorageConnection
   /** Memory sizes to sweep (MB), from --memory; the first one is what functions were deployed with. */
   memory?: number[]

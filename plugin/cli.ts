@@ -49,9 +49,28 @@ sebs bench options:
 
 type Values = Record<string, string | boolean | string[] | undefined>
 
+/**
+ * `--repetitions -1` as `--repetitions=-1`: parseArgs takes a value that starts
+ * with '-' for an option and calls the flag "ambiguous"; a negative number is
+ * a value, which then gets the flag's own range message.
+ */
+function joinNegativeValues(args: string[], options: ParseArgsConfig['options']): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined
+    const next = args[i + 1]
+    if (name && options?.[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`)
+      i++
+    } else out.push(arg)
+  }
+  return out
+}
+
 function parse(args: string[], options: ParseArgsConfig['options'], command: string): { values: Values; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true })
     return { values: values as Values, positionals }
   } catch (cause) {
     const known = Object.keys(options ?? {}).map((o) => `--${o}`)

@@ -21,6 +21,7 @@ import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
 import { markRunInterrupted } from '../engine/interrupt.ts'
+import { SetupFailures } from '../engine/setup-failures.ts'
 import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
 import { asPlainUserError } from './vite-plugin.ts'
 
@@ -91,24 +92,40 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     await provider.close().catch((err) => logger.warn(`cleanup: ${errorMessage(err)}`))
   }
 
+  // A benchmark whose preparation fails fails its own cases; the others run (setup-failures.ts).
+  const failures = new SetupFailures({
+    runId: config.runId,
+    recordsFile: join(runDir, RECORDS_FILE),
+    provider: config.provider,
+    trigger: config.trigger,
+    logger,
+    cases: selected,
+    dataDirOf: (id) => benchmarkDataDir(config.dataDir, byId.get(id)!),
+    memoryOf: (id) => config.memory?.[0] ?? byId.get(id)!.config.memory,
+  })
+
   try {
     await provider.checkCredentials()
 
-    modules = new Map(await Promise.all(benchmarks.map(async (b) => [b.id, await loadInputModule(b, { python: config.runtimes.python })] as const)))
+    const loaded = await Promise.all(
+      benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python }))] as const),
+    )
+    modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
 
     const packages = new Map<string, CodePackage>()
     for (const [key, { bench, language }] of pairs) {
-      packages.set(
-        key,
-        await provider.package(
+      if (failures.has(bench.id, language)) continue
+      const pkg = await failures.guard(bench.id, language, 'building package', () =>
+        provider.package(
           { benchmark: bench, language, arch: config.arch },
           { cacheDir: config.cacheDir, logger, runtimes: config.runtimes, force: config.force },
         ),
       )
+      if (pkg) packages.set(key, pkg)
     }
 
-    const needsStorage = benchmarks.some((b) => b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0))
-    const needsNoSql = benchmarks.some((b) => b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql)
+    const needsStorage = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0)))
+    const needsNoSql = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql))
     if (needsStorage) {
       const step = startProgress(logger, `starting storage on '${config.provider}'`, { quietStart: true })
       try {
@@ -127,10 +144,10 @@ export default async function globalSetup(project: TestProject): Promise<() => P
 
     const events = new Map<string, Map<Size, Record<string, unknown>>>()
     for (const bench of benchmarks) {
+      if (failures.has(bench.id)) continue
       const sizes = [...new Set(selected.filter((c) => c.benchmark === bench.id).map((c) => c.size))]
-      events.set(
-        bench.id,
-        await prepareBenchmarkInputs(bench, sizes, {
+      const prepared = await failures.guard(bench.id, undefined, 'generating inputs', () =>
+        prepareBenchmarkInputs(bench, sizes, {
           dataRoot: config.dataDir,
           cacheDir: config.cacheDir,
           logger,
@@ -142,26 +159,31 @@ export default async function globalSetup(project: TestProject): Promise<() => P
           force: config.force,
         }, modules.get(bench.id)),
       )
+      if (prepared) events.set(bench.id, prepared)
     }
 
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
+      if (failures.has(bench.id, language)) continue
       const memory = config.memory?.[0] ?? bench.config.memory
       // Local deploys take milliseconds (debug line only); a cloud deploy that runs past a heartbeat is shown with its wait.
       const step = startProgress(logger, `deploying ${bench.id} (${language})`, { quietStart: true })
-      let fn: Awaited<ReturnType<typeof provider.deploy>>
+      let fn: Awaited<ReturnType<typeof provider.deploy>> | undefined
       try {
-        fn = await provider.deploy(packages.get(key)!, {
+        fn = await failures.guard(bench.id, language, 'deploying', () =>
+          provider.deploy(packages.get(key)!, {
           runId: config.runId,
           memory,
           timeout: bench.config.timeout,
           trigger: config.trigger,
           env: descriptor.functionEnv(storage?.connection, nosql?.connection),
-        })
+          }),
+        )
       } finally {
         step.stop()
       }
+      if (!fn) continue
       deployed.push(fn)
       const took = `deployed ${bench.id} (${language}) in ${formatDuration(step.elapsedMs())}`
       if (step.elapsedMs() >= HEARTBEAT_MS) logger.info(took)
@@ -194,6 +216,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
         languages: b.config.languages,
       })),
       cases,
+      setupFailures: failures.list,
       storage: storage?.connection,
       memory: config.memory,
       ciTarget: config.ciTarget,

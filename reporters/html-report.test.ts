@@ -43,6 +43,8 @@ describe('buildReportCharts', () => {
     const c = summary.cases.find((x) => x.phase === 'warm' && x.language === 'nodejs' && x.size === 'test')!
     const s = c.clientTimeUs!
     expect(whiskers.data[0]).toEqual([s.min / 1000, s.max / 1000])
+    // A whisker is drawn as a thin line, not a bar.
+    expect((whiskers as { maxBarThickness?: number }).maxBarThickness).toBeLessThanOrEqual(2)
     expect(ci.data[0]).toEqual([s.ciMedian95![0] / 1000, s.ciMedian95![1] / 1000])
     expect(median.data[0]).toBe(s.median / 1000)
     const [p25, p75] = box.data[0] as [number, number]
@@ -64,6 +66,8 @@ describe('buildReportCharts', () => {
     expect(line.data).toEqual([pts[2], pts[1], pts[0]])
     expect(pts[3].y).toBeGreaterThan(1.8 * pts[2].y)
     expect(JSON.stringify(frontier.config.options)).toContain('cost per 1M invocations (USD)')
+    // The cost axis is fitted to the data, so close costs stay apart.
+    expect((frontier.config.options.scales as { y: { beginAtZero: boolean } }).y.beginAtZero).toBe(false)
 
     // Without costUsd the y axis is GB-seconds from the billed time.
     const noCost = records.map((r) => ({ ...r, costUsd: undefined }))

@@ -22,7 +22,8 @@
  *     (spawn to first answer). Target ≤ 1.1×.
  *
  * Breakdown (no target): the local provider's `invoke()` called directly,
- * outside Vitest, against the same bare echo, and the time between samples.
+ * outside Vitest, against the same bare echo; the bare echo in a session of
+ * its own (as local instances run); the time between samples.
  *
  * Flags: `--quick` (fewer runs), `--out FILE` (JSON; default
  * results/perf/perf-<time>.json).
@@ -111,9 +112,9 @@ interface Bare {
   kill: () => void
 }
 
-function startBare(language: Language): Promise<Bare> {
+function startBare(language: Language, options: { detached?: boolean } = {}): Promise<Bare> {
   const [cmd, args] = language === 'python' ? [PYTHON, ['-c', BARE_PYTHON]] : [process.execPath, ['-e', BARE_NODE]]
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], detached: options.detached === true })
   return new Promise((ok, fail) => {
     let buf = ''
     const timer = setTimeout(() => fail(new Error(`bare ${language} server did not start in 30 s`)), 30_000)
@@ -152,8 +153,8 @@ function post(agent: Agent, port: number, body: string): Promise<string> {
  * one), then WARM keep-alive round trips timed around the request alone:
  * the same shape as a sebs case. Returns the median round trip, µs.
  */
-async function bareEchoMedianUs(): Promise<number> {
-  const bare = await startBare('nodejs')
+async function bareEchoMedianUs(options: { detached?: boolean } = {}): Promise<number> {
+  const bare = await startBare('nodejs', options)
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {
     const body = JSON.stringify({ n: 1 })
@@ -292,7 +293,7 @@ async function timeProcess(args: string[], done: () => boolean): Promise<{ first
   }
   await exited
   if (firstMs < 0 && done()) firstMs = wholeMs
-  if (firstMs < 0) throw new Error(`no marker from node ${args.join(' ')}:\n${output.slice(-3000)}`)
+  if (firstMs < 0) throw new Error(`no marker from node ${args.join(' ')} (exit code ${code}):\n${output.slice(-6000)}`)
   return { firstMs, wholeMs, code, output }
 }
 
@@ -351,6 +352,15 @@ interface Row {
   runs: number[]
 }
 
+/** Whether the kernel groups scheduling by session (/proc/sys/kernel/sched_autogroup_enabled). */
+function autogroup(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1' ? 'on' : 'off'
+  } catch {
+    return 'unknown'
+  }
+}
+
 function machine(): Record<string, unknown> {
   let python = 'unknown'
   try {
@@ -358,7 +368,7 @@ function machine(): Record<string, unknown> {
   } catch {
     // reported as unknown
   }
-  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, python, loadAverage: loadavg() }
+  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, python, loadAverage: loadavg(), schedAutogroup: autogroup() }
 }
 
 async function main(): Promise<void> {
@@ -404,6 +414,12 @@ async function main(): Promise<void> {
   }
 
   const breakdown = await directInvokeBreakdown()
+  // Local instances run in their own session (process-group kills); with the
+  // kernel's autogroup scheduling that is also their own scheduling group,
+  // which a loaded machine wakes later. The same bare echo in its own session
+  // shows how much of the warm ratio that is.
+  const bareOwnSession = median([await bareEchoMedianUs({ detached: true }), await bareEchoMedianUs(), await bareEchoMedianUs({ detached: true })])
+  const bareSameSession = median(warmRuns.map((w) => w.bareUs))
 
   const rows: Row[] = []
   for (const language of ['nodejs', 'python'] as const) {
@@ -454,6 +470,14 @@ async function main(): Promise<void> {
     })
   }
   rows.push({
+    what: 'breakdown: bare echo in its own session ÷ bare echo',
+    ratio: bareOwnSession / bareSameSession,
+    target: '-',
+    ok: true,
+    runs: [],
+    detail: `${bareOwnSession.toFixed(0)} µs vs ${bareSameSession.toFixed(0)} µs (sched autogroup ${autogroup()})`,
+  })
+  rows.push({
     what: 'breakdown: direct invoke() (nodejs, no Vitest) ÷ bare echo',
     ratio: breakdown.directUs / breakdown.bareUs,
     target: '-',
@@ -471,7 +495,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true })
   writeFileSync(
     outFile,
-    JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), quick, machine: { ...machine(), loadAverageAtStart: load0 }, rows, warmRuns, starts, emptyVitest: { firstMs: emptyFirst, wholeMs: emptyWhole }, bareStartMs: bareStarts, breakdown }, null, 2) + '\n',
+    JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), quick, machine: { ...machine(), loadAverageAtStart: load0 }, rows, warmRuns, starts, emptyVitest: { firstMs: emptyFirst, wholeMs: emptyWhole }, bareStartMs: bareStarts, breakdown: { ...breakdown, bareOwnSessionUs: bareOwnSession, bareSameSessionUs: bareSameSession } }, null, 2) + '\n',
   )
   process.stdout.write(`\nwritten to ${outFile}\n`)
 }

@@ -15,6 +15,7 @@ import { caseName } from '../engine/selection.ts'
 import type { Language, Size } from '../core/types.ts'
 import type { DeployedFunction } from '../providers/types.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
+import { failedInSetup } from '../engine/setup-failures.ts'
 import { dirname } from 'node:path'
 import '../engine/run-state.ts'
 
@@ -41,6 +42,8 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
 
   const invoke = async (meta: InvocationMeta, before?: (fn: DeployedFunction) => Promise<void>): Promise<number | undefined> => {
     if (failed || interrupted()) return undefined
+    // Its build, inputs or deploy failed in the setup, which recorded why.
+    if (failedInSetup(session.provided.setupFailures, session.benchmark.id, language)) return undefined
     try {
       const prepared = session.requirePrepared(language, size)
       fn ??= await session.connect(prepared)

@@ -21,6 +21,7 @@ import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
+import { failedInSetup } from '../engine/setup-failures.ts'
 import { caseName } from '../engine/selection.ts'
 import type { SebsProvided } from '../engine/run-state.ts'
 import '../engine/run-state.ts'
@@ -140,7 +141,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         name: `${caseName(language, size)} ${point.name}`,
         collect: async () => {
           const last = index === points.length - 1
-          if (interrupted()) {
+          // Interrupted, or the setup could not prepare the case (and recorded why).
+          if (interrupted() || failedInSetup(provided.setupFailures, benchmarkId, language)) {
             if (last && ctx) await ctx.restoreCode().catch(() => {})
             return []
           }

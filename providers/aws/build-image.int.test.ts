@@ -105,7 +105,7 @@ describe('config', () => {
     expect(resolveAwsOptions({ buildImage: false }).buildImage).toBe(false)
     expect(resolveAwsOptions({ buildImage: 'my/image:1' }).buildImage).toBe('my/image:1')
     expect(() => resolveAwsOptions({ buildImage: true })).toThrow(/aws\.buildImage/)
-    expect(azureBuildImageFor(resolveAzureOptions({}), 'python')).toBe('mcr.microsoft.com/azure-functions/python:4-python3.11')
+    expect(azureBuildImageFor(resolveAzureOptions({}), 'python')).toBe('mcr.microsoft.com/azure-functions/python:4-python3.12')
     expect(azureBuildImageFor(resolveAzureOptions({ runtime: { nodejs: '22' } }), 'nodejs')).toBe('mcr.microsoft.com/azure-functions/node:4-node22')
     expect(azureBuildImageFor(resolveAzureOptions({ buildImage: false }), 'python')).toBe(false)
     expect(() => resolveAwsOptions({ buildImage: '' })).toThrow(/aws\.buildImage/)

@@ -21,7 +21,7 @@ import { type CallerIdentity, getCallerIdentity } from './credentials.ts'
 import { type AwsFunctionData, type CodeUploadDeps, DEFAULT_TIMINGS, DeployedLambda, type LambdaTimings, deployLambda } from './lambda-function.ts'
 import { bucketName, resourceIdFor, sebsTags } from './naming.ts'
 import { buildLambdaPackage } from './packaging.ts'
-import { ensureRole, partitionOf, type ResolvedRole } from './role.ts'
+import { checkRolePermissions, ensureRole, partitionOf, type ResolvedRole, type RoleNeed } from './role.ts'
 import { sweepAws } from './sweep.ts'
 
 export { resolveAwsOptions, awsOptionsSchema, type AwsOptions, type AwsUserOptions } from './config.ts'
@@ -53,6 +53,8 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
   let identity: Promise<CallerIdentity> | undefined
   let clients: AwsClients | undefined
   let role: Promise<ResolvedRole> | undefined
+  /** Permission checks of the role, once per set of needs. */
+  const roleChecks = new Map<string, Promise<void>>()
   let bucket: Promise<string> | undefined
   let storage: Promise<ObjectStorage> | undefined
   let nosql: NoSqlStorage | undefined
@@ -129,7 +131,7 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
         deployTimeoutMs: opts.deployTimeoutMs,
         metricsTimeoutMs: opts.metricsTimeoutMs,
         code: codeUpload(options.runId),
-        role: () => {
+        role: async (modules) => {
           role ??= ensureRole(c.iam, {
             roleArn: opts.roleArn,
             runId: options.runId,
@@ -142,7 +144,22 @@ export function createAwsProvider(ctx: ProviderContext, internals: AwsProviderIn
               throw err
             },
           )
-          return role
+          const resolved = await role
+          // A role this run created has every policy; one that existed is checked for what these benchmarks use.
+          if (!resolved.created) {
+            const needs: RoleNeed[] = ['logs', ...(['storage', 'nosql'] as const).filter((m) => modules.has(m))]
+            const key = needs.join(',')
+            let check = roleChecks.get(key)
+            if (!check) {
+              check = checkRolePermissions(c.iam, { arn: resolved.arn, mayAttach: !opts.roleArn }, needs, { partition: partitionOf(id.arn), logger }).catch((err) => {
+                roleChecks.delete(key)
+                throw err
+              })
+              roleChecks.set(key, check)
+            }
+            await check
+          }
+          return resolved
         },
       })
       logger.debug(`deployed ${fn.handle.name} in ${Date.now() - started} ms`)

@@ -30,6 +30,7 @@ import {
   type UpdateFunctionConfigurationRequest,
 } from '@aws-sdk/client-lambda'
 import { Upload } from '@aws-sdk/lib-storage'
+import { isWrapperEnvelope } from '../../core/envelope.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Architecture, InvocationRecord, WrapperEnvelope } from '../../core/types.ts'
@@ -48,6 +49,8 @@ import type { AwsClients, AwsEndpoints } from './clients.ts'
 import { fillFromLogs } from './metrics.ts'
 import { functionName as makeFunctionName, logGroupName, sebsTags, TAG_BENCHMARK } from './naming.ts'
 import { decodeLogResult, findReportLine, reportToProviderTimes } from './report-line.ts'
+import { packagedModules } from '../packaging/packaged-modules.ts'
+import { checkRuntime, creatableRuntimes } from './runtimes.ts'
 import {
   defaultRetryable,
   errorName,
@@ -120,18 +123,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isEnvelope(value: unknown): value is WrapperEnvelope {
-  const v = value as Partial<WrapperEnvelope> | null
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    typeof v.begin === 'number' &&
-    typeof v.end === 'number' &&
-    typeof v.isCold === 'boolean' &&
-    typeof v.requestId === 'string'
-  )
-}
-
 function envelopeResult(envelope: WrapperEnvelope, clientTimeUs: number, times: ProviderTimes): InvokeResult {
   if (envelope.error) {
     return { state: 'error', error: `${envelope.error.type}: ${envelope.error.message}`, envelope, clientTimeUs, ...times }
@@ -166,7 +157,7 @@ export function interpretInvokeResponse(
     return { state: 'error', error: `Lambda answered status ${res.StatusCode}: ${text.slice(0, 500)}`, clientTimeUs, ...times }
   }
   const parsed = parseJson(text)
-  if (!isEnvelope(parsed)) {
+  if (!isWrapperEnvelope(parsed)) {
     return {
       state: 'error',
       error: `The function returned no wrapper envelope (is handler.handler the sebs wrapper?): ${text.slice(0, 500)}`,
@@ -191,7 +182,7 @@ export function interpretHttpResponse(
   const times: ProviderTimes = { memoryEnforced: true }
   if (status === 200) {
     const parsed = parseJson(body)
-    if (!isEnvelope(parsed)) {
+    if (!isWrapperEnvelope(parsed)) {
       return { state: 'error', error: `The Function URL returned no wrapper envelope: ${body.slice(0, 500)}`, clientTimeUs, ...times }
     }
     return envelopeResult(parsed, clientTimeUs, times)
@@ -630,8 +621,43 @@ export interface DeployDeps extends LambdaContext {
   metricsTimeoutMs: number
   /** The direct-upload limit and the bucket for packages over it. */
   code: CodeUploadDeps
-  /** The execution role; `created` lengthens the retry of "cannot be assumed". */
-  role(): Promise<{ arn: string; created: boolean }>
+  /**
+   * The execution role, checked for what the package's modules use
+   * (`storage` → S3, `nosql` → DynamoDB; logs always); `young` (created in
+   * the last minutes) lengthens the retry of "cannot be assumed".
+   */
+  role(needs: ReadonlySet<'storage' | 'nosql'>): Promise<{ arn: string; created: boolean; young?: boolean }>
+}
+
+/**
+ * Lambda's answer to a create or update as a message that says what to do,
+ * for the refusals a first run meets: a runtime Lambda no longer accepts, an
+ * architecture it does not know, memory above the account's limit (new
+ * accounts are often capped at 3,008 MB). Undefined for anything else.
+ */
+export function explainLambdaRefusal(err: unknown, ctx: { runtime: string; language: 'python' | 'nodejs'; memory?: number; architecture?: string }): string | undefined {
+  const name = errorName(err)
+  const text = errorMessage(err)
+  if (name !== 'InvalidParameterValueException' && name !== 'ValidationException') return undefined
+  if (/runtime/i.test(text) && (/no longer supported|enum value set|runtime parameter/i.test(text))) {
+    return (
+      `Lambda refused runtime ${ctx.runtime} (${name}: ${text}). ` +
+      `Set aws.runtime.${ctx.language} to a runtime Lambda accepts, e.g. ${creatableRuntimes(ctx.language).slice(0, 2).join(' or ')}.`
+    )
+  }
+  const mem = /MemorySize.*(?:less than or equal to|between \d+ and) (\d+)/i.exec(text)
+  if (mem) {
+    const max = Number(mem[1])
+    return (
+      `Lambda refused memory=${ctx.memory} MB: this account allows at most ${max} MB per function` +
+      (max < 10_240 ? ' (new accounts are often capped at 3,008 MB until their usage grows; AWS Support can raise it)' : '') +
+      `. Use --memory of at most ${max}, or set the benchmark's memory lower. (${name}: ${text})`
+    )
+  }
+  if (/architecture/i.test(text)) {
+    return `Lambda refused architecture ${ctx.architecture} (${name}: ${text}). Use aws.arch 'x64' (x86_64) or 'arm64'.`
+  }
+  return undefined
 }
 
 async function existingConfiguration(deps: DeployDeps, name: string): Promise<FunctionConfiguration | undefined> {
@@ -681,6 +707,9 @@ export async function deployLambda(pkg: CodePackage, options: DeployOptions, dep
   }
   checkLimits(options.memory, options.timeout)
   const name = makeFunctionName(options.runId, pkg.benchmark, pkg.language, pkg.arch)
+  // A package built earlier (cached) may name a runtime AWS has blocked since: refuse before any call.
+  const runtimeCheck = checkRuntime(deps.runtime, pkg.language)
+  if (runtimeCheck.warning) deps.logger.warn(runtimeCheck.warning)
   const vars = { ...options.env }
   checkEnv(vars, name)
   let zip: Buffer
@@ -699,12 +728,14 @@ export async function deployLambda(pkg: CodePackage, options: DeployOptions, dep
     baseDelayMs: deps.timings.retryBaseMs,
     logger: deps.logger,
   })
-  const fail = (what: string, err: unknown): ProviderError =>
-    err instanceof ProviderError
-      ? err
-      : new ProviderError('aws', 'DEPLOY_FAILED', `Could not ${what} Lambda function ${name}: ${errorName(err)}: ${errorMessage(err)}`, {
-          cause: err,
-        })
+  const fail = (what: string, err: unknown): ProviderError => {
+    if (err instanceof ProviderError) return err
+    const cause = (err as { cause?: unknown }).cause ?? err
+    const explained = explainLambdaRefusal(cause, { runtime: deps.runtime, language: pkg.language, memory: options.memory, architecture })
+    return new ProviderError('aws', 'DEPLOY_FAILED', `Could not ${what} Lambda function ${name}: ${explained ?? `${errorName(cause)}: ${errorMessage(cause)}`}`, {
+      cause: err,
+    })
+  }
 
   let created = false
   try {
@@ -714,7 +745,7 @@ export async function deployLambda(pkg: CodePackage, options: DeployOptions, dep
       { ...deps, ...deps.code },
     )
     if (!existing) {
-      const role = await deps.role()
+      const role = await deps.role(await packagedModules(pkg.path))
       await withRetry(
         () =>
           deps.clients.lambda.send(
@@ -735,9 +766,10 @@ export async function deployLambda(pkg: CodePackage, options: DeployOptions, dep
           ),
         {
           ...retryOpts('create'),
-          // A role created moments ago takes IAM some seconds to reach Lambda
-          // ("cannot be assumed"); with a configured role that error is final.
-          isRetryable: (err) => defaultRetryable(err) || (role.created && isRolePropagation(err)),
+          // A role created moments ago (by this run or a failed one minutes
+          // earlier) takes IAM some seconds to reach Lambda ("cannot be
+          // assumed"); for an older role that error is final.
+          isRetryable: (err) => defaultRetryable(err) || ((role.created || role.young === true) && isRolePropagation(err)),
         },
       ).catch((err) => {
         throw fail('create', err)

@@ -197,7 +197,7 @@ describe('the Lambda zip of 901.echo', () => {
   })
 
   it('nodejs: handler.js at the root; handler.handler runs in-process with a Lambda-shaped context', async () => {
-    const pkg = await packageForAws({ benchmark: ECHO, language: 'nodejs', arch: 'arm64' }, ctx, { runtime: { nodejs: 'nodejs20.x' } })
+    const pkg = await packageForAws({ benchmark: ECHO, language: 'nodejs', arch: 'arm64' }, ctx, { runtime: { nodejs: 'nodejs24.x' } })
     expect(pkg).toMatchObject({ kind: 'zip', language: 'nodejs', arch: 'arm64' })
     const entries = await zipEntries(pkg.path)
     expect(entries).toContain('handler.js')

@@ -4,11 +4,17 @@
  * benchmark's `function/` package and its dependencies, installed for
  * Lambda's platform rather than for the machine that builds.
  *
- * - Python: `pip --target . --only-binary=:all: --platform <tag>…` with the
- *   manylinux tags the runtime's glibc accepts (python3.12+ run on Amazon
- *   Linux 2023, glibc 2.34; python3.11 and older on Amazon Linux 2,
- *   glibc 2.26), plus `--python-version`/`--implementation cp` so that wheels
- *   match the runtime's interpreter, not the builder's.
+ * - Python: `pip --target . --only-binary=:all: --platform <tag>…` with
+ *   every manylinux tag the runtime's glibc accepts, newest first (python3.12+
+ *   run on Amazon Linux 2023, glibc 2.34: manylinux_2_34 … manylinux_2_17 =
+ *   manylinux2014; python3.11 and older on Amazon Linux 2, glibc 2.26),
+ *   plus `--python-version`/`--implementation cp` so that wheels match the
+ *   runtime's interpreter, not the builder's. pip does not expand
+ *   `manylinux_2_34` to the older `_2_N` tags itself, so each is listed.
+ * - The runtime is checked against AWS's deprecation table first: a runtime
+ *   whose creation is blocked fails before anything is built.
+ * - A package over Lambda's 250 MB unzipped limit fails right after the
+ *   build, naming the size, the limit and what to do.
  * - Node.js: `npm install --os=linux --cpu=<x64|arm64> --libc=glibc`, so that
  *   optional native packages (sharp's @img/sharp-linux-arm64, …) are the
  *   ones Lambda can load.
@@ -34,6 +40,7 @@ import { DYNAMODB_FUNCTION_NOSQL } from '../storage/nosql/wrappers/index.ts'
 import type { BuildContext, CodePackage, FunctionSpec } from '../types.ts'
 import { runtimeFor, runtimeVersion, type AwsOptions } from './config.ts'
 import { functionStorageModule } from './function-modules.ts'
+import { checkRuntime, lambdaRuntime } from './runtimes.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -56,16 +63,18 @@ function pythonMinor(runtime: string): number {
 
 /**
  * The wheel platform tags a Lambda Python runtime accepts, most specific
- * first. python3.12+ (Amazon Linux 2023, glibc 2.34) load manylinux_2_34,
- * manylinux_2_28 and manylinux2014 (= manylinux_2_17) wheels; python3.11 and
- * older (Amazon Linux 2, glibc 2.26) only manylinux2014.
+ * first: every `manylinux_2_N` from the runtime's glibc down to 2.17, then
+ * `manylinux2014` (the legacy name of 2.17; pip adds manylinux2010/1 for
+ * x86_64 itself). python3.12+ (Amazon Linux 2023) have glibc 2.34,
+ * python3.11 and older (Amazon Linux 2) glibc 2.26.
  */
 export function pipPlatformTags(runtime: string, arch: Architecture): string[] {
   const machine = arch === 'arm64' ? 'aarch64' : 'x86_64'
-  const al2023 = pythonMinor(runtime) >= 12
-  const tags = al2023
-    ? [`manylinux_2_34_${machine}`, `manylinux_2_28_${machine}`, `manylinux2014_${machine}`]
-    : [`manylinux2014_${machine}`]
+  const minor = pythonMinor(runtime)
+  const glibcMinor = lambdaRuntime(runtime)?.glibc[1] ?? (minor >= 12 ? 34 : 26)
+  const tags: string[] = []
+  for (let m = glibcMinor; m >= 17; m--) tags.push(`manylinux_2_${m}_${machine}`)
+  tags.push(`manylinux2014_${machine}`)
   return tags
 }
 
@@ -101,6 +110,8 @@ export interface AwsPackageOptions {
   buildImage?: string | false
   /** `buildImage` is the provider's default (not configured): unavailable → host install with a warning. */
   buildImageIsDefault?: boolean
+  /** The date runtimes are checked at (tests); default now. */
+  now?: Date
 }
 
 /** The architecture this machine's containers run (Docker runs native images only, without emulation). */
@@ -115,6 +126,9 @@ function hostArch(): Architecture | undefined {
 export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, options: AwsPackageOptions): Promise<CodePackage> {
   const runtime = runtimeFor(options, spec.language)
   runtimeVersion(runtime) // validates the id
+  // A runtime AWS no longer creates functions with fails here, before anything is built.
+  const { warning } = checkRuntime(runtime, spec.language, { now: options.now })
+  if (warning) ctx.logger.warn(warning)
   const storage = functionStorageModule(spec.language)
   const modules = spec.benchmark.config.modules
   const functionModules: string[] = []
@@ -163,9 +177,13 @@ export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, 
     ctx,
   )
   if (built.sizeBytes > UNZIPPED_LIMIT) {
-    ctx.logger.warn(
+    throw new ProviderError(
+      'aws',
+      'BUILD_FAILED',
       `${spec.benchmark.id} (${spec.language}) unzips to ${formatBytes(built.sizeBytes)}, over Lambda's ` +
-        `${formatBytes(UNZIPPED_LIMIT)} limit for zip packages: deploying it will fail.`,
+        `${formatBytes(UNZIPPED_LIMIT)} limit for the unzipped code of a zip package: Lambda would refuse it. ` +
+        `Trim its dependencies (${spec.language === 'python' ? 'requirements.txt' : 'package.json'} in ${spec.benchmark.dir}), ` +
+        'choose a benchmark or language with a smaller dependency set, or deploy it as a container image (up to 10 GB), which this provider does not do yet.',
     )
   }
   const zipPath = `${built.dir}.zip`

@@ -1,8 +1,16 @@
 /**
- * The Lambda execution role: the configured `roleArn`, or `sebs-lambda-role`
- * (SeBS's name), created on first use with S3, DynamoDB and basic-execution
- * (CloudWatch Logs) permissions and tagged as this suite's, so that a full
- * `sebs cleanup` removes it again.
+ * The Lambda execution role (main process, at deploy): the configured
+ * `roleArn`, or `sebs-lambda-role` (SeBS's name), created on first use with
+ * S3, DynamoDB and basic-execution (CloudWatch Logs) permissions and tagged
+ * as this suite's, so that a full `sebs cleanup` removes it again.
+ *
+ * A role that already exists is checked (IAM's policy simulator) for what
+ * the selected benchmarks need: S3 for the storage module, DynamoDB for the
+ * nosql module, CloudWatch Logs always. SeBS's own `sebs-lambda-role` has S3
+ * and basic execution only, so 130.crud-api would otherwise fail with
+ * AccessDenied at run time. `sebs-lambda-role` gets the missing managed
+ * policy attached; a configured role is the user's, so the deploy stops with
+ * a message naming the policy to attach.
  */
 import {
   AttachRolePolicyCommand,
@@ -15,6 +23,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   type Role,
+  SimulatePrincipalPolicyCommand,
 } from '@aws-sdk/client-iam'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -37,6 +46,76 @@ export interface ResolvedRole {
   arn: string
   /** True when this call created it: Lambda may not see a new role for a few seconds. */
   created: boolean
+  /** Created in the last `YOUNG_ROLE_MS` (e.g. by a run that failed moments ago): IAM may still be propagating it. */
+  young: boolean
+}
+
+/** How long after its creation a role may still be unknown to Lambda ("cannot be assumed"). */
+export const YOUNG_ROLE_MS = 5 * 60_000
+
+function isYoung(role: Role | undefined, now = Date.now()): boolean {
+  const created = role?.CreateDate ? new Date(role.CreateDate).getTime() : Number.NaN
+  return Number.isFinite(created) && now - created < YOUNG_ROLE_MS
+}
+
+/** What a package's function modules need from the role, with the actions that prove it and the managed policy that grants it. */
+export const ROLE_NEEDS = {
+  logs: { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], policy: 'policy/service-role/AWSLambdaBasicExecutionRole', what: 'CloudWatch Logs' },
+  storage: { actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'], policy: 'policy/AmazonS3FullAccess', what: 'S3 (the storage module)' },
+  nosql: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], policy: 'policy/AmazonDynamoDBFullAccess', what: 'DynamoDB (the nosql module)' },
+} as const
+export type RoleNeed = keyof typeof ROLE_NEEDS
+
+/**
+ * Checks with IAM's policy simulator that a role allows what `needs` use;
+ * for `sebs-lambda-role` attaches the managed policy of each missing need,
+ * for another role throws DEPLOY_FAILED naming the role, the denied actions
+ * and the policy to attach. A simulator the credentials may not call is a
+ * warning, not a stop (the role may well be fine).
+ */
+export async function checkRolePermissions(
+  iam: IAMClient,
+  role: { arn: string; mayAttach: boolean },
+  needs: readonly RoleNeed[],
+  options: { partition: string; logger: Logger },
+): Promise<void> {
+  const actions = needs.flatMap((n) => [...ROLE_NEEDS[n].actions])
+  let denied: string[]
+  try {
+    const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: role.arn, ActionNames: actions }))
+    denied = (out.EvaluationResults ?? []).filter((r) => r.EvalDecision !== 'allowed').map((r) => r.EvalActionName ?? '')
+  } catch (err) {
+    options.logger.warn(
+      `could not check the permissions of ${role.arn} (${errorName(err)}: ${errorMessage(err)}); give the credentials iam:SimulatePrincipalPolicy to have them checked before deploying.`,
+    )
+    return
+  }
+  const missing = needs.filter((n) => ROLE_NEEDS[n].actions.some((a) => denied.includes(a)))
+  if (missing.length === 0) return
+  const roleName = role.arn.split('/').pop() ?? role.arn
+  if (!role.mayAttach) {
+    throw new ProviderError(
+      'aws',
+      'DEPLOY_FAILED',
+      `The execution role ${role.arn} does not allow ${missing.map((n) => ROLE_NEEDS[n].what).join(' and ')} (denied: ${denied.join(', ')}), which the selected benchmarks use. ` +
+        `Attach ${missing.map((n) => `arn:${options.partition}:iam::aws:${ROLE_NEEDS[n].policy}`).join(' and ')} to role ${roleName} (or an equivalent policy), or unset aws.roleArn to let sebs use its own role.`,
+    )
+  }
+  for (const n of missing) {
+    const policyArn = `arn:${options.partition}:iam::aws:${ROLE_NEEDS[n].policy}`
+    options.logger.info(`adding ${policyArn} to ${roleName}: it does not allow ${ROLE_NEEDS[n].what}, which the selected benchmarks use`)
+    try {
+      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
+    } catch (err) {
+      throw new ProviderError(
+        'aws',
+        'DEPLOY_FAILED',
+        `The execution role ${roleName} does not allow ${ROLE_NEEDS[n].what}, and attaching ${policyArn} failed (${errorName(err)}: ${errorMessage(err)}). ` +
+          'Attach it yourself (aws iam attach-role-policy), or give the credentials iam:AttachRolePolicy.',
+        { cause: err },
+      )
+    }
+  }
 }
 
 /** `aws`, `aws-cn` or `aws-us-gov`, from any ARN of the account. */
@@ -57,7 +136,11 @@ export async function ensureRole(
   iam: IAMClient,
   options: { roleArn?: string; runId: string; partition: string; logger: Logger; retryBaseMs?: number },
 ): Promise<ResolvedRole> {
-  if (options.roleArn) return { arn: options.roleArn, created: false }
+  if (options.roleArn) {
+    // The role's age decides the propagation retries; reading it needs iam:GetRole, which a user's credentials may lack.
+    const configured = await getRole(iam, options.roleArn.split('/').pop()).catch(() => undefined)
+    return { arn: options.roleArn, created: false, young: isYoung(configured) }
+  }
   // IAM throttles hard (ThrottlingException): keep trying beyond the SDK's few attempts.
   const send = <T>(what: string, fn: () => Promise<T>) =>
     withRetry(fn, {
@@ -70,7 +153,7 @@ export async function ensureRole(
   try {
     const existing = await send('read the IAM role', () => getRole(iam))
     // An unmanaged role of this name (e.g. made by SeBS itself) is used as it is, and never swept.
-    if (existing?.Arn) return { arn: existing.Arn, created: false }
+    if (existing?.Arn) return { arn: existing.Arn, created: false, young: isYoung(existing) }
     options.logger.info(`creating IAM role ${ROLE_NAME} for Lambda (S3, DynamoDB, CloudWatch Logs)`)
     let arn: string
     try {
@@ -97,7 +180,7 @@ export async function ensureRole(
       )
     }
     if (!arn) throw new Error('IAM returned no role ARN')
-    return { arn, created: true }
+    return { arn, created: true, young: true }
   } catch (err) {
     if (err instanceof ProviderError) throw err
     throw new ProviderError(

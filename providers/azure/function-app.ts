@@ -27,6 +27,7 @@ import { randomBytes } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { BlobSASPermissions, BlobServiceClient } from '@azure/storage-blob'
 import { delay } from '../../core/delay.ts'
+import { isWrapperEnvelope } from '../../core/envelope.ts'
 import { ProviderError, SebsError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { InvocationRecord, Language, WrapperEnvelope } from '../../core/types.ts'
@@ -338,10 +339,6 @@ function envelopeResult(envelope: WrapperEnvelope, clientTimeUs: number): Invoke
   return { state: 'ok', envelope, clientTimeUs }
 }
 
-function isEnvelope(v: unknown): v is WrapperEnvelope {
-  return v !== null && typeof v === 'object' && 'begin' in v && 'end' in v && 'isCold' in v
-}
-
 /**
  * An HTTP answer of the function as an InvokeResult. The wrapper answers 200
  * for every benchmark outcome, so other statuses come from the platform: the
@@ -357,7 +354,7 @@ export function interpretResponse(status: number, body: string, clientTimeUs: nu
     } catch {
       return { state: 'error', error: `The function answered 200 with a body that is not JSON: ${body.slice(0, 300)}`, clientTimeUs }
     }
-    if (!isEnvelope(parsed)) return { state: 'error', error: `The function answered without a wrapper envelope: ${body.slice(0, 300)}`, clientTimeUs }
+    if (!isWrapperEnvelope(parsed)) return { state: 'error', error: `The function answered without a wrapper envelope: ${body.slice(0, 300)}`, clientTimeUs }
     return envelopeResult(parsed, clientTimeUs)
   }
   if ([500, 502, 503, 504].includes(status) && clientTimeUs >= timeoutSeconds * 1e6 * 0.95) {
@@ -366,7 +363,7 @@ export function interpretResponse(status: number, body: string, clientTimeUs: nu
   let envelope: WrapperEnvelope | undefined
   try {
     const parsed = JSON.parse(body) as unknown
-    if (isEnvelope(parsed)) envelope = parsed
+    if (isWrapperEnvelope(parsed)) envelope = parsed
   } catch {
     // Platform error pages are not JSON.
   }

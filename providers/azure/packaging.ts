@@ -29,7 +29,6 @@
  * with `buildImage: false`, the install runs on the host with a warning.
  */
 import { existsSync, statSync } from 'node:fs'
-import yauzl from 'yauzl'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ProviderError } from '../../core/errors.ts'
@@ -200,22 +199,4 @@ export async function buildAzurePackage(spec: FunctionSpec, ctx: BuildContext, o
   }
 }
 
-/**
- * Which function modules (`storage`, `nosql`) a built zip contains: the
- * provider wires the matching connection into the app settings at deploy.
- */
-export async function packagedModules(zipPath: string): Promise<Set<'storage' | 'nosql'>> {
-  const found = new Set<'storage' | 'nosql'>()
-  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(zipPath, { lazyEntries: true, autoClose: true }, (err, z) => (err || !z ? rej(err) : res(z))))
-  await new Promise<void>((res, rej) => {
-    zip.on('error', rej)
-    zip.on('end', () => res())
-    zip.on('entry', (entry: yauzl.Entry) => {
-      const m = /^function\/(storage|nosql)\.(?:js|py)$/.exec(entry.fileName)
-      if (m) found.add(m[1] as 'storage' | 'nosql')
-      zip.readEntry()
-    })
-    zip.readEntry()
-  })
-  return found
-}
+export { packagedModules } from '../packaging/packaged-modules.ts'

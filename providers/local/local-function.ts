@@ -20,6 +20,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { envelopeProblem } from '../../core/envelope.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
@@ -470,25 +471,13 @@ function lastLines(text: string, n: number): string {
     .join('\n')
 }
 
-/** What is wrong with an envelope, or undefined when it has the fields every record needs. */
-function envelopeProblem(envelope: unknown): string | undefined {
-  if (envelope === null || typeof envelope !== 'object') return `expected an object, got ${JSON.stringify(envelope)}`
-  const e = envelope as Partial<WrapperEnvelope>
-  for (const key of ['begin', 'end', 'computeTimeUs'] as const) {
-    if (typeof e[key] !== 'number') return `'${key}' is not a number`
-  }
-  if (typeof e.isCold !== 'boolean') return `'isCold' is not a boolean`
-  if (typeof e.containerId !== 'string' || e.containerId === '') return `'containerId' is missing`
-  if (typeof e.requestId !== 'string') return `'requestId' is missing`
-  return undefined
-}
-
 /**
  * VmHWM of a live process, KiB, from its /proc/<pid>/status kept open:
  * reading at offset 0 makes the kernel render the file anew, so one open
  * serves every invocation of the instance. Opening, reading and closing it
  * per invocation cost ~40 µs between two samples, reading the open file
- * ~15 µs (scripts/perf.ts's no-op case does ~2,000 invocations a second).
+ * ~15 µs (a microbenchmark; at the 2,000 warm invocations/s scripts/perf.ts
+ * aims for, a sample has 500 µs in all).
  * Undefined where /proc cannot tell (not Linux, or the process has exited).
  */
 class PeakRssReader {

@@ -374,11 +374,15 @@ export class LocalProvider implements Provider {
   async sweep(options: { runId?: string; dryRun: boolean }): Promise<SweptResource[]> {
     // Containers are swept whatever the configured runtime: a run with
     // `--runtime docker` may have left them, and `sebs cleanup` does not say which.
-    const [processes, containers] = await Promise.all([
+    const [processes, containers, builds] = await Promise.all([
       import('./sweep.ts').then(({ sweepInstances }) => sweepInstances(this.#ctx.cacheDir, options, this.#logger)),
       import('./container/docker-sweep.ts').then(({ sweepContainers }) => sweepContainers(options, this.#logger)),
+      // Temporary folders of killed builds carry no run id: only a sweep of every run looks for them.
+      options.runId === undefined
+        ? import('../packaging/leftover-builds.ts').then(({ sweepLeftoverBuilds }) => sweepLeftoverBuilds(this.#ctx.cacheDir, options))
+        : [],
     ])
-    return [...processes, ...containers]
+    return [...processes, ...containers, ...builds]
   }
 
   /** Stops the instances of every function connected through this provider, and the embedded servers. */

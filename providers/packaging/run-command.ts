@@ -7,11 +7,9 @@ import { spawn } from 'node:child_process'
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { SebsError } from '../../core/errors.ts'
-import { tailLines } from '../../core/format.ts'
 import { formatDuration } from '../../core/logger.ts'
 import { lineSplitter } from '../../core/progress.ts'
 
-const TAIL_LINES = 40
 /** Kept of each output stream; pip and npm print far less, this bounds memory on a runaway tool. */
 const MAX_CAPTURE = 8 * 1024 * 1024
 
@@ -24,9 +22,22 @@ export function formatCommand(cmd: string, args: string[]): string {
   return [cmd, ...args].map(quoteArg).join(' ')
 }
 
+/** pip's and npm's own error lines pinpoint a failure; the rest of their output buries them. */
+const ERROR_LINE = /^\s*(ERROR:|error:|npm ERR!|npm error|E: |fatal:)/i
+
+/**
+ * The lines of a tool's output that say why it failed: its error lines (at
+ * most 12) when it printed any, else its last 12 lines.
+ */
+export function meaningfulLines(text: string): string {
+  const lines = text.replace(/\s+$/, '').split('\n').filter((l) => l.trim() !== '')
+  const errors = lines.filter((l) => ERROR_LINE.test(l))
+  return (errors.length > 0 ? errors : lines).slice(-12).join('\n')
+}
+
 /**
  * Runs a command to completion. Rejects with BUILD_FAILED (naming the command
- * and the last ~40 lines of its output) on a non-zero exit, a signal or the
+ * and the lines of its output that say why, meaningfulLines) on a non-zero exit, a signal or the
  * timeout (the process is killed), and with TOOL_MISSING when the command does
  * not exist.
  */
@@ -61,12 +72,8 @@ export function runCommand(
     let settled = false
     const timers: NodeJS.Timeout[] = []
     const failure = (why: string) => {
-      const tail = tailLines(combined, TAIL_LINES)
-      return new SebsError(
-        'BUILD_FAILED',
-        `Command ${why}: ${display} (in ${opts.cwd})` +
-          (tail ? `\n--- last ${TAIL_LINES} lines of output ---\n${tail}` : '\n(no output)'),
-      )
+      const tail = meaningfulLines(combined)
+      return new SebsError('BUILD_FAILED', `Command ${why}: ${display} (in ${opts.cwd})` + (tail ? `\n${tail}` : '\n(no output)'))
     }
     const finish = (err: Error | undefined) => {
       if (settled) return

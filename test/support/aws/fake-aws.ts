@@ -14,7 +14,13 @@
  *   during which further updates fail with ResourceConflictException;
  * - Function URLs are served by a loopback HTTP server that builds payload
  *   2.0 events and checks the two public permissions;
- * - REPORT lines land in a log store that Logs Insights queries read.
+ * - REPORT lines land in a log store that Logs Insights queries read;
+ * - what Lambda refuses is refused: runtimes it does not accept (unknown, or
+ *   blocked for creation: python3.9, python3.10, nodejs18.x, nodejs20.x at
+ *   the fake's date), architectures other than x86_64/arm64, memory above
+ *   the account's limit (`memoryLimitMb`, e.g. a new account's 3,008 MB);
+ * - IAM's policy simulator answers from the managed policies attached to a
+ *   role, so a role without S3/DynamoDB/Logs permissions is seen as such.
  *
  * S3 and DynamoDB are not faked: tests point the provider at s3rver and
  * dynalite through endpoint overrides.
@@ -51,6 +57,7 @@ import {
   ListRolePoliciesCommand,
   ListRoleTagsCommand,
   NoSuchEntityException,
+  SimulatePrincipalPolicyCommand,
   type Tag as IamTag,
 } from '@aws-sdk/client-iam'
 import {
@@ -118,7 +125,25 @@ export interface FakeAwsOptions {
   node?: string
   /** Answer STS GetCallerIdentity (default true). */
   mockSts?: boolean
+  /** The account's per-function memory limit, MB (default 10,240; new accounts often have 3,008). */
+  memoryLimitMb?: number
+  /** Managed policy names attached to each of `existingRoleArns` (default: S3, DynamoDB and basic execution). */
+  existingRolePolicies?: Record<string, string[]>
 }
+
+/** Runtimes the fake Lambda creates functions with (its date: after 2026-11-30). */
+export const FAKE_CREATABLE_RUNTIMES = ['python3.11', 'python3.12', 'python3.13', 'python3.14', 'nodejs22.x', 'nodejs24.x']
+/** Runtimes Lambda knows but no longer creates functions with. */
+export const FAKE_BLOCKED_RUNTIMES = ['python3.8', 'python3.9', 'python3.10', 'nodejs16.x', 'nodejs18.x', 'nodejs20.x']
+
+/** What the AWS-managed policies the suite uses allow (action prefixes), for the policy simulator. */
+const MANAGED_POLICY_ACTIONS: Record<string, string[]> = {
+  AmazonS3FullAccess: ['s3:'],
+  AmazonDynamoDBFullAccess: ['dynamodb:'],
+  AWSLambdaBasicExecutionRole: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+  AWSLambdaExecute: ['logs:', 's3:GetObject', 's3:PutObject'],
+}
+const DEFAULT_EXTERNAL_POLICIES = ['AmazonS3FullAccess', 'AmazonDynamoDBFullAccess', 'AWSLambdaBasicExecutionRole']
 
 interface Statement extends AddPermissionRequest {}
 
@@ -131,6 +156,7 @@ interface LogEvent {
 interface FakeRole {
   name: string
   arn: string
+  created: Date
   tags: IamTag[]
   attached: Set<string>
   inline: Set<string>
@@ -584,6 +610,63 @@ export class FakeAws {
     }
   }
 
+  /** Memory outside 128..10240, or above the account's limit: Lambda's own wording. */
+  private checkMemory(memory: number | undefined): void {
+    if (memory === undefined) return
+    if (memory < 128 || memory > 10240) {
+      throw lambdaError(InvalidParameterValueException, "'MemorySize' value failed to satisfy constraint: Member must have value between 128 and 10240", 400)
+    }
+    const limit = this.options.memoryLimitMb ?? 10240
+    if (memory > limit) {
+      throw lambdaError(InvalidParameterValueException, `'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to ${limit}`, 400)
+    }
+  }
+
+  private checkRuntime(runtime: string | undefined): void {
+    if (runtime === undefined) return
+    if (FAKE_BLOCKED_RUNTIMES.includes(runtime)) {
+      throw lambdaError(
+        InvalidParameterValueException,
+        `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+        400,
+      )
+    }
+    if (!FAKE_CREATABLE_RUNTIMES.includes(runtime)) {
+      throw genericError(
+        'ValidationException',
+        `1 validation error detected: Value '${runtime}' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${FAKE_CREATABLE_RUNTIMES.join(', ')}, ...]`,
+        400,
+      )
+    }
+  }
+
+  private checkArchitectures(architectures: string[] | undefined): void {
+    if (architectures === undefined) return
+    if (architectures.length !== 1 || !['x86_64', 'arm64'].includes(architectures[0]!)) {
+      throw genericError(
+        'ValidationException',
+        `1 validation error detected: Value '[${architectures.join(', ')}]' at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1, Member must satisfy enum value set: [x86_64, arm64]`,
+        400,
+      )
+    }
+  }
+
+  /** A role that exists before the run (SeBS's own, or one a failed run created), with managed policies by name. */
+  addRole(name: string, options: { policies?: string[]; createdAt?: Date; tags?: IamTag[] } = {}): string {
+    const arn = `arn:aws:iam::${this.accountId}:role/${name}`
+    this.roles.set(name, {
+      name,
+      arn,
+      created: options.createdAt ?? new Date(Date.now() - 24 * 3600_000),
+      tags: options.tags ?? [],
+      attached: new Set((options.policies ?? []).map((p) => `arn:aws:iam::aws:policy/${p === 'AWSLambdaBasicExecutionRole' ? 'service-role/' : ''}${p}`)),
+      inline: new Set(),
+      // An old role has propagated long ago; a young one has not yet.
+      propagationFailuresLeft: options.createdAt && Date.now() - options.createdAt.getTime() < 60_000 ? (this.options.rolePropagationFailures ?? 1) : 0,
+    })
+    return arn
+  }
+
   private roleUsable(roleArn: string | undefined): FakeRole | 'external' | undefined {
     if (!roleArn) return undefined
     if (this.options.existingRoleArns?.includes(roleArn)) return 'external'
@@ -656,9 +739,9 @@ export class FakeAws {
       if (this.functions.has(name)) {
         throw lambdaError(ResourceConflictException, `Function already exist: ${name}`, 409, { Type: 'User' })
       }
-      if ((input.MemorySize ?? 128) < 128 || (input.MemorySize ?? 128) > 10240) {
-        throw lambdaError(InvalidParameterValueException, "'MemorySize' value failed to satisfy constraint: Member must have value between 128 and 10240", 400)
-      }
+      this.checkMemory(input.MemorySize)
+      this.checkRuntime(input.Runtime)
+      this.checkArchitectures(input.Architectures)
       if ((input.Timeout ?? 3) < 1 || (input.Timeout ?? 3) > 900) {
         throw lambdaError(InvalidParameterValueException, "'Timeout' value failed to satisfy constraint: Member must have value between 1 and 900", 400)
       }
@@ -738,6 +821,7 @@ export class FakeAws {
     on(UpdateFunctionCodeCommand, 'UpdateFunctionCode', async (input: UpdateFunctionCodeRequest) => {
       const fn = this.fn(input.FunctionName)
       this.assertSettled(fn)
+      this.checkArchitectures(input.Architectures)
       const zip = await this.code(input)
       fn.codeDir = join(this.options.workDir, 'functions', fn.config.FunctionName ?? '', randomBytes(4).toString('hex'))
       await this.unpack(fn, zip)
@@ -751,6 +835,9 @@ export class FakeAws {
     on(UpdateFunctionConfigurationCommand, 'UpdateFunctionConfiguration', async (input: UpdateFunctionConfigurationRequest) => {
       const fn = this.fn(input.FunctionName)
       this.assertSettled(fn)
+      this.checkMemory(input.MemorySize)
+      // Lambda refuses a blocked runtime on update only when the update sets it.
+      if (input.Runtime !== undefined && input.Runtime !== fn.config.Runtime) this.checkRuntime(input.Runtime)
       if (input.RevisionId && input.RevisionId !== fn.config.RevisionId) {
         throw lambdaError(
           PreconditionFailedException,
@@ -1052,7 +1139,7 @@ export class FakeAws {
     }
     on(GetRoleCommand, 'GetRole', async (input: { RoleName?: string }) => {
       const r = role(input.RoleName)
-      return { Role: { RoleName: r.name, Arn: r.arn, Path: '/', RoleId: 'AROAFAKE', CreateDate: new Date(), Tags: r.tags } }
+      return { Role: { RoleName: r.name, Arn: r.arn, Path: '/', RoleId: 'AROAFAKE', CreateDate: r.created, Tags: r.tags } }
     })
     on(CreateRoleCommand, 'CreateRole', async (input: { RoleName?: string; Tags?: IamTag[] }) => {
       const name = input.RoleName ?? ''
@@ -1062,13 +1149,30 @@ export class FakeAws {
       const r: FakeRole = {
         name,
         arn: `arn:aws:iam::${this.accountId}:role/${name}`,
+        created: new Date(),
         tags: input.Tags ?? [],
         attached: new Set(),
         inline: new Set(),
         propagationFailuresLeft: this.options.rolePropagationFailures ?? 1,
       }
       this.roles.set(name, r)
-      return { Role: { RoleName: name, Arn: r.arn, Path: '/', RoleId: 'AROAFAKE', CreateDate: new Date(), Tags: r.tags } }
+      return { Role: { RoleName: name, Arn: r.arn, Path: '/', RoleId: 'AROAFAKE', CreateDate: r.created, Tags: r.tags } }
+    })
+    on(SimulatePrincipalPolicyCommand, 'SimulatePrincipalPolicy', async (input: { PolicySourceArn?: string; ActionNames?: string[] }) => {
+      const arn = input.PolicySourceArn ?? ''
+      const own = [...this.roles.values()].find((r) => r.arn === arn)
+      const external = this.options.existingRoleArns?.includes(arn)
+      if (!own && !external) throw new NoSuchEntityException({ message: `The role with ARN ${arn} cannot be found.`, $metadata: { httpStatusCode: 404 } })
+      const policies = own ? [...own.attached].map((p) => p.split('/').pop()!) : (this.options.existingRolePolicies?.[arn] ?? DEFAULT_EXTERNAL_POLICIES)
+      const allows = policies.flatMap((p) => MANAGED_POLICY_ACTIONS[p] ?? [])
+      return {
+        EvaluationResults: (input.ActionNames ?? []).map((action) => ({
+          EvalActionName: action,
+          EvalResourceName: '*',
+          EvalDecision: allows.some((a) => (a.endsWith(':') ? action.startsWith(a) : action === a)) ? 'allowed' : 'implicitDeny',
+        })),
+        IsTruncated: false,
+      }
     })
     on(AttachRolePolicyCommand, 'AttachRolePolicy', async (input: { RoleName?: string; PolicyArn?: string }) => {
       role(input.RoleName).attached.add(input.PolicyArn ?? '')

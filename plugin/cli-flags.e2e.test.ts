@@ -1,0 +1,22 @@
+/**
+ * The `sebs` bin refuses bad numeric flags with the flag's range message and
+ * no stack (issue 15, item 5): `--repetitions -1` used to be "ambiguous".
+ * Runs the real bin; it fails before Vitest starts.
+ */
+import { spawnSync } from 'node:child_process'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const BIN = join(ROOT, 'bin', 'sebs.mjs')
+
+describe('sebs bench numeric flags', () => {
+  it.each([
+    [['--repetitions', '-1'], "--repetitions must be a whole number ≥ 0, got '-1'"],
+    [['--memory', '-128'], "--memory must be a whole number ≥ 64, got '-128'"],
+  ])('%j gets the range message, not "ambiguous", and no stack', (flags, message) => {
+    const res = spawnSync(process.execPath, [BIN, 'bench', ...flags], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DEBUG: '', NO_COLOR: '1' } })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toBe(`sebs: error [CONFIG_INVALID]: ${message}.\n`)
+  })
+})
