@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildReportCharts, loadHistory, paretoFrontier, renderReportHtml, type ChartSpec } from './html-report.ts'
+import { buildReportCharts, loadHistory, paretoFrontier, renderReportHtml, type ChartSpec, recommendMemory } from './html-report.ts'
 import { fixtureRecords } from '../test/support/report-fixture.ts'
 import { runIndexEntryFromSummary, updateRunIndex } from './run-index.ts'
 import { writeSummaryFiles } from './summary-writers.ts'
@@ -66,6 +66,8 @@ describe('buildReportCharts', () => {
     expect(line.data).toEqual([pts[2], pts[1], pts[0]])
     expect(pts[3].y).toBeGreaterThan(1.8 * pts[2].y)
     expect(JSON.stringify(frontier.config.options)).toContain('cost per 1M invocations (USD)')
+    // The caption recommends, with its rule.
+    expect(frontier.caption).toMatch(/Recommended: best cost \d+ MB \(.*\); best time \d+ MB \(.*\); balanced \d+ MB \(.*\)\. Rule: /)
     // The cost axis is fitted to the data, so close costs stay apart.
     expect((frontier.config.options.scales as { y: { beginAtZero: boolean } }).y.beginAtZero).toBe(false)
 
@@ -224,5 +226,24 @@ describe('loadHistory', () => {
     expect((await loadHistory(dir, summary, { limit: 2 })).runs.map((r) => r.runId)).toEqual(['d', 'r3'])
     expect(runs[0]!.schemaVersion).toBe(2)
     expect((await loadHistory(join(dir, 'none'), summary)).runs.map((r) => r.runId)).toEqual(['r3'])
+  })
+})
+
+describe('recommendMemory', () => {
+  it('picks best cost, best time and the balanced size by the stated rule', () => {
+    const points = [
+      { memory: 128, timeMs: 400, cost: 0.84 },
+      { memory: 256, timeMs: 190, cost: 0.8 },
+      { memory: 512, timeMs: 100, cost: 0.84 },
+      { memory: 1024, timeMs: 95, cost: 1.6 },
+    ]
+    const r = recommendMemory(points)!
+    expect(r.bestCost.memory).toBe(256)
+    expect(r.bestTime.memory).toBe(1024)
+    // Scores: 128 → (4.21 + 1.05)/2, 256 → (2 + 1)/2 = 1.5, 512 → (1.053 + 1.05)/2 = 1.05, 1024 → (1 + 2)/2 = 1.5.
+    expect(r.balanced.memory).toBe(512)
+    expect(recommendMemory([])).toBeUndefined()
+    // Ties go to the smaller memory size.
+    expect(recommendMemory([{ memory: 512, timeMs: 10, cost: 1 }, { memory: 256, timeMs: 10, cost: 1 }])!.balanced.memory).toBe(256)
   })
 })

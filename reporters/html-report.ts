@@ -391,7 +391,12 @@ function frontierCharts(summary: RunSummary, records: InvocationRecord[], ids: I
       id: ids.take(`frontier ${first.experiment ?? ''} ${first.benchmark} ${first.language} ${first.size} ${first.trigger} ${first.phase}${pointText}`),
       kind: 'frontier',
       title: `${first.experiment ? `${first.experiment}: ` : ''}${first.benchmark} ${first.language} ${first.size}, ${first.phase}${pointText}: memory sweep, cost vs. latency`,
-      caption: `Each point is one memory size; the line joins the configurations that no other beats on both latency and ${withCost ? 'cost' : 'GB-seconds'} (the Pareto frontier).`,
+      caption:
+        `Each point is one memory size; the line joins the configurations that no other beats on both latency and ${withCost ? 'cost' : 'GB-seconds'} (the Pareto frontier). ` +
+        recommendationText(
+          recommendMemory(sorted.map((c, i) => ({ memory: c.memory, timeMs: points[i].x, cost: y[i] }))),
+          withCost ? (v) => `$${v.toPrecision(3)} per 1M` : (v) => `${v.toPrecision(3)} GB-s`,
+        ),
       points: points.length,
       config: {
         type: 'scatter',
@@ -704,4 +709,43 @@ export async function writeHtmlReport(runDir: string, input: HtmlReportInput): P
   const path = join(runDir, REPORT_HTML)
   await writeFileAtomic(path, await renderReportHtml(input))
   return path
+}
+
+/** One memory size of a sweep: median time and cost (or GB-seconds) per invocation. */
+export interface MemoryPoint {
+  memory: number
+  timeMs: number
+  cost: number
+}
+
+/** The three picks aws-lambda-power-tuning users look for. */
+export interface MemoryRecommendation {
+  bestCost: MemoryPoint
+  bestTime: MemoryPoint
+  balanced: MemoryPoint
+}
+
+/**
+ * Best cost (lowest cost, ties to the faster), best time (lowest median time, ties
+ * to the cheaper) and balanced: the smallest mean of time / fastest time and
+ * cost / cheapest cost (both 1 at their best), ties to the smaller memory.
+ */
+export function recommendMemory(points: MemoryPoint[]): MemoryRecommendation | undefined {
+  if (points.length === 0) return undefined
+  const by = (f: (a: MemoryPoint, b: MemoryPoint) => number) => [...points].sort((a, b) => f(a, b) || a.memory - b.memory)[0]!
+  const bestCost = by((a, b) => a.cost - b.cost || a.timeMs - b.timeMs)
+  const bestTime = by((a, b) => a.timeMs - b.timeMs || a.cost - b.cost)
+  const score = (p: MemoryPoint) => (p.timeMs / bestTime.timeMs + (bestCost.cost > 0 ? p.cost / bestCost.cost : 1)) / 2
+  const balanced = by((a, b) => score(a) - score(b))
+  return { bestCost, bestTime, balanced }
+}
+
+function recommendationText(r: MemoryRecommendation | undefined, cost: (v: number) => string): string {
+  if (!r) return ''
+  const pick = (p: MemoryPoint) => `${p.memory} MB (${p.timeMs.toPrecision(3)} ms, ${cost(p.cost)})`
+  return (
+    `Recommended: best cost ${pick(r.bestCost)}; best time ${pick(r.bestTime)}; balanced ${pick(r.balanced)}. ` +
+    'Rule: best cost has the lowest cost, best time the lowest median client time, balanced the lowest mean of ' +
+    'time ÷ fastest time and cost ÷ cheapest cost.'
+  )
 }
