@@ -18,6 +18,7 @@ import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState } from '../engine/run-state.ts'
+import { detectVitestMajor } from './vitest-major.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
 import { checkListSettings } from '../suites/index.ts'
 
@@ -338,6 +339,8 @@ async function benchCommand(args: string[]): Promise<number> {
       pool: 'threads',
       // Vitest's own flags as Vitest parsed them (-t, --reporter, --outputJson, --compare, …).
       ...vitestArgs.options,
+      // Vitest 5's startVitest ignores the mode string: only benchmarkOnly makes its bench project.
+      ...(detectVitestMajor(root) >= 5 ? ({ benchmarkOnly: true } as Record<string, unknown>) : {}),
       run: true,
       watch: false,
     },
