@@ -80,6 +80,22 @@ describe('estimateCost', () => {
     expect(estimateCost(record({ provider: 'azure', memoryUsedMb: 10 }), 'azure-consumption')!.billedMemoryMb).toBe(128)
   })
 
+  it('Azure Flex Consumption: the instance memory the app runs on (providerMemoryMb) × time, at least 1 s, $0.40 per million', () => {
+    // SeBS memory 1024 ran on a 2048 MB instance; 20 ms of execution is billed as 1 s.
+    const c = estimateCost(record({ provider: 'azure', memory: 1024, providerMemoryMb: 2048, memoryUsedMb: 90, functionTimeUs: 20_000 }), 'azure-flex')!
+    expect(c.billedMemoryMb).toBe(2048)
+    expect(c.billedDurationMs).toBe(1000)
+    expect(c.usd).toBeCloseTo(0.4e-6 + 1 * 2 * 0.000026, 15)
+    // 2.5 s on 512 MB: time past the minimum is billed as it ran.
+    const d = estimateCost(record({ provider: 'azure', memory: 128, providerMemoryMb: 512, functionTimeUs: 2_500_000 }), 'azure-flex')!
+    expect(d.billedMemoryMb).toBe(512)
+    expect(d.billedDurationMs).toBe(2500)
+    expect(d.gbSeconds).toBeCloseTo(1.25, 12)
+    // Without the platform's size (an estimate for another provider's record) the configured memory, floored at 512 MB.
+    expect(estimateCost(record({ provider: 'local', memory: 128 }), 'azure-flex')!.billedMemoryMb).toBe(512)
+    expect(DEFAULT_PRICE_TABLE['azure-flex']!.date).toBe(PRICE_TABLE_DATE)
+  })
+
   it('prefers the provider-measured execution time over the wrapper time', () => {
     const c = estimateCost(record({ provider: 'aws', providerTimeUs: 150_000 }), 'aws-x86_64')!
     expect(c.billedDurationMs).toBe(150)

@@ -109,17 +109,22 @@ export const DEFAULT_PRICE_TABLE: Readonly<Record<string, Readonly<PriceRow>>> =
     maxMemoryMb: 1536,
     billsInit: false,
   }),
+  // Flex Consumption, on demand (no always-ready instances): instance memory
+  // (512/2048/4096 MB, `providerMemoryMb`) × execution time, at least 1 s;
+  // $0.40 per million executions. Azure applies the 1 s minimum to an
+  // instance's active period, so per execution it is an upper bound when
+  // executions overlap on one instance.
   'azure-flex': Object.freeze({
     id: 'azure-flex',
     provider: 'azure',
     arch: 'x86_64',
     plan: 'Functions Flex Consumption (on demand)',
     date: PRICE_TABLE_DATE,
-    source: AZURE_SOURCE,
+    source: `${AZURE_SOURCE}; https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan#billing`,
     perRequestUsd: 0.4 / 1e6,
     perGbSecondUsd: 0.000026,
     granularityMs: 1,
-    minDurationMs: 1,
+    minDurationMs: 1000,
     memoryBasis: 'configured',
     memoryStepMb: 1,
     minMemoryMb: 512,
@@ -247,7 +252,8 @@ export function estimateCost(
     const observed = record.memoryUsedMb ?? (record.rssPeakKb !== undefined ? record.rssPeakKb / 1024 : record.memory)
     memoryMb = roundUp(observed, row.memoryStepMb)
   } else {
-    memoryMb = record.memory
+    // The platform's own size when it differs from the setting (Azure Flex instances), on the model's own provider.
+    memoryMb = record.providerMemoryMb !== undefined && record.provider === row.provider ? record.providerMemoryMb : record.memory
   }
   const billedMemoryMb = Math.min(row.maxMemoryMb, Math.max(row.minMemoryMb, memoryMb))
 

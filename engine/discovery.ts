@@ -10,7 +10,10 @@ import { z } from 'zod'
 import { BenchmarkError } from '../core/errors.ts'
 import { FOREIGN_LANGUAGES, LANGUAGES, type BenchmarkConfig, type BenchmarkDefinition, type Language } from '../core/types.ts'
 
-/** The package's own `benchmarks/` folder. */
+/** File names of a benchmark's input module, in order of preference. */
+const INPUT_MODULE_FILES = ['input.ts', 'input.mts', 'input.js', 'input.mjs']
+
+/** The package's own `benchmarks/` folder (dist/benchmarks in the built package). */
 export const BUILTIN_BENCHMARKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'benchmarks')
 
 const NAME_RE = /^\d{3}\.[a-z0-9-]+$/
@@ -173,9 +176,10 @@ export function loadBenchmark(dir: string, source: string, notices: string[] = [
       )
     }
   }
-  const ts = join(dir, 'input.ts')
+  // input.ts in a project; input.js in the built package (dist/benchmarks), where Node loads no TypeScript.
+  const module = INPUT_MODULE_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))
   const py = join(dir, 'input.py')
-  const input = existsSync(ts) ? { kind: 'ts' as const, path: ts } : existsSync(py) ? { kind: 'py' as const, path: py } : undefined
+  const input = module ? { kind: 'ts' as const, path: module } : existsSync(py) ? { kind: 'py' as const, path: py } : undefined
   if (!input) {
     throw new BenchmarkError('BENCHMARK_LAYOUT_INVALID', dir, `no input generator: add input.ts (or SeBS's input.py).`)
   }

@@ -28,6 +28,36 @@ export function inputPrefixes(bench: BenchmarkDefinition, count: number, kind: '
   return Array.from({ length: count }, (_, i) => `${bench.id}-${i}-${kind}`)
 }
 
+/**
+ * Where Vitest's module runner is handed to us: the global setup stores
+ * `project.import`, and each generated suite (code that Vitest itself
+ * transforms) stores a function around its own `import()`. A symbol on
+ * globalThis because the suite's code and this module are loaded by
+ * different loaders.
+ */
+export const MODULE_IMPORTER = Symbol.for('serverless-benchmarks.import-module')
+
+type ModuleImporter = (file: string) => Promise<unknown>
+
+/** Registers how TypeScript modules are imported in this process (Vitest's module runner). */
+export function setModuleImporter(importer: ModuleImporter): void {
+  ;(globalThis as Record<symbol, unknown>)[MODULE_IMPORTER] = importer
+}
+
+/**
+ * Imports a benchmark's input module. A user's `input.ts` needs TypeScript:
+ * from the built package (in node_modules) a plain `import()` is Node's own,
+ * which loads no TypeScript on Node 20 and none under node_modules on any
+ * version, so TypeScript goes through Vitest's module runner when one was
+ * registered. JavaScript modules (the built-in benchmarks' compiled input.js)
+ * are imported directly.
+ */
+async function importInputModule(file: string): Promise<unknown> {
+  const importer = (globalThis as Record<symbol, unknown>)[MODULE_IMPORTER] as ModuleImporter | undefined
+  if (/\.[cm]?ts$/.test(file) && importer) return importer(file)
+  return import(/* @vite-ignore */ pathToFileURL(file).href)
+}
+
 /** Loads `input.ts`, or SeBS's `input.py` through the Python bridge. */
 export async function loadInputModule(
   bench: Pick<BenchmarkDefinition, 'id' | 'dir' | 'input'>,
@@ -36,7 +66,7 @@ export async function loadInputModule(
   if (bench.input.kind === 'py') return loadPythonInputModule(bench, options)
   let mod: Partial<BenchmarkInputModule>
   try {
-    mod = (await import(pathToFileURL(bench.input.path).href)) as Partial<BenchmarkInputModule>
+    mod = (await importInputModule(bench.input.path)) as Partial<BenchmarkInputModule>
   } catch (cause) {
     throw new BenchmarkError('BENCHMARK_LAYOUT_INVALID', bench.input.path, `cannot be loaded: ${errorMessage(cause)}`, { cause })
   }

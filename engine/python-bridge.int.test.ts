@@ -11,7 +11,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, syml
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ensureFreshDist } from '../test/support/fresh-dist.ts'
 import type { GenerateInputContext, ValidateOutputContext } from '../core/benchmark-input.ts'
 import { SebsError } from '../core/errors.ts'
 import type { InvocationRecord, Size } from '../core/types.ts'
@@ -549,6 +550,8 @@ describe('bridge process lifetime', () => {
 })
 
 describe('sebs bench on a SeBS-format benchmark directory (local provider)', () => {
+  // The bin runs the built code: build what changed first.
+  beforeAll(ensureFreshDist, 300_000)
   it('runs 001.sebs-hello unchanged in both languages and validates the outputs through the bridge', () => {
     const results = mkdtempSync(join(tmpdir(), 'sebs-bridge-e2e-'))
     try {

@@ -19,4 +19,22 @@ describe('sebs bench numeric flags', () => {
     expect(res.status).toBe(1)
     expect(res.stderr).toBe(`sebs: error [CONFIG_INVALID]: ${message}.\n`)
   })
+
+  it("-t '(' is a clear CONFIG_INVALID naming the pattern, with no stack", () => {
+    const res = spawnSync(process.execPath, [BIN, 'bench', '-t', '('], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DEBUG: '', NO_COLOR: '1' } })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toMatch(/^sebs: error \[CONFIG_INVALID\]: -t '\(' is not a valid regular expression \(\/\(\/: Unterminated group\); escape/)
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('-t matching no case prints only our message with the list of cases (no Vitest "No benchmark files found" / "Unhandled Error")', () => {
+    const res = spawnSync(process.execPath, [BIN, 'bench', '-t', 'no-such-case-4711', '--results-dir', join(ROOT, '.sebs-cache', 'test-no-results')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, DEBUG: '', NO_COLOR: '1' },
+    })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toMatch(/^sebs: error \[NOTHING_SELECTED\]: No benchmark case matches -t no-such-case-4711[^\n]*Cases that exist:\n  010\.sleep python test\n/)
+    expect(res.stdout + res.stderr).not.toMatch(/No benchmark files found|Unhandled|RUN {2}v/)
+  })
 })

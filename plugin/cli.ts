@@ -16,8 +16,9 @@ import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
-import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState } from '../engine/run-state.ts'
+import { detectVitestMajor } from './vitest-major.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
 import { checkListSettings } from '../suites/index.ts'
 
@@ -43,8 +44,8 @@ sebs bench options:
   --experiment NAME            --ci-target PCT (adaptive)   --max-cost USD
   --runtime process|docker     --cost-model aws-x86_64|aws-arm64|azure-consumption
   --baseline RUN               compare with a run (dir, invocations.jsonl, run id or 'latest'); exit 1 on a regression
-  -t PATTERN                   --reporter NAME            --outputJson FILE
-  [file filters…]              passed to Vitest as usual
+  -t PATTERN, --reporter NAME, --outputJson FILE, --compare FILE, [file filters…] and every
+  other Vitest flag are passed to Vitest as they are ('npx vitest bench --help' lists them)
 `
 
 type Values = Record<string, string | boolean | string[] | undefined>
@@ -97,12 +98,30 @@ function intFlag(value: unknown, name: string, min: number): number | undefined 
   return n
 }
 
+/**
+ * Imports the user's config module. Node runs JavaScript, and TypeScript on
+ * its own only from Node 22.18 and never for code it reaches from
+ * node_modules (where this CLI lives once installed), so a `.ts` file that
+ * Node refuses goes through Vite's module runner (`runnerImport`: the loader
+ * Vite itself uses for config files), from the Vite that Vitest brings.
+ */
+async function importConfigModule(file: string): Promise<unknown> {
+  try {
+    return await import(pathToFileURL(file).href)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (!/\.[cm]?ts$/.test(file) || (code !== 'ERR_UNKNOWN_FILE_EXTENSION' && code !== 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING')) throw err
+    const { runnerImport } = await import('vite')
+    return (await runnerImport(file, { configFile: false, logLevel: 'error' })).module
+  }
+}
+
 /** `sebs.config.ts` (or .js/.mjs) in the working directory, when there is one. */
 async function loadSebsConfigFile(root: string): Promise<{ source: string; config: SebsUserConfig } | undefined> {
   for (const name of ['sebs.config.ts', 'sebs.config.mjs', 'sebs.config.js']) {
     const file = join(root, name)
     if (!existsSync(file)) continue
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    const mod = (await importConfigModule(file)) as { default?: unknown }
     return { source: file, config: validateUserConfig(mod.default ?? {}, file) }
   }
   return undefined
@@ -136,32 +155,105 @@ function commonFlags(values: Values): SebsUserConfig {
   return flags
 }
 
+const BENCH_OPTIONS = {
+  ...commonOptions,
+  language: { type: 'string', multiple: true },
+  size: { type: 'string', multiple: true },
+  repetitions: { type: 'string' },
+  memory: { type: 'string', multiple: true },
+  trigger: { type: 'string' },
+  arch: { type: 'string' },
+  experiment: { type: 'string' },
+  runtime: { type: 'string' },
+  baseline: { type: 'string' },
+  'max-cost': { type: 'string' },
+  'ci-target': { type: 'string' },
+  'cost-model': { type: 'string' },
+  keep: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'allow-failures': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options']
+
+/**
+ * Splits `sebs bench` arguments into ours (BENCH_OPTIONS) and Vitest's: every
+ * other flag and every positional (file filters) goes to Vitest as given, so
+ * `-t`, `--reporter`, `--outputJson`, `--compare` and the rest mean what they
+ * mean to `vitest bench`.
+ */
+export function splitBenchArgs(args: readonly string[], options: ParseArgsConfig['options'] = BENCH_OPTIONS): { own: string[]; vitest: string[] } {
+  const own: string[] = []
+  const vitest: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === '--') {
+      vitest.push(...args.slice(i))
+      break
+    }
+    const long = /^--([^=]+)(=.*)?$/.exec(arg)
+    const name = long ? long[1]! : arg === '-h' ? 'help' : undefined
+    const spec = name !== undefined ? options?.[name] : undefined
+    if (!spec) {
+      vitest.push(arg)
+      continue
+    }
+    own.push(arg)
+    if (spec.type === 'string' && !long?.[2] && i + 1 < args.length) own.push(args[++i]!)
+  }
+  return { own, vitest }
+}
+
+/**
+ * The flags Vitest's `bench` command knows, read from its own help (the
+ * public parseCLI prints it for --help): parseCLI itself accepts any flag,
+ * while `vitest bench` refuses unknown ones, and so should `sebs bench`.
+ * Empty when the help cannot be read; then nothing is refused here.
+ */
+function vitestBenchFlags(parseCLI: (argv: string[]) => unknown): Set<string> {
+  const log = console.log
+  let help = ''
+  console.log = (...parts: unknown[]) => {
+    help += parts.join(' ') + '\n'
+  }
+  try {
+    parseCLI(['vitest', 'bench', '--help'])
+  } catch {
+    // no help: no check
+  } finally {
+    console.log = log
+  }
+  return new Set([...help.matchAll(/(?:^|[\s,[])(--[a-zA-Z][\w.-]*|-[a-zA-Z])(?=[\s,=<[\]]|$)/gm)].map((m) => m[1]!))
+}
+
+/** Vitest's own parse of its flags (the same parser `vitest bench` uses); an unknown flag is a UNKNOWN_FLAG error naming both sets. */
+async function parseVitestArgs(args: string[]): Promise<{ filter: string[]; options: Record<string, unknown> }> {
+  const { parseCLI } = await import('vitest/node')
+  const known = vitestBenchFlags(parseCLI)
+  const unknownFlag = (cause: string): never => {
+    throw new ConfigError(
+      'UNKNOWN_FLAG',
+      `sebs bench: ${cause}. Known options: ${Object.keys(BENCH_OPTIONS).map((o) => `--${o}`).join(', ')}; every other flag goes to Vitest ('npx vitest bench --help' lists them).`,
+    )
+  }
+  if (known.size > 0) {
+    for (const arg of args) {
+      if (arg === '--') break
+      if (!arg.startsWith('-') || /^-\d/.test(arg)) continue
+      const name = arg.split('=')[0]!.replace(/^--no-/, '--')
+      const root = name.split('.')[0]!
+      if (!known.has(name) && !known.has(root) && ![...known].some((k) => k.startsWith(`${root}.`))) unknownFlag(`Unknown option '${name}'`)
+    }
+  }
+  try {
+    const { filter, options } = parseCLI(['vitest', 'bench', ...args])
+    return { filter, options: options as Record<string, unknown> }
+  } catch (cause) {
+    return unknownFlag(errorMessage(cause))
+  }
+}
+
 async function benchCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      ...commonOptions,
-      language: { type: 'string', multiple: true },
-      size: { type: 'string', multiple: true },
-      repetitions: { type: 'string' },
-      memory: { type: 'string', multiple: true },
-      trigger: { type: 'string' },
-      arch: { type: 'string' },
-      experiment: { type: 'string' },
-      runtime: { type: 'string' },
-      baseline: { type: 'string' },
-      'max-cost': { type: 'string' },
-      'ci-target': { type: 'string' },
-      'cost-model': { type: 'string' },
-      keep: { type: 'boolean' },
-      force: { type: 'boolean' },
-      'allow-failures': { type: 'boolean' },
-      testNamePattern: { type: 'string', short: 't' },
-      reporter: { type: 'string', multiple: true },
-      outputJson: { type: 'string' },
-    },
-    'bench',
-  )
+  const split = splitBenchArgs(args)
+  const { values } = parse(split.own, BENCH_OPTIONS, 'bench')
   if (values.help) {
     process.stdout.write(USAGE)
     return 0
@@ -207,10 +299,23 @@ async function benchCommand(args: string[]): Promise<number> {
   process.env.SEBS_CLI_OVERRIDES = JSON.stringify(flags)
 
   const root = process.cwd()
+  const vitestArgs = await parseVitestArgs(split.vitest)
   const { startVitest } = await import('vitest/node')
   const { sebs } = await import('./vite-plugin.ts')
   const file = await loadSebsConfigFile(root)
-  const pattern = values.testNamePattern as string | undefined
+  const pattern = vitestArgs.options.testNamePattern as string | undefined
+  if (pattern !== undefined) {
+    // Vitest compiles it deep inside its start-up and the error surfaces with a stack.
+    try {
+      new RegExp(pattern)
+    } catch (err) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `-t '${pattern}' is not a valid regular expression (${errorMessage(err).replace(/^Invalid regular expression: /, '')}); ` +
+          `escape special characters with a backslash (e.g. '\\('), or give part of a case name such as '110.dynamic-html python'.`,
+      )
+    }
+  }
   const resolved = await resolveForCommand(root, flags)
   // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
   checkListSettings(resolved)
@@ -226,17 +331,18 @@ async function benchCommand(args: string[]): Promise<number> {
   }
   const ctx = await startVitest(
     'benchmark',
-    preselectFiles(positionals, pattern, resolved),
+    preselectFiles(vitestArgs.filter, pattern, resolved),
     {
-      run: true,
-      watch: false,
       // Bench files in worker threads, not forked processes: a thread starts
       // ~0.2 s sooner, and a bench worker only invokes (its instances are
       // child processes either way, tied to it by their stdin lifeline).
       pool: 'threads',
-      ...(pattern ? { testNamePattern: pattern } : {}),
-      ...(values.reporter ? { reporters: values.reporter as string[] } : {}),
-      ...(values.outputJson ? { benchmark: { outputJson: values.outputJson as string } } : {}),
+      // Vitest's own flags as Vitest parsed them (-t, --reporter, --outputJson, --compare, …).
+      ...vitestArgs.options,
+      // Vitest 5's startVitest ignores the mode string: only benchmarkOnly makes its bench project.
+      ...(detectVitestMajor(root) >= 5 ? ({ benchmarkOnly: true } as Record<string, unknown>) : {}),
+      run: true,
+      watch: false,
     },
     // Used only when the project's Vitest config does not add the plugin itself.
     { plugins: [sebs(file?.config ?? {})] },
@@ -259,14 +365,19 @@ async function benchCommand(args: string[]): Promise<number> {
  */
 function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig): string[] {
   if (positionals.length > 0 || !pattern) return positionals
+  let cases: ReturnType<typeof enumerateCases>
+  let selected: ReturnType<typeof selectCases>
+  const filters = { testNamePattern: new RegExp(pattern), root: config.root }
   try {
     const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-    const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
-    const selected = selectCases(cases, { testNamePattern: new RegExp(pattern), root: config.root })
-    return selected.length > 0 ? [...new Set(selected.map((c) => c.file))] : positionals
+    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+    selected = selectCases(cases, filters)
   } catch {
     return positionals // the plugin reports discovery errors with full context
   }
+  // Our message with the list of cases, before Vitest would print "No benchmark files found" and an "Unhandled Error".
+  if (selected.length === 0) throw nothingSelectedError(cases, filters, { sizes: config.sizes, languages: config.languages })
+  return [...new Set(selected.map((c) => c.file))]
 }
 
 async function cleanupCommand(args: string[]): Promise<number> {

@@ -16,13 +16,14 @@ import type { BenchmarkDefinition, Language, Size } from '../core/types.ts'
 import { loadProvider } from '../providers/registry.ts'
 import type { CodePackage, DeployedFunction, NoSqlStorage, ObjectStorage, Provider } from '../providers/types.ts'
 import { startFileServer, type FileServer } from '../engine/file-server.ts'
-import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs } from '../engine/inputs.ts'
+import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs, setModuleImporter } from '../engine/inputs.ts'
 import { nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
 import { markRunInterrupted } from '../engine/interrupt.ts'
 import { SetupFailures } from '../engine/setup-failures.ts'
 import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
+import { asPlainUserError } from './vite-plugin.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
   const state = getRunState()
@@ -36,10 +37,14 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     return async () => {}
   }
   const { config } = state
+  // Users' input.ts files load through Vitest's module runner (Node loads no TypeScript from our built code in node_modules).
+  setModuleImporter((file) => project.import(file))
   const logger = createLogger('sebs')
   for (const notice of state.notices) logger.info(notice)
 
-  const filters = { testNamePattern: project.globalConfig.testNamePattern, fileFilters: project.globalConfig.filters, root: config.root }
+  // Vitest 4 keeps the positional file filters of `vitest bench FILTER` on the Vitest instance, not in the config.
+  const fileFilters = project.globalConfig.filters ?? (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern
+  const filters = { testNamePattern: project.globalConfig.testNamePattern, fileFilters, root: config.root }
   const selected = selectCases(state.cases, filters)
   if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
 
@@ -232,7 +237,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     if (state.interrupted) markRunInterrupted(runDir, state.interrupted)
   } catch (err) {
     await release(true)
-    throw err
+    throw asPlainUserError(err)
   }
 
   return async () => {

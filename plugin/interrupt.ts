@@ -20,9 +20,14 @@ import { markRunInterrupted, signalExitCode } from '../engine/interrupt.ts'
 import { getRunState } from '../engine/run-state.ts'
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+const INSTALLED = Symbol.for('serverless-benchmarks.interrupt-installed')
 
 /** Replaces Vitest's exit-at-once signal handlers with the graceful stop above. */
 export function installInterruptHandling(vitest: Vitest): void {
+  // configureVitest runs once per project: one handler for the process.
+  const g = globalThis as Record<symbol, unknown>
+  if (g[INSTALLED] === vitest) return
+  g[INSTALLED] = vitest
   // Vitest's Logger registered these in the Vitest constructor, before this hook: they call process.exit().
   const theirs = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)] as const))
   for (const [signal, listeners] of theirs) for (const listener of listeners) process.off(signal, listener)

@@ -1,24 +1,33 @@
 /**
- * The Vitest plugin. In benchmark mode it discovers benchmark directories,
- * makes each one's `config.json` a bench file (transformed into a generated
- * suite, so no per-benchmark bench file is written by hand), and wires the
- * global setup and the reporter. In test mode (`vitest run`) it does nothing.
+ * The Vitest plugin (main process, in Vite's config and transform hooks).
+ * In benchmark mode it discovers benchmark directories, makes each one's
+ * `config.json` a bench file (transformed into a generated suite, so no
+ * per-benchmark bench file is written by hand), and wires the global setup
+ * and the reporter. On Vitest 4 the run is one Vitest project named for its
+ * provider (`vitest bench --project aws`; without `--project`, the default
+ * provider only). In test mode (`vitest run`) it does nothing.
  */
-import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
-import { ConfigError, listChoices } from '../core/errors.ts'
+import type { Vitest } from 'vitest/node'
+// Vitest's augmentation of Vite's config (the `test` key), also when this file is compiled alone.
+import type {} from 'vitest/config'
+import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
+import { PROVIDERS, type ProviderName } from '../core/types.ts'
 import { checkListSettings, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
 import { installInterruptHandling } from './interrupt.ts'
-import { enumerateCases } from '../engine/selection.ts'
+import { enumerateCases, selectCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
+import { MODULE_IMPORTER } from '../engine/inputs.ts'
+import { siblingModulePath } from '../core/module-path.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import type { VitestMajor } from './bench-adapter.ts'
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+const here = (file: string) => siblingModulePath(file, import.meta.url)
 const SUITE_MODULE = here('../suites/benchmark-suite.ts')
 const EXPERIMENT_SUITE_MODULE = here('../suites/experiment-suite.ts')
 const ADAPTER_MODULE = here('./bench-adapter.ts')
@@ -37,93 +46,229 @@ const GLOBAL_SETUP = here('./global-setup.ts')
 const CLAIMED = Symbol.for('serverless-benchmarks.plugin-claimed')
 
 /**
+ * The provider names given with `--project` on Vitest's command line. Vite
+ * runs plugin config hooks before Vitest merges its CLI options into the
+ * config, so the plugin reads them where Vitest does: from argv.
+ */
+export function projectsFromArgv(argv: readonly string[]): string[] {
+  const names: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') break
+    if (arg === '--project' && argv[i + 1] !== undefined) names.push(argv[++i]!)
+    else if (arg.startsWith('--project=')) names.push(arg.slice('--project='.length))
+  }
+  return names
+}
+
+/**
+ * The `-t` / `--testNamePattern` of Vitest's command line, if any (read from
+ * argv for the same reason as `--project`).
+ */
+export function testNamePatternFromArgv(argv: readonly string[]): string | undefined {
+  let pattern: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') break
+    if ((arg === '-t' || arg === '--testNamePattern') && argv[i + 1] !== undefined) pattern = argv[++i]
+    else if (arg.startsWith('--testNamePattern=')) pattern = arg.slice('--testNamePattern='.length)
+    else if (arg.startsWith('-t=')) pattern = arg.slice(3)
+  }
+  return pattern
+}
+
+/** Whether argv (before a `--`) has the flag, as `--flag value` or `--flag=value`. */
+function hasFlag(argv: readonly string[], flag: string): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === flag || a.startsWith(`${flag}=`))
+}
+
+/**
+ * Which provider projects to create: the one `--project` names, else the
+ * default provider (the config's `provider`, SEBS_PROVIDER, or `sebs bench
+ * --provider`). One provider per run: a run's records, summary and cleanup
+ * belong to one provider.
+ */
+export function chooseProviderProject(requested: readonly string[], defaultProvider: ProviderName): ProviderName {
+  if (requested.length === 0) return defaultProvider
+  const unknown = requested.filter((p) => !(PROVIDERS as readonly string[]).includes(p))
+  if (unknown.length > 0) {
+    throw new ConfigError('UNKNOWN_PROVIDER', `--project ${unknown.join(', ')}: the sebs plugin's projects are the providers ${listChoices(PROVIDERS)}; choose one.`)
+  }
+  const distinct = [...new Set(requested)]
+  if (distinct.length > 1) {
+    throw new ConfigError('CONFIG_INVALID', `--project ${distinct.join(' --project ')}: one provider per run; run each provider with its own 'vitest bench --project NAME'.`)
+  }
+  return distinct[0] as ProviderName
+}
+
+/**
+ * A user error (bad config, missing credentials) as Vitest should print it:
+ * the message only. Vitest prints startup errors with `console.error(err)` and
+ * global-setup errors with their stack, own properties and cause, all noise
+ * for a missing credential; so a fresh Error carries just the line
+ * (`DEBUG=sebs:*` keeps the original, with its stack and cause).
+ */
+export function asPlainUserError(err: unknown): unknown {
+  if (!(err instanceof SebsError) || process.env.DEBUG) return err
+  const plain = new Error(`error [${err.code}]: ${err.message}`)
+  Object.defineProperty(plain, 'name', { value: 'sebs', enumerable: false })
+  plain.stack = `sebs: ${plain.message}`
+  Object.defineProperty(plain, inspect.custom, { value: () => plain.stack, enumerable: false })
+  return plain
+}
+
+/** What the plugin decided for this run, shared by its hooks. */
+interface RunPlan {
+  suiteFiles: Map<string, string>
+  experiment: string | undefined
+  vitestMajor: VitestMajor
+}
+
+/** The generated suite of a benchmark's config.json, or undefined for any other module. */
+function suiteCode(plan: RunPlan, id: string): { code: string; map: null; moduleType: 'js' } | undefined {
+  const file = id.split('?')[0]!
+  const benchmarkId = plan.suiteFiles.get(file)
+  if (!benchmarkId) return undefined
+  // The generated code is run by Vitest's module runner: its import() loads a user's input.ts in the bench worker.
+  const importer = `globalThis[Symbol.for(${JSON.stringify(MODULE_IMPORTER.description)})] ??= (file) => import(/* @vite-ignore */ file)\n`
+  // The suites register tasks through the adapter of the Vitest major the project runs.
+  const tasks = `import { benchTasks } from ${JSON.stringify(ADAPTER_MODULE)}\nconst tasks = benchTasks(${plan.vitestMajor})\n`
+  const code = plan.experiment
+    ? `${importer}${tasks}import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(plan.experiment)}, ${JSON.stringify(benchmarkId)}, tasks)\n`
+    : `${importer}${tasks}import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)}, tasks)\n`
+  // Vite would otherwise parse the generated code as the JSON it replaced.
+  return { code, map: null, moduleType: 'js' }
+}
+
+const CONFIGURED = new WeakSet<object>()
+
+/** Once per Vitest instance, whichever of our plugins sees it first. */
+function configureRun(vitest: Vitest, plan: RunPlan): void {
+  if (CONFIGURED.has(vitest)) return
+  CONFIGURED.add(vitest)
+  // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
+  installInterruptHandling(vitest)
+  // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
+  // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
+  if (plan.vitestMajor >= 5) {
+    const reporters = vitest.config.reporters as unknown[]
+    if (!reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) reporters.push(new SebsReporter())
+  }
+}
+
+/**
  * The plugin. Several instances may be present (the project's Vitest config
  * and the one the `sebs` CLI adds for projects without one): the first whose
  * `config` hook runs claims the run and the others step aside.
  */
 export function sebs(userConfig: SebsUserConfig = {}): Plugin {
-  let suiteFiles = new Map<string, string>()
-  let active = false
-  let experiment: string | undefined
-  let root = process.cwd()
-  let vitestMajor: VitestMajor | undefined
+  let plan: RunPlan | undefined
+  // Vitest 4: the run lives in the provider's project (its own plugin); the root only holds the reporters.
+  let inProject = false
   return {
     name: 'serverless-benchmarks',
     enforce: 'pre',
     config(viteConfig, env) {
-      root = resolve(viteConfig.root ?? process.cwd())
-      vitestMajor = detectVitestMajor(root)
+      const root = resolve(viteConfig.root ?? process.cwd())
+      const vitestMajor = detectVitestMajor(root)
       if (!isBenchRun(env.mode, vitestMajor)) return
       const g = globalThis as Record<symbol, unknown>
       if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
       g[CLAIMED] = true
-      active = true
-      const config = resolveConfig(
-        [
+      try {
+        const layers = [
           { source: 'sebs plugin options', config: userConfig },
           { source: 'SEBS_* environment / sebs CLI flags', config: configFromEnv(process.env) },
-        ],
-        { root, runId: process.env.SEBS_RUN_ID || undefined },
-      )
-      process.env.SEBS_RUN_ID = config.runId
-      if (config.experiment && !EXPERIMENTS[config.experiment]) {
-        throw new ConfigError(
-          'UNKNOWN_EXPERIMENT',
-          `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`,
-        )
-      }
-      // Every value of a list flag is honoured or refused, before anything is built.
-      checkListSettings(config)
-      experiment = config.experiment
-      const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-      const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
-      suiteFiles = new Map(benchmarks.filter((b) => cases.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
-      setRunState({ config, benchmarks, notices, cases })
-      // Vitest 5 runs registrations through a benchmark provider (ours) and has no bench-only reporters.
-      const benchmark = vitestMajor >= 5
-        ? { include: [...suiteFiles.keys()], provider: PROVIDER_MODULE }
-        : { include: [...suiteFiles.keys()], reporters: ['default', new SebsReporter()] }
-      return {
-        test: {
-          benchmark,
-          ...(vitestMajor >= 5 ? { reporters: ['default', new SebsReporter()] } : {}),
+        ]
+        const runId = process.env.SEBS_RUN_ID || undefined
+        // Vitest 4: `--project aws` is the highest layer, the Vitest-native spelling of --provider=aws.
+        const requested = vitestMajor >= 5 ? [] : projectsFromArgv(process.argv)
+        const provider = chooseProviderProject(requested, resolveConfig(layers, { root, runId }).provider)
+        const config = resolveConfig([...layers, { source: `--project ${provider}`, config: { provider } }], { root, runId })
+        process.env.SEBS_RUN_ID = config.runId
+        if (config.experiment && !EXPERIMENTS[config.experiment]) {
+          throw new ConfigError('UNKNOWN_EXPERIMENT', `Unknown experiment '${config.experiment}'. Choose one of ${listChoices(Object.keys(EXPERIMENTS))}.`)
+        }
+        // Every value of a list flag is honoured or refused, before anything is built.
+        checkListSettings(config)
+        const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
+        const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+        // Only benchmarks with a case that `-t` selects become bench files: Vitest would list every other one as skipped lines.
+        const pattern = testNamePatternFromArgv(process.argv)
+        const wanted = pattern !== undefined ? selectCases(cases, { testNamePattern: new RegExp(pattern), root }) : cases
+        const shown = wanted.length > 0 ? wanted : cases // nothing matches: the global setup reports it with the list of cases
+        const suiteFiles = new Map(benchmarks.filter((b) => shown.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
+        setRunState({ config, benchmarks, notices, cases })
+        plan = { suiteFiles, experiment: config.experiment, vitestMajor }
+        const runSettings = {
           globalSetup: [GLOBAL_SETUP],
           // Parallel cases would skew each other's timings on a small machine.
           fileParallelism: false,
           // Builds, deploys and cloud cleanups take longer than Vitest's defaults.
           hookTimeout: 10 * 60_000,
           teardownTimeout: 10 * 60_000,
-        },
+        }
+        // The exact files; no exclude, since Vitest's default one drops node_modules and dist, where the built-in benchmarks of an installed package live.
+        const include = [...suiteFiles.keys()]
+        if (vitestMajor >= 5) {
+          // Vitest 5 runs registrations through a benchmark provider (ours) and has no bench-only reporters.
+          return {
+            test: {
+              benchmark: { include, exclude: [], provider: PROVIDER_MODULE },
+              reporters: ['default', new SebsReporter()],
+              ...runSettings,
+            },
+          }
+        }
+        inProject = true
+        return {
+          test: {
+            // Reporters belong to the root: they see every project's results. Vitest adds a `--reporter`
+            // of its command line to these: 'default' only when none is asked for, so `--reporter=verbose` replaces it.
+            benchmark: { reporters: hasFlag(process.argv, '--reporter') ? [new SebsReporter()] : ['default', new SebsReporter()] },
+            // Only the provider this run is for becomes a project, so plain
+            // `vitest bench` never touches a cloud it was not asked for.
+            projects: [{ test: { name: provider }, plugins: [providerProject(provider, plan, { include, ...runSettings })] }],
+            fileParallelism: false,
+          },
+        }
+      } catch (err) {
+        throw asPlainUserError(err)
       }
     },
     configureVitest({ vitest }) {
-      if (!active) return
-      // Ctrl-C / SIGTERM still report what completed (interrupt.ts).
-      installInterruptHandling(vitest)
-      // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
-      // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
-      if ((vitestMajor ?? 4) >= 5) {
-        const reporters = vitest.config.reporters as unknown[]
-        if (!reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) reporters.push(new SebsReporter())
-      }
+      if (plan) configureRun(vitest, plan)
     },
     transform(_code, id) {
-      if (!active) return
-      const file = id.split('?')[0]!
-      const benchmarkId = suiteFiles.get(file)
-      if (!benchmarkId) return
-      // The suites register tasks through the adapter of the Vitest major the project runs.
-      const tasks = `import { benchTasks } from ${JSON.stringify(ADAPTER_MODULE)}\nconst tasks = benchTasks(${vitestMajor ?? 4})\n`
-      const code = experiment
-        ? `${tasks}import { defineExperimentSuite } from ${JSON.stringify(EXPERIMENT_SUITE_MODULE)}\ndefineExperimentSuite(${JSON.stringify(experiment)}, ${JSON.stringify(benchmarkId)}, tasks)\n`
-        : `${tasks}import { defineBenchmarkSuite } from ${JSON.stringify(SUITE_MODULE)}\ndefineBenchmarkSuite(${JSON.stringify(benchmarkId)}, tasks)\n`
-      return {
-        code,
-        map: null,
-        // Vite would otherwise parse the generated code as the JSON it replaced.
-        moduleType: 'js' as const,
-      }
+      if (!plan || inProject) return
+      return suiteCode(plan, id)
     },
   }
 }
 
+/**
+ * The Vite plugin of the provider's Vitest project (Vitest 4): its bench files
+ * are the selected benchmarks' config.json files, each turned into its
+ * generated suite; its global setup builds, deploys and provides.
+ */
+function providerProject(
+  provider: ProviderName,
+  plan: RunPlan,
+  settings: { include: string[]; globalSetup: string[]; fileParallelism: boolean; hookTimeout: number; teardownTimeout: number },
+): Plugin {
+  const { include, ...rest } = settings
+  return {
+    name: `serverless-benchmarks:${provider}`,
+    enforce: 'pre',
+    config() {
+      return { test: { benchmark: { include, exclude: [] }, ...rest } }
+    },
+    configureVitest({ vitest }) {
+      configureRun(vitest, plan)
+    },
+    transform(_code, id) {
+      return suiteCode(plan, id)
+    },
+  }
+}

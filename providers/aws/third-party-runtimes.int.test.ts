@@ -194,7 +194,8 @@ async function startOffline(serviceDir: string, runtime: string): Promise<Offlin
   })
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`serverless offline did not listen within 60 s:\n${out}`)), 60_000)
+    // Loading the serverless framework takes 15 s on a loaded 2-core machine, over a minute at worst.
+    timer = setTimeout(() => rej(new Error(`serverless offline did not listen within 180 s:\n${out}`)), 180_000)
   })
   try {
     await Promise.race([ready, deadline])

@@ -162,6 +162,9 @@ describe('Flex Consumption on a fresh subscription (python 901.echo, memory 1024
     expect([...tb.fake.resources.keys()].some((k) => k.includes(data.resourceGroup.toLowerCase()))).toBe(false)
     const swept = await tb.provider.sweep!({ runId: tb.runId, dryRun: true })
     expect(swept.filter((s) => s.id.includes(data.resourceGroup))).toEqual([])
+    // The deployment container lived in the configured blob endpoint (Azurite), outside the group: removed too.
+    const { deploymentContainerName } = await import('./naming.ts')
+    expect(await BlobServiceClient.fromConnectionString(tb.azurite.connectionString).getContainerClient(deploymentContainerName(data.appName)).exists()).toBe(false)
   })
 })
 

@@ -635,6 +635,15 @@ export class DeployedAzureFunction implements DeployedFunction {
     // A padded blob behind a configured endpoint outlives the resource group.
     if (this.padded) await this.removePackageBlob(this.padded.connectionString, this.padded.blob)
     this.padded = undefined
+    // So does a Flex deployment container in a configured blob endpoint (Azurite, a shared account).
+    if (this.data.plan === 'flex' && this.ctx.blobConnectionString) {
+      const container = deploymentContainerName(this.data.appName)
+      try {
+        await BlobServiceClient.fromConnectionString(this.ctx.blobConnectionString).getContainerClient(container).deleteIfExists()
+      } catch (err) {
+        this.ctx.logger.warn(`${this.handle.name}: could not delete the deployment container ${container}: ${errorMessage(err)}`)
+      }
+    }
     const c = await this.ctx.clients()
     await deleteResourceGroup(c, this.data.resourceGroup, this.ctx)
     this.ctx.logger.debug(`deleted ${this.handle.name} (resource group ${this.data.resourceGroup})`)

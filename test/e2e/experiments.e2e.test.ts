@@ -8,13 +8,17 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../../core/types.ts'
+import { ensureFreshDist } from '../support/fresh-dist.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'sebs.mjs')
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'experiments')
 const CACHE = join(ROOT, '.sebs-cache', 'test-e2e-experiments')
+
+// The bin runs the built code: build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 describe('sebs bench --experiment perf-cost (local provider)', () => {
   it('records every phase × memory size, cold only cold, warm-up batches discarded with a reason, cost per record', () => {

@@ -15,8 +15,9 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../../core/types.ts'
+import { ensureFreshDist } from '../support/fresh-dist.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'sebs.mjs')
@@ -73,6 +74,9 @@ function verdictOf(output: string, language: string): string | undefined {
 }
 
 const pct = (base: number, next: number) => ((next - base) / base) * 100
+
+// The bin runs the built code: build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 describe('instruction counts as a deterministic gate (local provider, callgrind)', () => {
   it('identical code stays within 0.5 % and passes; 5 % more work is flagged slower and fails', () => {

@@ -7,8 +7,9 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../../core/types.ts'
+import { ensureFreshDist } from '../support/fresh-dist.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'sebs.mjs')
@@ -52,6 +53,9 @@ function records(runDir: string): InvocationRecord[] {
     .split('\n')
     .map((l) => JSON.parse(l) as InvocationRecord)
 }
+
+// The bin runs the built code: build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 describe('sebs bench (local provider, fixture benchmarks)', () => {
   it('records ok, error and timeout cases, cold then warm, and exits non-zero', () => {
