@@ -5,7 +5,11 @@
  */
 import { spawnSync } from 'node:child_process'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, beforeAll } from 'vitest'
+import { ensureFreshDist } from '../test/support/fresh-dist.ts'
+
+// These tests spawn the built bin (bin/sebs.mjs runs dist/): build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 const ROOT = resolve(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'sebs.mjs')

@@ -6,8 +6,12 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, beforeAll } from 'vitest'
+import { ensureFreshDist } from '../test/support/fresh-dist.ts'
 import { checkListSettings, EXPERIMENTS } from './index.ts'
+
+// These tests spawn the built bin (bin/sebs.mjs runs dist/): build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 describe('checkListSettings', () => {
   it('accepts one memory size anywhere, and a list in the experiments that sweep memory', () => {

@@ -9,8 +9,12 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, beforeAll } from 'vitest'
+import { ensureFreshDist } from '../support/fresh-dist.ts'
 import { findTaggedProcesses } from '../../providers/local/process-tree.ts'
+
+// These tests spawn the built bin (bin/sebs.mjs runs dist/): build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'sebs.mjs')

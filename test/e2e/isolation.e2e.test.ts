@@ -11,8 +11,12 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, beforeAll } from 'vitest'
+import { ensureFreshDist } from '../support/fresh-dist.ts'
 import type { InvocationRecord } from '../../core/types.ts'
+
+// These tests spawn the built bin (bin/sebs.mjs runs dist/): build what changed first.
+beforeAll(ensureFreshDist, 300_000)
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'sebs.mjs')
