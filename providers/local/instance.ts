@@ -36,6 +36,7 @@ import {
 import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget, type InstanceResponse } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 import { TAG_ENV, killProcessGroup, killTaggedProcesses, type ProcessTag } from './process-tree.ts'
+import { ReadyTimeout, waitForReadyLine } from './ready-line.ts'
 
 export interface Runtimes {
   python: string
@@ -91,7 +92,6 @@ export interface ExitStatus {
 }
 
 const STDERR_TAIL_BYTES = 4096
-const READY_RE = /^SEBS_READY (\d+)\s*$/
 
 /**
  * Variables a function instance inherits from the harness. Deliberately a
@@ -338,7 +338,7 @@ export class LocalInstance {
       }
       await writeFile(pidFile, JSON.stringify(entry) + '\n')
 
-      const port = await waitForReady(child, closed, options.startTimeoutMs).catch((err: unknown) => {
+      const port = await waitForReadyLine(child.stdout!, closed, options.startTimeoutMs, (status) => status).catch((err: unknown) => {
         if (err instanceof ReadyTimeout) {
           throw new ProviderError(
             'local',
@@ -497,38 +497,6 @@ function killTree(pid: number | undefined, tag: ProcessTag, logger: Logger): voi
   if (killed.length > 0) logger.debug(`killed ${killed.length} process(es) the instance left: ${killed.join(', ')}`)
 }
 
-class ReadyTimeout extends Error {}
-
-/** Resolves with the port; rejects with ReadyTimeout, or with the ExitStatus of a child that exited first. */
-function waitForReady(child: ChildProcess, closed: Promise<ExitStatus>, timeoutMs: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let buffer = ''
-    let done = false
-    const finish = (fn: () => void): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      child.stdout!.off('data', onData)
-      fn()
-    }
-    const onData = (chunk: Buffer): void => {
-      buffer += chunk.toString('utf8')
-      let newline: number
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline)
-        buffer = buffer.slice(newline + 1)
-        const match = READY_RE.exec(line)
-        if (match) {
-          finish(() => resolve(Number(match[1])))
-          return
-        }
-      }
-    }
-    const timer = setTimeout(() => finish(() => reject(new ReadyTimeout())), timeoutMs)
-    child.stdout!.on('data', onData)
-    void closed.then((status) => finish(() => reject(status)))
-  })
-}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return

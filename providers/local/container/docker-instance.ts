@@ -42,6 +42,7 @@ import { ownerLabel } from '../../docker/run.ts'
 import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from '../http-invoke.ts'
 import type { ExitStatus, InstanceResponse } from '../instance.ts'
 import { containerMemoryCounter, type MemoryPeakCounter } from './cgroup-memory.ts'
+import { ReadyTimeout, waitForReadyLine } from '../ready-line.ts'
 
 /** The Docker part of a local function handle (plain data). */
 export interface DockerRuntimeData {
@@ -77,7 +78,6 @@ export const FUNCTION_MOUNT = '/function'
 
 const MIB = 1024 * 1024
 const STDERR_TAIL_BYTES = 4096
-const READY_RE = /^SEBS_READY (\d+)\s*$/
 
 let sharedClient: Docker | undefined
 /** One client per process: dockerode clients hold no connections between calls. */
@@ -330,7 +330,7 @@ export class DockerInstance {
 
       await container.start()
       const [port, info] = await Promise.all([
-        waitForReady(stdout, ended, options.startTimeoutMs),
+        waitForReadyLine(stdout, ended, options.startTimeoutMs, (end) => new ContainerEnded(end)),
         container.inspect().catch(() => undefined),
       ])
       const startupUs = Number((process.hrtime.bigint() - startedAt) / 1000n)
@@ -450,40 +450,9 @@ export class DockerInstance {
   }
 }
 
-class ReadyTimeout extends Error {}
 class ContainerEnded extends Error {
   constructor(readonly end: ContainerEnd) {
     super('container ended')
   }
 }
 
-/** Resolves with the port from `SEBS_READY <port>`; rejects with ReadyTimeout or ContainerEnded. */
-function waitForReady(stdout: PassThrough, ended: Promise<ContainerEnd>, timeoutMs: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let buffer = ''
-    let done = false
-    const finish = (fn: () => void): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      stdout.off('data', onData)
-      fn()
-    }
-    const onData = (chunk: Buffer): void => {
-      buffer += chunk.toString('utf8')
-      let newline: number
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline)
-        buffer = buffer.slice(newline + 1)
-        const match = READY_RE.exec(line)
-        if (match) {
-          finish(() => resolve(Number(match[1])))
-          return
-        }
-      }
-    }
-    const timer = setTimeout(() => finish(() => reject(new ReadyTimeout())), timeoutMs)
-    stdout.on('data', onData)
-    void ended.then((end) => finish(() => reject(new ContainerEnded(end))))
-  })
-}
