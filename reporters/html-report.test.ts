@@ -29,7 +29,8 @@ describe('buildReportCharts', () => {
       ['chart-dist-210-thumbnailer-warm', 'distribution', 4],
       // 110 ran 3 sizes (2 languages × 2 phases × 3 sizes); 210 one size only: no scaling chart.
       ['chart-scaling-110-dynamic-html', 'scaling', 12],
-      // 210's warm phase ran 4 memory sizes; its cold phase is never a frontier; 110 ran one memory size.
+      // 210's warm phase ran 4 memory sizes; its cold phase is never a sweep; 110 ran one memory size.
+      ['chart-sweep-210-thumbnailer-python-small-http-warm', 'sweep', 4],
       ['chart-frontier-210-thumbnailer-python-small-http-warm', 'frontier', 4],
     ])
     for (const chart of charts) expect(pointCount(chart)).toBe(chart.points)
@@ -93,10 +94,61 @@ describe('buildReportCharts', () => {
       ['chart-history-210-thumbnailer-warm', 8],
     ])
     const warm110 = history[1]
-    expect(warm110.config.data.labels).toEqual(['r1 (2024-04-01 00:00)', 'r2 (2024-04-02 00:00)', 'r3 (2024-05-01 12:00)'])
+    // Short horizontal labels (start time); the run id is in the tooltip.
+    expect(warm110.config.data.labels).toEqual(['04-01 00:00', '04-02 00:00', '05-01 12:00'])
+    expect((warm110.config.options.scales as { x: { ticks: { maxRotation: number } } }).x.ticks.maxRotation).toBe(0)
     const pythonTest = warm110.config.data.datasets.find((d) => d.label === 'python test')!
     expect(pythonTest.data[0]).toBeNull()
+    expect(pythonTest.sebsNotes![1]).toMatch(/^run r2 \(2024-04-02T00:00:00\.000Z\): median /)
+    // r1 ran no 210: its column is left out rather than drawn empty.
+    const warm210 = history[3]
+    expect(warm210.config.data.labels).toEqual(['04-02 00:00', '05-01 12:00'])
+    for (const d of warm210.config.data.datasets) expect(d.data.every((v) => v !== null)).toBe(true)
     for (const chart of history) expect(pointCount(chart)).toBe(chart.points)
+  })
+})
+
+describe('memory sweep chart (power-tuning view)', () => {
+  it('puts memory on x and median time and cost on two y axes, with the recommended sizes as callouts', () => {
+    const charts = buildReportCharts({ summary, records })
+    const sweep = charts.find((c) => c.kind === 'sweep')!
+    const frontier = charts.find((c) => c.kind === 'frontier')!
+    expect(sweep.config.type).toBe('line')
+    expect(sweep.config.data.labels).toEqual(['128 MB', '256 MB', '512 MB', '1024 MB'])
+    const [time, cost] = sweep.config.data.datasets
+    expect([time.yAxisID, cost.yAxisID]).toEqual(['time', 'cost'])
+    const scales = sweep.config.options.scales as Record<string, { position?: string; title: { text: string } }>
+    expect([scales.time.position, scales.cost.position]).toEqual(['left', 'right'])
+    expect(scales.cost.title.text).toBe('cost per 1M invocations (USD)')
+    // The same numbers as the frontier: time is its x, cost its y.
+    const pts = frontier.config.data.datasets[0].data as Array<{ x: number; y: number }>
+    expect(time.data).toEqual(pts.map((p) => p.x))
+    expect(cost.data).toEqual(pts.map((p) => p.y))
+    // Picks computed by recommendMemory from those numbers, named on the chart and in the callouts.
+    const r = recommendMemory(pts.map((p, i) => ({ memory: [128, 256, 512, 1024][i], timeMs: p.x, cost: p.y })))!
+    expect(sweep.callouts!.picks.map((p) => [p.name, p.memory])).toEqual([
+      ['best cost', r.bestCost.memory],
+      ['best time', r.bestTime.memory],
+      ['balanced', r.balanced.memory],
+    ])
+    expect(sweep.callouts!.picks[0].text).toMatch(/^\d+(\.\d+)? ms, \$\d\.\d+(e-?\d+)? per 1M$/)
+    expect(sweep.callouts!.rule).toMatch(/^Best cost has the lowest cost, best time the lowest median client time, balanced /)
+    const labelled = time.sebsPointLabels!
+    expect(labelled[[128, 256, 512, 1024].indexOf(r.bestTime.memory)]).toContain('best time')
+    expect(labelled[[128, 256, 512, 1024].indexOf(r.bestCost.memory)]).toContain('best cost')
+    // The fixture's 1024 MB is no faster than 512 MB at twice the cost: never picked.
+    expect(labelled[3]).toBe('')
+  })
+
+  it('renders the callouts and the rule as text next to the chart, and the table inside a scroll box', async () => {
+    const html = await renderReportHtml({ summary, records })
+    const sweep = buildReportCharts({ summary, records }).find((c) => c.kind === 'sweep')!
+    for (const p of sweep.callouts!.picks) {
+      expect(html).toContain(`<div class="callout" data-pick="${p.name}"><span class="pick">${p.name[0].toUpperCase() + p.name.slice(1)}</span> <b>${p.memory} MB</b>`)
+    }
+    expect(html).toContain('<p class="rule">Rule: Best cost has the lowest cost')
+    expect(html).toContain('<div class="table-wrap"><table>')
+    expect(html.indexOf(`id="${sweep.id}"`)).toBeLessThan(html.indexOf('id="chart-frontier-'))
   })
 })
 

@@ -18,9 +18,13 @@
  *   million invocations (costUsd), or GB-seconds per invocation when the
  *   records carry no cost, with the Pareto frontier drawn through the
  *   configurations nothing beats on both;
+ * - power-tuning chart per memory sweep (the same groups): memory on x,
+ *   median client time and cost on two y axes, with callouts for the best
+ *   cost, best time and balanced sizes and the rule that picked them;
  * - time series across runs per benchmark and phase, when a history is
  *   given: median client time of each case of this run in every earlier run
- *   that has it.
+ *   that has it (runs with none of the chart's cases are left out), labelled
+ *   by start time with the run id in the tooltip.
  *
  * Chart configurations are built here as plain JSON (testable without a
  * browser); a short inline script adds the behaviour JSON cannot carry
@@ -42,7 +46,16 @@ import { KNOWN_SUMMARY_SCHEMA_VERSIONS, caseGroupKey, usableForStatistics, type 
 
 export const REPORT_HTML = 'report.html'
 
-export type ChartKind = 'distribution' | 'scaling' | 'frontier' | 'history'
+export type ChartKind = 'distribution' | 'scaling' | 'sweep' | 'frontier' | 'history'
+
+/** One pick of a memory sweep shown as a callout next to its chart (see {@link recommendMemory}). */
+export interface SweepCallout {
+  /** 'best cost', 'best time' or 'balanced'. */
+  name: string
+  memory: number
+  /** The pick's median time and cost, formatted. */
+  text: string
+}
 
 /** One plot of the report: where it goes, what it shows, and its Chart.js configuration. */
 export interface ChartSpec {
@@ -59,6 +72,8 @@ export interface ChartSpec {
   points: number
   /** Chart.js configuration, JSON only. */
   config: ChartConfig
+  /** Memory sweeps: the recommended sizes, drawn as callouts beside the chart with the rule that picked them. */
+  callouts?: { picks: SweepCallout[]; rule: string }
 }
 
 /** The subset of Chart.js's configuration this report builds (kept loose: it is JSON handed to the page). */
@@ -387,16 +402,16 @@ function frontierCharts(summary: RunSummary, records: InvocationRecord[], ids: I
     const point = pointWithoutMemory(first)
     // perf-cost's points are `<phase> <memory>`: without the memory they only repeat the phase.
     const pointText = point && point !== first.phase ? ` '${point}'` : ''
+    const costText = withCost ? (v: number) => `$${v.toPrecision(3)} per 1M` : (v: number) => `${v.toPrecision(3)} GB-s`
+    const recommendation = recommendMemory(sorted.map((c, i) => ({ memory: c.memory, timeMs: points[i].x, cost: y[i] })))
+    charts.push(sweepChart(sorted, points, y, withCost, costText, recommendation, pointText, ids))
     charts.push({
       id: ids.take(`frontier ${first.experiment ?? ''} ${first.benchmark} ${first.language} ${first.size} ${first.trigger} ${first.phase}${pointText}`),
       kind: 'frontier',
       title: `${first.experiment ? `${first.experiment}: ` : ''}${first.benchmark} ${first.language} ${first.size}, ${first.phase}${pointText}: memory sweep, cost vs. latency`,
       caption:
         `Each point is one memory size; the line joins the configurations that no other beats on both latency and ${withCost ? 'cost' : 'GB-seconds'} (the Pareto frontier). ` +
-        recommendationText(
-          recommendMemory(sorted.map((c, i) => ({ memory: c.memory, timeMs: points[i].x, cost: y[i] }))),
-          withCost ? (v) => `$${v.toPrecision(3)} per 1M` : (v) => `${v.toPrecision(3)} GB-s`,
-        ),
+        recommendationText(recommendation, costText),
       points: points.length,
       config: {
         type: 'scatter',
@@ -439,10 +454,96 @@ function frontierCharts(summary: RunSummary, records: InvocationRecord[], ids: I
   return charts
 }
 
-function runLabel(run: RunSummary): string {
-  const t = Date.parse(run.createdAt)
-  const when = Number.isNaN(t) ? run.createdAt : new Date(t).toISOString().slice(0, 16).replace('T', ' ')
-  return `${run.runId} (${when})`
+/** The rule {@link recommendMemory} applies, in words, shown next to its picks. */
+export const RECOMMENDATION_RULE =
+  'Best cost has the lowest cost, best time the lowest median client time, balanced the lowest mean of time ÷ fastest time and cost ÷ cheapest cost.'
+
+/**
+ * The power-tuning view of one memory sweep: memory on x, median client time
+ * (left axis) and cost or GB-seconds (right axis) as two lines, the picks of
+ * {@link recommendMemory} labelled on the time line and listed as callouts.
+ */
+function sweepChart(
+  sorted: PhaseSummary[],
+  points: Array<{ x: number; y: number }>,
+  y: number[],
+  withCost: boolean,
+  costText: (v: number) => string,
+  recommendation: MemoryRecommendation | undefined,
+  pointText: string,
+  ids: Ids,
+): ChartSpec {
+  const first = sorted[0]
+  const picks: SweepCallout[] = recommendation
+    ? ([
+        ['best cost', recommendation.bestCost],
+        ['best time', recommendation.bestTime],
+        ['balanced', recommendation.balanced],
+      ] as const).map(([name, p]) => ({ name, memory: p.memory, text: `${p.timeMs.toPrecision(3)} ms, ${costText(p.cost)}` }))
+    : []
+  const costTitle = withCost ? 'cost per 1M invocations (USD)' : 'GB-seconds per invocation (no costUsd in the records)'
+  return {
+    id: ids.take(`sweep ${first.experiment ?? ''} ${first.benchmark} ${first.language} ${first.size} ${first.trigger} ${first.phase}${pointText}`),
+    kind: 'sweep',
+    title: `${first.experiment ? `${first.experiment}: ` : ''}${first.benchmark} ${first.language} ${first.size}, ${first.phase}${pointText}: time and ${withCost ? 'cost' : 'GB-seconds'} per memory size`,
+    caption: `Solid line: median client time (left axis); dashed line: ${withCost ? 'cost per million invocations' : 'GB-seconds per invocation'} (right axis). Labels on the time line mark the recommended sizes.`,
+    points: sorted.length,
+    callouts: picks.length ? { picks, rule: RECOMMENDATION_RULE } : undefined,
+    config: {
+      type: 'line',
+      data: {
+        labels: sorted.map((c) => `${c.memory} MB`),
+        datasets: [
+          {
+            label: 'median client time (ms)',
+            data: points.map((p) => p.x),
+            sebsCases: true,
+            sebsNotes: sorted.map((c) => `${c.memory} MB: ${caseNote(c)}`),
+            sebsPointLabels: sorted.map((c) => picks.filter((p) => p.memory === c.memory).map((p) => p.name).join(', ')),
+            yAxisID: 'time',
+            borderColor: color(0),
+            backgroundColor: color(0),
+            pointRadius: 5,
+          },
+          {
+            label: withCost ? 'cost per 1M invocations (USD)' : 'GB-seconds per invocation',
+            data: y,
+            sebsCases: false,
+            sebsNotes: sorted.map((c, i) => `${c.memory} MB: ${costText(y[i])}`),
+            yAxisID: 'cost',
+            borderColor: color(1),
+            backgroundColor: color(1),
+            borderDash: [6, 4],
+            pointRadius: 4,
+            pointStyle: 'rectRot',
+          },
+        ],
+      },
+      options: {
+        scales: {
+          x: { title: { display: true, text: 'memory (MB)' } },
+          time: { ...valueAxis(points.map((p) => p.x), 'median client time (ms)'), position: 'left' },
+          // Fitted to the data like the frontier's cost axis; its grid lines would cross the time axis's.
+          cost: { type: 'linear', position: 'right', beginAtZero: false, grace: '5%', grid: { drawOnChartArea: false }, title: { display: true, text: costTitle } },
+        },
+      },
+    },
+  }
+}
+
+/**
+ * A short x label for a run: its date and time (`04-01 00:00`, with the year
+ * when the history spans years); the run id is in every point's tooltip.
+ */
+function runLabels(runs: RunSummary[]): string[] {
+  const times = runs.map((r) => Date.parse(r.createdAt))
+  const years = new Set(times.filter((t) => !Number.isNaN(t)).map((t) => new Date(t).getUTCFullYear()))
+  return runs.map((run, i) => {
+    const t = times[i]
+    if (Number.isNaN(t)) return `#${i + 1}`
+    const iso = new Date(t).toISOString()
+    return (years.size > 1 ? iso.slice(2, 16) : iso.slice(5, 16)).replace('T', ' ')
+  })
 }
 
 function historyCharts(summary: RunSummary, history: RunSummary[], ids: Ids): ChartSpec[] {
@@ -453,16 +554,20 @@ function historyCharts(summary: RunSummary, history: RunSummary[], ids: Ids): Ch
   for (const [key, cases] of groupBy(current, (c) => JSON.stringify([c.experiment ?? '', c.benchmark, c.phase]))) {
     const [experiment, benchmark, phase] = JSON.parse(key) as string[]
     const label = distinguishingLabel(cases, ['language', 'size', 'memory', 'trigger', 'point', 'provider'])
+    const keys = cases.map(caseGroupKey)
+    // Only the runs that have one of these cases: an experiment run rarely, and its chart must not be mostly empty columns.
+    const runs = history.map((run, r) => ({ run, cases: byRun[r] })).filter(({ cases: m }) => keys.some((k) => m.has(k)))
+    if (runs.length < 2) continue
     let points = 0
     const datasets: ChartDataset[] = cases.map((c, i) => {
-      const k = caseGroupKey(c)
-      const data = byRun.map((m) => (m.has(k) ? usToMs(m.get(k)!.clientTimeUs!.median) : null))
+      const k = keys[i]
+      const data = runs.map(({ cases: m }) => (m.has(k) ? usToMs(m.get(k)!.clientTimeUs!.median) : null))
       points += data.filter((v) => v !== null).length
       return {
         label: label(c),
         data,
         sebsCases: true,
-        sebsNotes: byRun.map((m, r) => (m.has(k) ? `${history[r].runId}: ${caseNote(m.get(k)!)}` : '')),
+        sebsNotes: runs.map(({ run, cases: m }) => (m.has(k) ? `run ${run.runId} (${run.createdAt}): ${caseNote(m.get(k)!)}` : '')),
         borderColor: color(i),
         backgroundColor: color(i),
         pointRadius: 4,
@@ -474,19 +579,27 @@ function historyCharts(summary: RunSummary, history: RunSummary[], ids: Ids): Ch
       id: ids.take(`history ${experiment} ${benchmark} ${phase}`),
       kind: 'history',
       title: `${experiment ? `${experiment}: ` : ''}${benchmark}, ${phase}: median client time across runs`,
-      caption: `The ${phase} cases of this run in the last ${history.length} runs of this provider (oldest left); gaps are runs without the case.`,
+      caption:
+        `The ${phase} cases of this run in the ${runs.length} runs of this provider (of the last ${history.length}) that ran them, oldest left, labelled by start time (UTC); ` +
+        'hover a point for its run id; gaps are runs without the case.',
       points,
       config: {
         type: 'line',
-        data: { labels: history.map(runLabel), datasets },
-        options: { scales: { y: valueAxis(values, 'median client time (ms)') } },
+        data: { labels: runLabels(runs.map((r) => r.run)), datasets },
+        options: {
+          scales: {
+            // Horizontal labels, thinned by Chart.js when they do not fit, instead of squeezed rotated ones.
+            x: { title: { display: true, text: 'run start (UTC)' }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } },
+            y: valueAxis(values, 'median client time (ms)'),
+          },
+        },
       },
     })
   }
   return charts
 }
 
-/** Every chart of the report, in page order: distributions, scaling, memory frontiers, history. */
+/** Every chart of the report, in page order: distributions, scaling, memory sweeps (power-tuning chart, then frontier), history. */
 export function buildReportCharts(input: HtmlReportInput): ChartSpec[] {
   const ids = new Ids()
   return [
@@ -635,11 +748,27 @@ body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: 
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .meta { color: #555; } .notes { color: #8a5300; }
 table { border-collapse: collapse; font-size: 12.5px; margin: 0.8rem 0; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; white-space: nowrap; } th { background: #f4f4f4; } td.r { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1.2rem 0; } figcaption { color: #555; font-size: 12.5px; }
 figure h3 { font-size: 1rem; margin: 0 0 0.3rem; }
 .chart { position: relative; height: 340px; }
-.chart-error, pre.failures { color: #b00020; white-space: pre-wrap; }
+.chart-error, pre.failures { color: #b00020; white-space: pre-wrap; overflow-wrap: anywhere; }
+.callouts { display: flex; flex-wrap: wrap; gap: 0.6rem; margin: 0.6rem 0 0.3rem; }
+.callout { border: 1px solid #c8d6e5; border-left: 4px solid #1f77b4; background: #f5f9fd; padding: 0.35rem 0.7rem; border-radius: 3px; min-width: 10rem; }
+.callout .pick { color: #444; } .callout .pick-data { color: #555; font-size: 12.5px; }
+.rule { color: #555; font-size: 12.5px; margin: 0.2rem 0 0.4rem; }
+h1, .meta, .notes, figure h3 { overflow-wrap: anywhere; }
+/* Narrow windows (800 px and below): the table wraps its cells instead of pushing the page sideways. */
+@media (max-width: 900px) {
+  body { padding: 0.8rem; }
+  table { font-size: 11.5px; }
+  th, td { white-space: normal; overflow-wrap: break-word; padding: 2px 4px; }
+  th { overflow-wrap: anywhere; }
+  /* A number split over two lines ("1" / "0") reads as two numbers: the text columns wrap instead. */
+  td.r { white-space: nowrap; overflow-wrap: normal; }
+  .chart { height: 300px; }
+}
 `
 
 function summaryTableHtml(summary: RunSummary): string {
@@ -649,33 +778,42 @@ function summaryTableHtml(summary: RunSummary): string {
   const rows = summary.cases
     .map((row) => `<tr>${columns.map((c) => `<td${c.align === 'right' ? ' class="r"' : ''}>${escapeHtml(c.cell(row))}</td>`).join('')}</tr>`)
     .join('\n')
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`
+  return `<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table></div>`
 }
 
-const SECTIONS: Array<{ kind: ChartKind; title: string; empty: string }> = [
-  { kind: 'distribution', title: 'Distributions', empty: 'No successful invocations to plot.' },
-  { kind: 'scaling', title: 'Scaling across input sizes', empty: 'Only one input size ran per benchmark.' },
-  { kind: 'frontier', title: 'Memory sweep: cost vs. latency', empty: 'Only one memory size ran per case.' },
-  { kind: 'history', title: 'Across runs', empty: 'No history: pass the results folder, with earlier runs of the same provider, to see time series.' },
+const SECTIONS: Array<{ id: string; kinds: ChartKind[]; title: string; empty: string }> = [
+  { id: 'distribution', kinds: ['distribution'], title: 'Distributions', empty: 'No successful invocations to plot.' },
+  { id: 'scaling', kinds: ['scaling'], title: 'Scaling across input sizes', empty: 'Only one input size ran per benchmark.' },
+  // Each sweep's power-tuning chart and then its frontier, one pair per sweep.
+  { id: 'frontier', kinds: ['sweep', 'frontier'], title: 'Memory sweep: time, cost and the recommended sizes', empty: 'Only one memory size ran per case.' },
+  { id: 'history', kinds: ['history'], title: 'Across runs', empty: 'No history: pass the results folder, with earlier runs of the same provider, to see time series.' },
 ]
+
+function calloutsHtml(callouts: ChartSpec['callouts']): string {
+  if (!callouts) return ''
+  const picks = callouts.picks
+    .map((p) => `<div class="callout" data-pick="${escapeHtml(p.name)}"><span class="pick">${escapeHtml(p.name[0]!.toUpperCase() + p.name.slice(1))}</span> <b>${p.memory} MB</b><br><span class="pick-data">${escapeHtml(p.text)}</span></div>`)
+    .join('')
+  return `<div class="callouts">${picks}</div><p class="rule">Rule: ${escapeHtml(callouts.rule)}</p>`
+}
 
 /** The whole page as a string: the summary table, every chart, Chart.js inlined. */
 export async function renderReportHtml(input: HtmlReportInput): Promise<string> {
   const { summary } = input
   const charts = buildReportCharts(input)
   const failures = formatFailures(summary)
-  const sections = SECTIONS.map(({ kind, title, empty }) => {
-    const list = charts.filter((c) => c.kind === kind)
+  const sections = SECTIONS.map(({ id, kinds, title, empty }) => {
+    const list = charts.filter((c) => kinds.includes(c.kind))
     const body = list.length
       ? list
           .map(
             (c) =>
               `<figure><h3>${escapeHtml(c.title)}</h3><div class="chart"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div>` +
-              `<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`,
+              `${calloutsHtml(c.callouts)}<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`,
           )
           .join('\n')
       : `<p class="meta">${escapeHtml(empty)}</p>`
-    return `<section id="${kind}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`
+    return `<section id="${id}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`
   }).join('\n')
   const notes = (input.notes ?? []).map((n) => `<p class="notes">${escapeHtml(n)}</p>`).join('\n')
   return `<!doctype html>

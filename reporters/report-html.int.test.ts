@@ -33,6 +33,7 @@ const EXPECTED_POINTS: Record<string, number> = {
   'chart-dist-210-thumbnailer-cold': 4,
   'chart-dist-210-thumbnailer-warm': 4,
   'chart-scaling-110-dynamic-html': 12,
+  'chart-sweep-210-thumbnailer-python-small-http-warm': 4,
   'chart-frontier-210-thumbnailer-python-small-http-warm': 4,
   'chart-history-110-dynamic-html-cold': 3 + 6 + 6,
   'chart-history-110-dynamic-html-warm': 3 + 6 + 6,
@@ -200,6 +201,71 @@ describe('report.html in headless Chromium', () => {
       }
     }
     expect(state.declared.map((d) => [d.id, d.points])).toEqual(checks.map((c) => [c.id, EXPECTED_POINTS[c.id]]))
+
+    // The memory sweep's power-tuning chart: memory on x, time and cost on two y axes, one left and one right.
+    const sweep = await page.evaluate(() => {
+      type Scale = { axis: string; position: string; ticks: unknown[]; min: number; max: number }
+      const canvas = document.getElementById('chart-sweep-210-thumbnailer-python-small-http-warm') as HTMLCanvasElement
+      const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { scales: Record<string, Scale>; data: { labels: string[] } } } }).Chart.getChart(canvas)!
+      const yAxes = Object.entries(chart.scales)
+        .filter(([, s]) => s.axis === 'y')
+        .map(([id, s]) => ({ id, position: s.position, ticks: s.ticks.length }))
+      const figure = canvas.closest('figure')!
+      const callouts = Array.from(figure.querySelectorAll('.callout')).map((el) => ({
+        text: (el as HTMLElement).innerText.replace(/\s+/g, ' ').trim(),
+        visible: (el as HTMLElement).getBoundingClientRect().height > 0 && getComputedStyle(el).visibility !== 'hidden',
+      }))
+      return { labels: chart.data.labels, yAxes, callouts, rule: (figure.querySelector('.rule') as HTMLElement | null)?.innerText ?? '' }
+    })
+    expect(sweep.labels).toEqual(['128 MB', '256 MB', '512 MB', '1024 MB'])
+    expect(sweep.yAxes.map((a) => [a.id, a.position])).toEqual([
+      ['time', 'left'],
+      ['cost', 'right'],
+    ])
+    for (const a of sweep.yAxes) expect(a.ticks, `${a.id} axis ticks`).toBeGreaterThan(1)
+    expect(sweep.callouts.map((c) => c.visible)).toEqual([true, true, true])
+    for (const [i, name] of ['Best cost', 'Best time', 'Balanced'].entries()) {
+      expect(sweep.callouts[i].text).toMatch(new RegExp(`^${name} \\d+ MB \\d+(\\.\\d+)? ms, \\$\\S+ per 1M$`))
+    }
+    expect(sweep.rule).toMatch(/^Rule: Best cost has the lowest cost, best time the lowest median client time, balanced the lowest mean of /)
+
+    // History: horizontal short labels, and no column without a point (r1 ran no 210).
+    const history = await page.evaluate(() => {
+      type C = { data: { labels: string[]; datasets: Array<{ data: unknown[] }> }; scales: { x: { labelRotation: number } } }
+      const get = (id: string) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): C } }).Chart.getChart(document.getElementById(id) as HTMLCanvasElement)!
+      return ['chart-history-110-dynamic-html-warm', 'chart-history-210-thumbnailer-warm'].map((id) => {
+        const c = get(id)
+        const emptyColumns = c.data.labels.filter((_, j) => c.data.datasets.every((d) => d.data[j] === null)).length
+        return { id, labels: c.data.labels, rotation: c.scales.x.labelRotation, emptyColumns }
+      })
+    })
+    expect(history.map((h) => [h.id, h.labels, h.rotation, h.emptyColumns])).toEqual([
+      ['chart-history-110-dynamic-html-warm', ['04-01 00:00', '04-02 00:00', '05-01 12:00'], 0, 0],
+      ['chart-history-210-thumbnailer-warm', ['04-02 00:00', '05-01 12:00'], 0, 0],
+    ])
+
+    // Readable at 800 px: no sideways scrolling, charts resized to fit.
+    await page.setViewportSize({ width: 800, height: 900 })
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('canvas')).every((c) => c.getBoundingClientRect().right <= document.documentElement.clientWidth),
+      null,
+      { timeout: 10_000 },
+    )
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))))
+    const narrow = await page.evaluate(() => {
+      const el = document.scrollingElement!
+      const tooWide = Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5 && !e.closest('.table-wrap'))
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${(e as HTMLElement).className}`)
+      const wrap = document.querySelector('.table-wrap')!
+      return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, tooWide, tableOverflow: wrap.scrollWidth - wrap.clientWidth }
+    })
+    await page.screenshot({ path: join(ARTIFACTS, 'report-html-800.png'), fullPage: true })
+    expect(narrow.tooWide).toEqual([])
+    expect(narrow.scrollWidth).toBeLessThanOrEqual(narrow.clientWidth)
+    // The summary table wraps its cells to fit rather than scrolling inside its box.
+    expect(narrow.tableOverflow).toBeLessThanOrEqual(0)
+    expect(problems).toEqual([])
     await page.close()
   }, 120_000)
 })

@@ -50,6 +50,12 @@ export function breakdown(record: InvocationRecord): ColdStartBreakdown {
 
 export const coldStart = defineExperiment<ColdStartPoint>({
   name: 'cold-start',
+  options: optionsSchema,
+  description: 'cold-start breakdown: runtime initialisation vs function import vs handler vs transport, per language, memory size and (with codeSizes) code package size',
+  sweepsMemory: true,
+  settings: {
+    codeSizes: 'bytes of random padding added to the code package; points become code size × memory size (default: no padding, memory sizes only)',
+  },
   plan(settings) {
     const o = parseOptions('cold-start', optionsSchema, ownOptions(settings.options))
     if (!o.codeSizes) return settings.memory.map((memory) => ({ name: `cold-start ${mb(memory)}`, memory }))

@@ -58,6 +58,12 @@ export function estimateEviction(probes: ReadonlyArray<{ idleMs: number; cold: b
 
 export const evictionModel = defineExperiment<EvictionPoint>({
   name: 'eviction-model',
+  options: optionsSchema,
+  description: 'after how long idle a warm instance is evicted: invoke, stay idle t, invoke again, for each idle time t',
+  settings: {
+    idleSeconds: 'idle times in seconds (default SeBS list 1, 2, 4, 8, 15, 30, 60, 120, 180, 240, 300, 360, 480, 600, 720, 900, 1080, 1200)',
+    repetitions: 'probes per idle time (default 1)',
+  },
   plan(settings) {
     const o = parseOptions('eviction-model', optionsSchema, ownOptions(settings.options))
     return (o.idleSeconds ?? SEBS_IDLE_SECONDS).map((s) => ({ name: `idle ${s}s`, idleMs: Math.round(s * 1000) }))

@@ -113,6 +113,8 @@ describe('runPoint', () => {
     const ctx = contextOf(join(dir, 'invocations.jsonl'))
     const failing = defineExperiment({
       name: 'failing',
+      description: 'a point that throws',
+      settings: {},
       plan: () => [{ name: 'boom 1' }],
       run: async (c) => {
         await c.measure({ phase: 'warm', repetition: 0 })

@@ -47,8 +47,24 @@ export interface ExperimentTarget {
   deployedMemory: number
 }
 
+/**
+ * One experiment, described once: its name, what it measures, its settings and
+ * its implementation. suites/index.ts (names, help, memory sweeps) and
+ * suites/registry.ts (name → implementation) are derived from these.
+ */
 export interface Experiment<P extends ExperimentPoint = ExperimentPoint> {
+  /** `--experiment NAME`. */
   name: string
+  /** One line for `--help` and `sebs list`: what it measures. */
+  description: string
+  /** Providers it runs on; absent = every provider. */
+  providers?: readonly string[]
+  /** Settings read from the config file's `experiments[name]` section, with their defaults (help text). */
+  settings: Record<string, string>
+  /** The zod schema of those settings (the keys of `settings`); absent when it has none. */
+  options?: z.ZodTypeAny
+  /** Its plan has points per memory size of `--memory` (a list sweeps); without it the experiment runs one memory size. */
+  sweepsMemory?: true
   /** The points of one case; throws ConfigError on bad settings. */
   plan(settings: ExperimentSettings, target: ExperimentTarget): P[]
   /** Measures one point. `state` is shared by the points of one case (e.g. a clock offset). */

@@ -133,6 +133,17 @@ export function paddedPayload(payload: Record<string, unknown>, bytes: number): 
 
 export const invocationOverhead = defineExperiment<OverheadPoint>({
   name: 'invocation-overhead',
+  options: optionsSchema,
+  description:
+    "time from the client's send to the function's first instruction, clock-drift corrected, over a payload-size and/or code-package-size sweep, cold and warm",
+  settings: {
+    sweep: "'payload' (default), 'code' (default when only codeSizes is set) or 'both' (default when both lists are set): SeBS's type",
+    payloadSizes: 'payload sizes in bytes (default [1024, 65536, 1048576])',
+    codeSizes: 'code sweep: bytes of random padding added to the code package, redeployed before each size (default [0, 1048576, 10485760])',
+    phases: "default ['warm', 'cold']",
+    clockSync: "'trigger' (timestamp round trips over the function's own trigger; default), 'udp' (SeBS's protocol; the function must speak 920.network's) or 'none'",
+    syncRounds: 'round trips for the clock-offset estimate (default 10)',
+  },
   plan(settings) {
     const o = parseOptions('invocation-overhead', optionsSchema, ownOptions(settings.options))
     const sweep = overheadSweep(o)

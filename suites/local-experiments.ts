@@ -122,6 +122,9 @@ function outcomeOf(ctx: ExperimentContext, name: string, records: InvocationReco
 
 export const timeExperiment = defineExperiment<{ name: string; phase: 'cold' | 'warm' }>({
   name: 'time',
+  description: 'local: warm and cold invocation time with user and system CPU time (SeBS local "time")',
+  providers: ['local'],
+  settings: {},
   plan(_settings, target) {
     requireLocal('time', target)
     return [
@@ -158,6 +161,10 @@ const memoryOptions = z.object({ instances: z.array(z.number().int().min(1).max(
 
 export const memoryExperiment = defineExperiment<{ name: string; instances: number }>({
   name: 'memory',
+  options: memoryOptions,
+  description: 'local: peak and sampled RSS/PSS of the instance(s) over each invocation (SeBS local "memory")',
+  providers: ['local'],
+  settings: { instances: 'concurrent instances sampled, default [1, 5]', intervalMs: 'sampling interval (default 10)' },
   plan(settings, target) {
     requireLocal('memory', target)
     const o = parseOptions('memory', memoryOptions, ownOptions(settings.options))
@@ -215,6 +222,9 @@ export const memoryExperiment = defineExperiment<{ name: string; instances: numb
 
 export const diskIoExperiment = defineExperiment<{ name: string }>({
   name: 'disk-io',
+  description: 'local: bytes and syscalls read and written per invocation, from /proc/<pid>/io (SeBS local "disk-io")',
+  providers: ['local'],
+  settings: {},
   plan(_settings, target) {
     requireLocal('disk-io', target)
     return [{ name: 'warm' }]
@@ -249,6 +259,15 @@ const CALLGRIND_WARMUP = 10
 
 export const papiExperiment = defineExperiment<{ name: string; source: 'perf' | 'callgrind' }>({
   name: 'papi',
+  options: papiOptions,
+  description:
+    'local: counters per invocation: perf events where the kernel exposes them, callgrind instruction counts, software counters (SeBS local "papi")',
+  providers: ['local'],
+  settings: {
+    sources: "default ['perf', 'callgrind']",
+    perfEvents: 'perf event names (default: software and hardware basics)',
+    warmup: `warm calls discarded before callgrind counts are kept (default ${CALLGRIND_WARMUP})`,
+  },
   plan(settings, target) {
     requireLocal('papi', target)
     const o = parseOptions('papi', papiOptions, ownOptions(settings.options))

@@ -43,6 +43,16 @@ export function exchangesOf(result: unknown): Exchange[] | undefined {
 
 export const networkPingPong = defineExperiment<PingPongPoint>({
   name: 'network-ping-pong',
+  options: optionsSchema,
+  description: 'UDP round trips between the harness and a function (920.network protocol): p50/p75/p95/p99/p99.9 and a histogram',
+  settings: {
+    invocations: 'function invocations (default 3)',
+    rounds: 'round trips per invocation (default 200)',
+    address: 'the harness address the function sends to (default 127.0.0.1: local provider only)',
+    bindAddress: 'the address the harness’s UDP echo server listens on (default 127.0.0.1)',
+    timeoutMs: 'the function’s wait for each UDP answer, ms (default 1000)',
+    bins: 'histogram bins (default: Sturges)',
+  },
   plan(settings, target) {
     const o = parseOptions('network-ping-pong', optionsSchema, ownOptions(settings.options))
     // Functions elsewhere cannot reach an echo server on loopback.

@@ -130,6 +130,17 @@ export async function runPerfCostPhase(
 
 export const perfCost = defineExperiment<PerfCostPoint>({
   name: 'perf-cost',
+  options: optionsSchema,
+  description:
+    "SeBS's main experiment: cold, warm, burst and sequential phases per memory size of the sweep, with medians, CIs and cost per phase",
+  sweepsMemory: true,
+  settings: {
+    phases: "phases to run, default ['cold', 'warm', 'burst', 'sequential']",
+    concurrency: 'invocations per batch in the cold and warm phases (default 1)',
+    burstSize: 'concurrent invocations per burst batch, each batch forced cold (default 5)',
+    warmupBatches: 'batches discarded as warm-up at the start of each phase (default 1, as SeBS)',
+    batchPauseMs: 'pause between batches (default 0; SeBS sleeps 5000 on clouds)',
+  },
   plan(settings) {
     const opts = perfCostOptions(settings)
     return settings.memory.flatMap((memory) => opts.phases.map((phase) => ({ name: `${phase} ${mb(memory)}`, memory, phase })))

@@ -159,6 +159,7 @@ describe('the Lambda zip of 901.echo', () => {
     expect(pkg.path.endsWith('.zip')).toBe(true)
     const entries = await zipEntries(pkg.path)
     expect(entries).toContain('handler.py')
+    expect(entries).toContain('sebs_core.py')
     expect(entries).toContain('function/function.py')
     expect(entries).toContain('function/__init__.py')
     expect(entries.some((e) => e.includes('.sebs-package.json'))).toBe(false)
@@ -201,6 +202,7 @@ describe('the Lambda zip of 901.echo', () => {
     expect(pkg).toMatchObject({ kind: 'zip', language: 'nodejs', arch: 'arm64' })
     const entries = await zipEntries(pkg.path)
     expect(entries).toContain('handler.js')
+    expect(entries).toContain('sebs-core.js')
     expect(entries).toContain('function/function.js')
 
     const dir = join(work, 'node-echo')

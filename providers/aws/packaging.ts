@@ -32,6 +32,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ProviderError } from '../../core/errors.ts'
 import type { Architecture, Language } from '../../core/types.ts'
+import { WRAPPER_CORE } from '../packaging/wrapper-core/index.ts'
 import { chooseDependencyInstaller } from '../docker/dependency-installer.ts'
 import { formatBytes } from '../../core/format.ts'
 import { buildPackage } from '../packaging/package-builder.ts'
@@ -164,7 +165,7 @@ export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, 
       language: spec.language,
       provider: 'aws',
       arch: spec.arch,
-      wrapperFiles: [WRAPPER_FILES[spec.language]],
+      wrapperFiles: [WRAPPER_FILES[spec.language], WRAPPER_CORE[spec.language]],
       functionModules,
       extraDependencies,
       pythonTarget: '.',

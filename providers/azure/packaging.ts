@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ProviderError } from '../../core/errors.ts'
 import type { Language } from '../../core/types.ts'
+import { WRAPPER_CORE } from '../packaging/wrapper-core/index.ts'
 import { chooseDependencyInstaller } from '../docker/dependency-installer.ts'
 import { formatBytes } from '../../core/format.ts'
 import { buildPackage } from '../packaging/package-builder.ts'
@@ -131,7 +132,7 @@ export async function buildAzurePackage(spec: FunctionSpec, ctx: BuildContext, o
   }
   const files = AZURE_FUNCTION_FILES[spec.language]
   const modules = spec.benchmark.config.modules
-  const functionModules = [files.handler, files.functionJson]
+  const functionModules = [files.handler, WRAPPER_CORE[spec.language], files.functionJson]
   const nodeDeps: Record<string, string> = {}
   const pythonDeps: string[] = []
   for (const m of ['storage', 'nosql'] as const) {

@@ -125,7 +125,7 @@ describe('packaging', () => {
       await extractZip(first, app)
       expect((await readdir(app)).sort()).toEqual(['function', 'host.json'])
       const files = (await readdir(join(app, 'function'))).sort()
-      expect(files).toEqual(language === 'python' ? ['__init__.py', 'function.json', 'function.py', 'handler.py'] : ['function.js', 'function.json', 'handler.js'])
+      expect(files).toEqual(language === 'python' ? ['__init__.py', 'function.json', 'function.py', 'handler.py', 'sebs_core.py'] : ['function.js', 'function.json', 'handler.js', 'sebs-core.js'])
       const fnJson = JSON.parse(await readFile(join(app, 'function', 'function.json'), 'utf8'))
       expect(fnJson.scriptFile).toBe(language === 'python' ? 'handler.py' : 'handler.js')
       expect(fnJson.bindings[0]).toEqual({ authLevel: 'anonymous', type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] })

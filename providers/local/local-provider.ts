@@ -13,6 +13,7 @@ import { z } from 'zod'
 import { ConfigError, ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
+import { WRAPPER_CORE } from '../packaging/wrapper-core/index.ts'
 import type { DynaliteServer } from '../storage/nosql/dynalite-server.ts'
 import { DYNAMODB_FUNCTION_NOSQL } from '../storage/nosql/wrappers/index.ts'
 import { buildPackage } from '../packaging/package-builder.ts'
@@ -47,10 +48,11 @@ const WRAPPERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'wrappers')
 
 /** Files copied to the root of a local package, per language. */
 export const LOCAL_WRAPPER_FILES: Record<Language, string[]> = {
-  python: [join(WRAPPERS_DIR, 'python', 'handler.py'), join(WRAPPERS_DIR, 'python', 'server.py')],
+  python: [join(WRAPPERS_DIR, 'python', 'handler.py'), WRAPPER_CORE.python, join(WRAPPERS_DIR, 'python', 'server.py')],
   // package.json marks the package CommonJS, whatever project the cache dir lives in.
   nodejs: [
     join(WRAPPERS_DIR, 'nodejs', 'handler.js'),
+    WRAPPER_CORE.nodejs,
     join(WRAPPERS_DIR, 'nodejs', 'server.js'),
     join(WRAPPERS_DIR, 'nodejs', 'package.json'),
   ],

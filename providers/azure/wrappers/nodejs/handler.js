@@ -26,42 +26,24 @@
  *   benchmark or touching the marker (see forceColdStart in the harness).
  */
 const fs = require('fs')
-const os = require('os')
 const path = require('path')
 const crypto = require('crypto')
-const { performance } = require('perf_hooks')
+// The wrapper core, copied beside this file by the packager (providers/packaging/wrapper-core).
+const { createInvoker, markerPath, shortId } = require('./sebs-core.js')
 
-/** The benchmark module, required lazily inside the timed region (as SeBS does). */
-let functionModule = null
-/** SeBS's is_cold_worker: true until this worker process served one invocation. */
-let coldWorker = true
-const workerId = crypto.randomUUID().replace(/-/g, '').slice(0, 8)
+const workerId = shortId()
 
-function epochMicros() {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000)
-}
-
-function markerPath() {
-  return path.join(os.tmpdir(), 'cold_run')
-}
-
-function containerState() {
-  const marker = markerPath()
-  try {
-    const id = fs.readFileSync(marker, 'utf8').trim()
-    if (id) return { isCold: false, containerId: id }
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw err
-  }
-  const id = crypto.randomUUID().replace(/-/g, '').slice(0, 8)
-  fs.writeFileSync(marker, id)
-  return { isCold: true, containerId: id }
-}
-
-function describeError(err) {
-  if (err instanceof Error) return { type: err.name || 'Error', message: err.message, trace: err.stack }
-  return { type: typeof err, message: String(err) }
-}
+/** Runs the benchmark once and builds the envelope. */
+const run = createInvoker({
+  load: () => require(path.join(__dirname, 'function.js')),
+  functionFile: 'function.js',
+  coldWorker: true,
+  // SeBS's environ_container_id: the platform's name for the instance, when it sets one.
+  extraFields: () => {
+    const platformId = process.env.CONTAINER_NAME || process.env.WEBSITE_INSTANCE_ID
+    return platformId ? { environContainerId: platformId } : {}
+  },
+})
 
 function jsonResponse(body, status = 200) {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -79,66 +61,6 @@ function eventOf(req) {
 function header(req, name) {
   const headers = req.headers || {}
   return headers[name] !== undefined ? headers[name] : headers[name.toLowerCase()]
-}
-
-async function run(event, requestId) {
-  const incomeTimestamp = Date.now() / 1000
-  // SeBS's wrappers add these two fields; 030.clock-synchronization reads them.
-  if (event !== null && typeof event === 'object' && !Array.isArray(event)) {
-    event['request-id'] = requestId
-    event['income-timestamp'] = incomeTimestamp
-  }
-
-  const usageBefore = process.resourceUsage()
-  const begin = epochMicros()
-  const start = process.hrtime.bigint()
-  let result = null
-  let measurement
-  let error
-  try {
-    if (functionModule === null) functionModule = require(path.join(__dirname, 'function.js'))
-    if (typeof functionModule.handler !== 'function') {
-      throw new TypeError('function.js does not export a handler(event) function')
-    }
-    const ret = await functionModule.handler(event)
-    // SeBS handlers return { result, measurement? }; anything else is taken as the result itself.
-    if (ret !== null && typeof ret === 'object' && !Array.isArray(ret) && 'result' in ret) {
-      result = ret.result === undefined ? null : ret.result
-      if (ret.measurement !== null && typeof ret.measurement === 'object') measurement = ret.measurement
-    } else {
-      result = ret === undefined ? null : ret
-    }
-  } catch (err) {
-    error = describeError(err)
-    result = null
-    measurement = undefined
-  }
-  const computeTimeUs = Number((process.hrtime.bigint() - start) / 1000n)
-  const end = epochMicros()
-  const usageAfter = process.resourceUsage()
-  const { isCold, containerId } = containerState()
-  const isColdWorker = coldWorker
-  coldWorker = false
-
-  const envelope = {
-    begin,
-    end,
-    computeTimeUs,
-    isCold,
-    isColdWorker,
-    containerId,
-    requestId,
-    result,
-    rssPeakKb: usageAfter.maxRSS,
-    cpuUserUs: usageAfter.userCPUTime - usageBefore.userCPUTime,
-    cpuSystemUs: usageAfter.systemCPUTime - usageBefore.systemCPUTime,
-  }
-  // SeBS's environ_container_id: the platform's name for the instance, when it sets one.
-  const platformId = process.env.CONTAINER_NAME || process.env.WEBSITE_INSTANCE_ID
-  if (platformId) envelope.environContainerId = platformId
-  if (measurement !== undefined) envelope.measurement = measurement
-  if (error !== undefined) envelope.error = error
-  return envelope
 }
 
 /** The Azure Functions entry point. Never rejects for a failing benchmark: the envelope carries `error`. */

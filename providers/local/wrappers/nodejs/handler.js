@@ -12,13 +12,9 @@
  * id back. The provider gives every instance its own TMPDIR.
  */
 const fs = require('fs')
-const os = require('os')
 const path = require('path')
-const crypto = require('crypto')
-const { performance } = require('perf_hooks')
-
-/** The benchmark module, required lazily inside the timed region (as SeBS does). */
-let functionModule = null
+// The wrapper core, copied beside this file by the packager (providers/packaging/wrapper-core).
+const { createInvoker } = require('./sebs-core.js')
 
 /**
  * A deliberate offset of this instance's clock (µs), for validating the
@@ -27,10 +23,6 @@ let functionModule = null
 const CLOCK_SKEW_US = Number(process.env.SEBS_CLOCK_SKEW_US || 0) || 0
 /** Extra per-invocation counters (/proc/self/io, peak RSS of the invocation); rusage counters are always taken. */
 const COLLECT_COUNTERS = process.env.SEBS_COLLECT_COUNTERS === '1'
-
-function epochMicros() {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000) + CLOCK_SKEW_US
-}
 
 /** /proc/self/io as numbers (rchar, wchar, syscr, syscw, read_bytes, write_bytes), or null where it is unreadable. */
 function readProcIo() {
@@ -82,125 +74,50 @@ const IO_COUNTERS = [
   ['io-write-bytes', 'write_bytes'],
 ]
 
-/**
- * The instance's container id once the marker exists. One process is one
- * instance here, so later calls need not read the marker file again (a file
- * read per invocation is a measurable share of a no-op's warm round trip).
- */
-let knownContainerId = null
-
-function containerState() {
-  if (knownContainerId !== null) return { isCold: false, containerId: knownContainerId }
-  const marker = path.join(os.tmpdir(), 'cold_run')
-  try {
-    const id = fs.readFileSync(marker, 'utf8').trim()
-    if (id) {
-      knownContainerId = id
-      return { isCold: false, containerId: id }
-    }
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw err
-  }
-  const id = crypto.randomUUID().replace(/-/g, '').slice(0, 8)
-  fs.writeFileSync(marker, id)
-  knownContainerId = id
-  return { isCold: true, containerId: id }
+/** Counters taken before the timed region (see `extraFields`). */
+function beforeTiming() {
+  return { ioBefore: COLLECT_COUNTERS ? readProcIo() : null, peakReset: COLLECT_COUNTERS ? resetPeakRss() : false }
 }
 
-function describeError(err) {
-  if (err instanceof Error) {
-    return { type: err.name || 'Error', message: err.message, trace: err.stack }
+/** The local provider's additions to the envelope: import time, counters, the memory limit applied. */
+function extraFields({ state, usageBefore, usageAfter, importTimeUs }) {
+  const ioAfter = state.ioBefore ? readProcIo() : null
+  const peakKb = state.peakReset ? readVmHwmKb() : null
+  const counters = {}
+  for (const [name, key] of RUSAGE_COUNTERS) {
+    counters[name] = { value: usageAfter[key] - usageBefore[key], source: 'rusage' }
   }
-  return { type: typeof err, message: String(err) }
+  if (state.ioBefore && ioAfter) {
+    for (const [name, key] of IO_COUNTERS) {
+      if (key in state.ioBefore && key in ioAfter) counters[name] = { value: ioAfter[key] - state.ioBefore[key], source: 'procfs' }
+    }
+  }
+  if (peakKb !== null) counters['rss-peak-invocation-kb'] = { value: peakKb, source: 'procfs' }
+  // rssPeakKb is inflated on Linux by the spawning process's RSS (carried over
+  // fork and exec); the local provider replaces it with the instance's VmHWM,
+  // read from outside after the client's timing (local-function.ts).
+  const fields = { importTimeUs, counters }
+  // What the local provider applied (limits.ts): records say whether the memory was enforced.
+  if (process.env.SEBS_MEMORY_ENFORCED !== undefined) {
+    fields.memoryEnforced = process.env.SEBS_MEMORY_ENFORCED === '1'
+    fields.memoryLimitMb = Number(process.env.SEBS_MEMORY_LIMIT_MB)
+    fields.memoryLimitMechanism = process.env.SEBS_MEMORY_LIMIT_MECHANISM
+  }
+  return fields
 }
 
 /**
  * Invokes the benchmark once. Never rejects: a throwing handler becomes an
  * envelope with `error` and `result: null`.
  */
-async function handle(event, requestId) {
-  const incomeTimestamp = Date.now() / 1000 + CLOCK_SKEW_US / 1e6
-  // SeBS's Python wrappers add these two fields; 030.clock-synchronization reads them.
-  if (event !== null && typeof event === 'object' && !Array.isArray(event)) {
-    event['request-id'] = requestId
-    event['income-timestamp'] = incomeTimestamp
-  }
-
-  const ioBefore = COLLECT_COUNTERS ? readProcIo() : null
-  const peakReset = COLLECT_COUNTERS ? resetPeakRss() : false
-  const usageBefore = process.resourceUsage()
-  const begin = epochMicros()
-  const start = process.hrtime.bigint()
-  let result = null
-  let measurement
-  let error
-  let importTimeUs = 0
-  try {
-    if (functionModule === null) {
-      const importStart = process.hrtime.bigint()
-      functionModule = require(path.join(__dirname, 'function', 'function.js'))
-      importTimeUs = Number((process.hrtime.bigint() - importStart) / 1000n)
-    }
-    if (typeof functionModule.handler !== 'function') {
-      throw new TypeError('function/function.js does not export a handler(event) function')
-    }
-    const ret = await functionModule.handler(event)
-    // SeBS handlers return { result, measurement? }; anything else is taken as the result itself.
-    if (ret !== null && typeof ret === 'object' && !Array.isArray(ret) && 'result' in ret) {
-      result = ret.result === undefined ? null : ret.result
-      if (ret.measurement !== null && typeof ret.measurement === 'object') measurement = ret.measurement
-    } else {
-      result = ret === undefined ? null : ret
-    }
-  } catch (err) {
-    error = describeError(err)
-    result = null
-    measurement = undefined
-  }
-  const computeTimeUs = Number((process.hrtime.bigint() - start) / 1000n)
-  const end = epochMicros()
-  const usageAfter = process.resourceUsage()
-  const ioAfter = ioBefore ? readProcIo() : null
-  const peakKb = peakReset ? readVmHwmKb() : null
-  const { isCold, containerId } = containerState()
-
-  const counters = {}
-  for (const [name, key] of RUSAGE_COUNTERS) {
-    counters[name] = { value: usageAfter[key] - usageBefore[key], source: 'rusage' }
-  }
-  if (ioBefore && ioAfter) {
-    for (const [name, key] of IO_COUNTERS) {
-      if (key in ioBefore && key in ioAfter) counters[name] = { value: ioAfter[key] - ioBefore[key], source: 'procfs' }
-    }
-  }
-  if (peakKb !== null) counters['rss-peak-invocation-kb'] = { value: peakKb, source: 'procfs' }
-
-  const envelope = {
-    begin,
-    end,
-    computeTimeUs,
-    isCold,
-    containerId,
-    requestId,
-    result,
-    // Inflated on Linux by the spawning process's RSS (carried over fork and
-    // exec); the local provider replaces it with the instance's VmHWM, read
-    // from outside after the client's timing (local-function.ts).
-    rssPeakKb: usageAfter.maxRSS,
-    cpuUserUs: usageAfter.userCPUTime - usageBefore.userCPUTime,
-    cpuSystemUs: usageAfter.systemCPUTime - usageBefore.systemCPUTime,
-    importTimeUs,
-    counters,
-  }
-  // What the local provider applied (limits.ts): records say whether the memory was enforced.
-  if (process.env.SEBS_MEMORY_ENFORCED !== undefined) {
-    envelope.memoryEnforced = process.env.SEBS_MEMORY_ENFORCED === '1'
-    envelope.memoryLimitMb = Number(process.env.SEBS_MEMORY_LIMIT_MB)
-    envelope.memoryLimitMechanism = process.env.SEBS_MEMORY_LIMIT_MECHANISM
-  }
-  if (measurement !== undefined) envelope.measurement = measurement
-  if (error !== undefined) envelope.error = error
-  return envelope
-}
+const handle = createInvoker({
+  load: () => require(path.join(__dirname, 'function', 'function.js')),
+  functionFile: 'function/function.js',
+  clockSkewUs: CLOCK_SKEW_US,
+  // One process is one instance here.
+  rememberContainer: true,
+  beforeTiming,
+  extraFields,
+})
 
 module.exports = { handle }
