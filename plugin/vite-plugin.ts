@@ -5,7 +5,8 @@
  * per-benchmark bench file is written by hand), and wires the global setup
  * and the reporter. On Vitest 4 the run is one Vitest project named for its
  * provider (`vitest bench --project aws`; without `--project`, the default
- * provider only). In test mode (`vitest run`) it does nothing.
+ * provider only); on Vitest 5 the run is Vitest's own bench project and
+ * `--project aws` still chooses the provider. In test mode (`vitest run`) it does nothing.
  */
 import { inspect } from 'node:util'
 import { resolve } from 'node:path'
@@ -103,6 +104,21 @@ export function chooseProviderProject(requested: readonly string[], defaultProvi
 }
 
 /**
+ * Vitest 5 makes no project per provider: the run is the root's bench
+ * project, named "<root name> (bench)", and Vitest applies `--project` to
+ * that name, so `--project aws` would match nothing ("No projects matched the
+ * filter"). The plugin has taken the name as the provider, so it removes the
+ * filter that Vitest's CLI plugin (a `config` hook of order 'pre', run before
+ * this one) merged into the config; a returned partial config cannot do it,
+ * since Vite concatenates arrays when merging.
+ */
+function consumeProjectFilter(viteConfig: { test?: object }): void {
+  // `project` is a command-line option, absent from the config file's types.
+  const test = viteConfig.test as { project?: string | string[] } | undefined
+  if (test?.project !== undefined) test.project = []
+}
+
+/**
  * A user error (bad config, missing credentials) as Vitest should print it:
  * the message only. Vitest prints startup errors with `console.error(err)` and
  * global-setup errors with their stack, own properties and cause, all noise
@@ -182,9 +198,10 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
           { source: 'SEBS_* environment / sebs CLI flags', config: configFromEnv(process.env) },
         ]
         const runId = process.env.SEBS_RUN_ID || undefined
-        // Vitest 4: `--project aws` is the highest layer, the Vitest-native spelling of --provider=aws.
-        const requested = vitestMajor >= 5 ? [] : projectsFromArgv(process.argv)
+        // `--project aws` is the highest layer, the Vitest-native spelling of --provider=aws.
+        const requested = projectsFromArgv(process.argv)
         const provider = chooseProviderProject(requested, resolveConfig(layers, { root, runId }).provider)
+        if (vitestMajor >= 5 && requested.length > 0) consumeProjectFilter(viteConfig)
         const config = resolveConfig([...layers, { source: `--project ${provider}`, config: { provider } }], { root, runId })
         process.env.SEBS_RUN_ID = config.runId
         if (config.experiment && !EXPERIMENTS[config.experiment]) {

