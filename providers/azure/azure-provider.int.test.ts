@@ -140,7 +140,7 @@ describe('deploy (nodejs 901.echo)', () => {
     try {
       await extractZip(Buffer.from(await res.arrayBuffer()), dir)
       expect((await readdir(dir)).sort()).toEqual(['function', 'host.json'])
-      expect((await readdir(join(dir, 'function'))).sort()).toEqual(['function.js', 'function.json', 'handler.js'])
+      expect((await readdir(join(dir, 'function'))).sort()).toEqual(['function.js', 'function.json', 'handler.js', 'sebs-core.js'])
       const host = JSON.parse(await readFile(join(dir, 'host.json'), 'utf8'))
       expect(host).toMatchObject({ version: '2.0', extensionBundle: { id: 'Microsoft.Azure.Functions.ExtensionBundle' } })
       const binding = JSON.parse(await readFile(join(dir, 'function', 'function.json'), 'utf8'))
