@@ -42,3 +42,20 @@ describe('sebs bench numeric flags', () => {
     expect(res.stdout + res.stderr).not.toMatch(/No benchmark files found|Unhandled|RUN {2}v/)
   })
 })
+
+describe('sebs bench -t on a built-in benchmark from this repository', () => {
+  // The bin runs dist/, the repository's vitest.config.ts loads the plugin from sources: the
+  // preselected bench file must match either copy. And Vitest's help, read to know its flags,
+  // is coloured under FORCE_COLOR (as in CI): '-t' was then refused as an unknown flag.
+  it('runs the selected case with colours forced, and records it', () => {
+    const results = join(ROOT, '.sebs-cache', 'test-builtin-t')
+    const res = spawnSync(process.execPath, [BIN, 'bench', '-t', '010.sleep', '--repetitions', '0', '--results-dir', results], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, DEBUG: '', FORCE_COLOR: '1', NO_COLOR: '' },
+    })
+    expect(res.stdout + res.stderr).not.toMatch(/UNKNOWN_FLAG|No benchmark files found/)
+    expect(res.status).toBe(0)
+    expect(res.stdout).toMatch(/010\.sleep +python +test +cold +1 /)
+  }, 180_000)
+})

@@ -5,7 +5,7 @@
  * on the cache, the results and the providers directly.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
@@ -14,7 +14,7 @@ import { LANGUAGES, PROVIDERS, SIZES, type Language, type ProviderName, type Siz
 import { createProvider, loadProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
-import { discoverBenchmarks } from '../engine/discovery.ts'
+import { BUILTIN_BENCHMARKS_DIR, discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState } from '../engine/run-state.ts'
@@ -221,6 +221,8 @@ function vitestBenchFlags(parseCLI: (argv: string[]) => unknown): Set<string> {
   } finally {
     console.log = log
   }
+  // The help is coloured when the environment asks for colour (FORCE_COLOR, CI): match the plain text.
+  help = help.replace(/\x1b\[[0-9;]*m/g, '')
   return new Set([...help.matchAll(/(?:^|[\s,[])(--[a-zA-Z][\w.-]*|-[a-zA-Z])(?=[\s,=<[\]]|$)/gm)].map((m) => m[1]!))
 }
 
@@ -377,7 +379,10 @@ function preselectFiles(positionals: string[], pattern: string | undefined, conf
   }
   // Our message with the list of cases, before Vitest would print "No benchmark files found" and an "Unhandled Error".
   if (selected.length === 0) throw nothingSelectedError(cases, filters, { sizes: config.sizes, languages: config.languages })
-  return [...new Set(selected.map((c) => c.file))]
+  // A built-in benchmark's file as a path below the built-in folder: this CLI runs from dist/, while a
+  // vitest.config.ts of this repository loads the plugin from its sources, whose built-in folder is the
+  // source tree; Vitest's file filters (and ours) match a substring of the path, so both find it.
+  return [...new Set(selected.map((c) => (c.file.startsWith(BUILTIN_BENCHMARKS_DIR + sep) ? relative(BUILTIN_BENCHMARKS_DIR, c.file) : c.file)))]
 }
 
 async function cleanupCommand(args: string[]): Promise<number> {
