@@ -59,3 +59,18 @@ describe('sebs bench -t on a built-in benchmark from this repository', () => {
     expect(res.stdout).toMatch(/010\.sleep +python +test +cold +1 /)
   }, 180_000)
 })
+
+describe('sebs bench --experiment with Vitest flags', () => {
+  // Vitest's help reads process.argv too: '--experiment' there made it list only its
+  // '--experimental' options, and '-t' was refused as unknown.
+  it("'-t' is Vitest's flag beside --experiment: the selection is checked, not the flag refused", () => {
+    const res = spawnSync(process.execPath, [BIN, 'bench', '--experiment', 'perf-cost', '-t', 'no-such-case-4711', '--results-dir', join(ROOT, '.sebs-cache', 'test-no-results')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, DEBUG: '', NO_COLOR: '1' },
+    })
+    expect(res.stderr).not.toMatch(/UNKNOWN_FLAG/)
+    expect(res.stderr).toMatch(/^sebs: error \[NOTHING_SELECTED\]/)
+    expect(res.status).toBe(1)
+  })
+})

@@ -214,12 +214,17 @@ function vitestBenchFlags(parseCLI: (argv: string[]) => unknown): Set<string> {
   console.log = (...parts: unknown[]) => {
     help += parts.join(' ') + '\n'
   }
+  // Vitest's help also reads process.argv: our own `--experiment` there made it print only its
+  // `--experimental` options. Show it a plain `vitest bench --help` while it prints.
+  const argv = process.argv
+  process.argv = [argv[0]!, 'vitest', 'bench', '--help']
   try {
     parseCLI(['vitest', 'bench', '--help'])
   } catch {
     // no help: no check
   } finally {
     console.log = log
+    process.argv = argv
   }
   // The help is coloured when the environment asks for colour (FORCE_COLOR, CI): match the plain text.
   help = help.replace(/\x1b\[[0-9;]*m/g, '')
