@@ -36,7 +36,7 @@ import {
 import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget, type InstanceResponse } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 import { TAG_ENV, killProcessGroup, killTaggedProcesses, type ProcessTag } from './process-tree.ts'
-import { ReadyTimeout, waitForReadyLine } from './ready-line.ts'
+import { ReadyTimeout, readyTimeoutMessage, waitForReadyLine } from './ready-line.ts'
 
 export interface Runtimes {
   python: string
@@ -343,10 +343,7 @@ export class LocalInstance {
           throw new ProviderError(
             'local',
             'TIMEOUT',
-            describeFailure(
-              `the instance of ${options.functionName} did not print SEBS_READY within ${options.startTimeoutMs / 1000} s ` +
-                `(raise the local provider's startTimeoutMs if its runtime is slow to start)`,
-            ),
+            describeFailure(readyTimeoutMessage('instance', options.functionName, options.startTimeoutMs)),
           )
         }
         const status = err as ExitStatus

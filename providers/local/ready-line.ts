@@ -44,3 +44,11 @@ export function waitForReadyLine<E>(stdout: Readable, ended: Promise<E>, timeout
     void ended.then((end) => finish(() => reject(onEnd(end))))
   })
 }
+
+/** What a ReadyTimeout means for a user, the same for process and container instances. */
+export function readyTimeoutMessage(what: 'instance' | 'container', functionName: string, timeoutMs: number): string {
+  return (
+    `the ${what} of ${functionName} did not print SEBS_READY within ${timeoutMs / 1000} s ` +
+    `(raise the local provider's startTimeoutMs if its runtime is slow to start)`
+  )
+}

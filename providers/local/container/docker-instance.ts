@@ -42,7 +42,7 @@ import { ownerLabel } from '../../docker/run.ts'
 import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from '../http-invoke.ts'
 import type { ExitStatus, InstanceResponse } from '../instance.ts'
 import { containerMemoryCounter, type MemoryPeakCounter } from './cgroup-memory.ts'
-import { ReadyTimeout, waitForReadyLine } from '../ready-line.ts'
+import { ReadyTimeout, readyTimeoutMessage, waitForReadyLine } from '../ready-line.ts'
 
 /** The Docker part of a local function handle (plain data). */
 export interface DockerRuntimeData {
@@ -369,10 +369,7 @@ export class DockerInstance {
         throw new ProviderError(
           'local',
           'TIMEOUT',
-          describe(
-            `the container of ${options.functionName} did not print SEBS_READY within ${options.startTimeoutMs / 1000} s ` +
-              `(raise the local provider's startTimeoutMs if its runtime is slow to start)`,
-          ),
+          describe(readyTimeoutMessage('container', options.functionName, options.startTimeoutMs)),
         )
       }
       if (err instanceof ContainerEnded || end) {
