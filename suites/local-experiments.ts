@@ -252,10 +252,14 @@ const papiOptions = z
  * Warm calls discarded before callgrind counts are kept. A fresh instance
  * keeps doing one-time work for several calls: CPython 3.11 quickens a code
  * object on its 8th call (a 0.1–0.3 % step on the gate fixture), and with
- * the JIT on V8 optimized the handler on the second call (~4 % more). Ten
- * calls cover both; counts after them repeat to within ~0.05 % (Python).
+ * the JIT on V8 optimized the handler on the second call (~4 % more). On this
+ * machine Python's counts settle after 8 calls; on the CI runner they fell
+ * in steps until about the 17th call (the last step 0.54 %), so with ten
+ * warm-ups the 9 kept samples straddled a step and two runs of identical
+ * code differed by 0.54 % (CI, twice). Twenty calls cover the slowest
+ * settling seen; counts after them repeat to within ~0.05 % (Python).
  */
-const CALLGRIND_WARMUP = 10
+const CALLGRIND_WARMUP = 20
 
 export const papiExperiment = defineExperiment<{ name: string; source: 'perf' | 'callgrind' }>({
   name: 'papi',
