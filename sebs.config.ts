@@ -3,9 +3,13 @@
  * (`npx sebs bench --provider=aws --size small`) and SEBS_* environment
  * variables override what is set here.
  */
-import { defineConfig } from './plugin/index.ts'
+// A type-only import (`defineConfig` from 'serverless-benchmarks' does the
+// same for users): a value import would make `sebs bench` load the whole
+// plugin from its TypeScript sources just to read this object (Node 20 runs
+// no TypeScript, so the file goes through Vite's module runner).
+import type { SebsUserConfig } from './plugin/index.ts'
 
-export default defineConfig({
+export default {
   provider: 'local',
   sizes: ['test'],
   repetitions: 10,
@@ -17,4 +21,4 @@ export default defineConfig({
     // region: 'us-east-1',
     // roleArn: 'arn:aws:iam::123456789012:role/sebs-lambda-role',
   },
-})
+} satisfies SebsUserConfig

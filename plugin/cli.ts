@@ -5,7 +5,7 @@
  * on the cache, the results and the providers directly.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
@@ -21,6 +21,7 @@ import { getRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
 import { checkListSettings } from '../suites/index.ts'
+import { markTiming } from '../core/timing.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -116,8 +117,27 @@ async function importConfigModule(file: string): Promise<unknown> {
   }
 }
 
-/** `sebs.config.ts` (or .js/.mjs) in the working directory, when there is one. */
-async function loadSebsConfigFile(root: string): Promise<{ source: string; config: SebsUserConfig } | undefined> {
+type LoadedConfigFile = { source: string; config: SebsUserConfig } | undefined
+
+/**
+ * Config files this process has loaded, by folder: `sebs bench` needs the
+ * file twice (the plugin's options and the settings it checks before Vitest
+ * starts), and a `.ts` file costs a module-runner import each time (over a
+ * second on a busy machine).
+ */
+const loadedConfigFiles = new Map<string, Promise<LoadedConfigFile>>()
+
+/** `sebs.config.ts` (or .js/.mjs) in the working directory, when there is one (loaded once per process). */
+function loadSebsConfigFile(root: string): Promise<LoadedConfigFile> {
+  let loading = loadedConfigFiles.get(root)
+  if (!loading) {
+    loading = readSebsConfigFile(root)
+    loadedConfigFiles.set(root, loading)
+  }
+  return loading
+}
+
+async function readSebsConfigFile(root: string): Promise<LoadedConfigFile> {
   for (const name of ['sebs.config.ts', 'sebs.config.mjs', 'sebs.config.js']) {
     const file = join(root, name)
     if (!existsSync(file)) continue
@@ -306,10 +326,14 @@ async function benchCommand(args: string[]): Promise<number> {
   process.env.SEBS_CLI_OVERRIDES = JSON.stringify(flags)
 
   const root = process.cwd()
+  markTiming('main', 'flags parsed')
   const vitestArgs = await parseVitestArgs(split.vitest)
+  markTiming('main', "Vitest's flags parsed")
   const { startVitest } = await import('vitest/node')
   const { sebs } = await import('./vite-plugin.ts')
+  markTiming('main', 'vitest/node and the plugin loaded')
   const file = await loadSebsConfigFile(root)
+  markTiming('main', 'sebs.config loaded')
   const pattern = vitestArgs.options.testNamePattern as string | undefined
   if (pattern !== undefined) {
     // Vitest compiles it deep inside its start-up and the error surfaces with a stack.
@@ -324,6 +348,7 @@ async function benchCommand(args: string[]): Promise<number> {
     }
   }
   const resolved = await resolveForCommand(root, flags)
+  markTiming('main', 'settings resolved')
   // Here too (the plugin checks again for `vitest bench`): a plain message, before Vitest starts.
   checkListSettings(resolved)
   const descriptor = await loadProvider(resolved.provider)
@@ -336,14 +361,22 @@ async function benchCommand(args: string[]): Promise<number> {
       await provider.close()
     }
   }
+  const files = preselectFiles(vitestArgs.filter, pattern, resolved)
+  markTiming('main', 'files preselected; starting Vitest')
   const ctx = await startVitest(
     'benchmark',
-    preselectFiles(vitestArgs.filter, pattern, resolved),
+    files,
     {
       // Bench files in worker threads, not forked processes: a thread starts
       // ~0.2 s sooner, and a bench worker only invokes (its instances are
       // child processes either way, tied to it by their stdin lifeline).
       pool: 'threads',
+      // Vite's module runner instead of a bundle for the project's config
+      // (unless --configLoader says otherwise): bundling inlines every
+      // dynamic import of the config's own files, so the plugin's providers
+      // and their cloud SDKs load on every start; the runner loads what is
+      // imported (a cached no-op run started ~3 s sooner, SEBS_DEBUG_TIMING=1).
+      ...configLoaderOption(root, vitestArgs.options),
       // Vitest's own flags as Vitest parsed them (-t, --reporter, --outputJson, --compare, …).
       ...vitestArgs.options,
       // Vitest 5's startVitest ignores the mode string: only benchmarkOnly makes its bench project.
@@ -354,13 +387,30 @@ async function benchCommand(args: string[]): Promise<number> {
     // Used only when the project's Vitest config does not add the plugin itself.
     { plugins: [sebs(file?.config ?? {})] },
   )
+  markTiming('main', 'Vitest finished')
   if (!ctx) return 1
   await ctx.close()
+  markTiming('main', 'Vitest closed')
   // Interrupted (plugin/interrupt.ts): the shell's status for the signal, whatever else happened.
   const interrupted = getRunState()?.interrupted
   if (interrupted) return signalExitCode(interrupted)
   const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0
   return failed || (process.exitCode !== undefined && process.exitCode !== 0) ? 1 : 0
+}
+
+/** Vitest's config file names in the order it looks for them (vitest/dist constants: CONFIG_NAMES × CONFIG_EXTENSIONS). */
+const VITEST_CONFIG_FILES = ['vitest.config', 'vite.config'].flatMap((name) => ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].map((ext) => name + ext))
+
+/**
+ * `{ configLoader: 'runner' }` for the project's Vitest config when it is an
+ * ES module file (.ts, .mts, .mjs), which Vite's module runner loads; nothing
+ * (Vitest's default, the bundle) when the user chose a loader, for CommonJS
+ * or ambiguous (.js) files, which the runner cannot load, and without a config.
+ */
+export function configLoaderOption(root: string, options: Record<string, unknown>): { configLoader?: 'runner' } {
+  if (options.configLoader !== undefined || options.config === false) return {}
+  const file = typeof options.config === 'string' ? resolve(root, options.config) : VITEST_CONFIG_FILES.map((name) => join(root, name)).find((f) => existsSync(f))
+  return file !== undefined && /\.(ts|mts|mjs)$/.test(file) ? { configLoader: 'runner' } : {}
 }
 
 /**
@@ -498,6 +548,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Entry point used by bin/sebs.mjs. Prints errors without a stack unless DEBUG is set. */
 export async function run(argv: string[]): Promise<void> {
+  markTiming('main', 'sebs CLI loaded')
   try {
     process.exitCode = await main(argv)
   } catch (err) {

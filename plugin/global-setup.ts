@@ -24,6 +24,7 @@ import { markRunInterrupted } from '../engine/interrupt.ts'
 import { SetupFailures } from '../engine/setup-failures.ts'
 import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
 import { asPlainUserError } from './vite-plugin.ts'
+import { markTiming } from '../core/timing.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {
   const state = getRunState()
@@ -37,6 +38,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     return async () => {}
   }
   const { config } = state
+  markTiming('main', 'global setup started')
   // Users' input.ts files load through Vitest's module runner (Node loads no TypeScript from our built code in node_modules).
   setModuleImporter((file) => project.import(file))
   const logger = createLogger('sebs')
@@ -104,12 +106,14 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     memoryOf: (id) => config.memory?.[0] ?? byId.get(id)!.config.memory,
   })
 
+  markTiming('main', 'provider created')
   try {
     await provider.checkCredentials()
 
     const loaded = await Promise.all(
       benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python }))] as const),
     )
+    markTiming('main', 'input modules loaded')
     modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
 
     const packages = new Map<string, CodePackage>()
@@ -124,6 +128,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       if (pkg) packages.set(key, pkg)
     }
 
+    markTiming('main', 'packages ready')
     const needsStorage = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0)))
     const needsNoSql = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql))
     if (needsStorage) {
@@ -162,6 +167,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       if (prepared) events.set(bench.id, prepared)
     }
 
+    markTiming('main', 'storage and inputs ready')
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
@@ -193,6 +199,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       }
     }
 
+    markTiming('main', 'deployed')
     logger.info(`deployed ${deployed.length} function(s) on '${config.provider}' in ${formatDuration(Date.now() - deployStarted)}`)
 
     const provided: SebsProvided = {

@@ -27,6 +27,7 @@ import { MODULE_IMPORTER } from '../engine/inputs.ts'
 import { siblingModulePath } from '../core/module-path.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import type { VitestMajor } from './bench-adapter.ts'
+import { markTiming } from '../core/timing.ts'
 
 const here = (file: string) => siblingModulePath(file, import.meta.url)
 const SUITE_MODULE = here('../suites/benchmark-suite.ts')
@@ -192,6 +193,7 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
       const g = globalThis as Record<symbol, unknown>
       if (g[CLAIMED]) return // another instance (from the user's config file) is in charge
       g[CLAIMED] = true
+      markTiming('main', 'plugin config hook (Vitest config loaded)')
       try {
         const layers = [
           { source: 'sebs plugin options', config: userConfig },

@@ -18,8 +18,10 @@ import { interruptionCheck } from '../engine/interrupt.ts'
 import { failedInSetup } from '../engine/setup-failures.ts'
 import { dirname } from 'node:path'
 import '../engine/run-state.ts'
+import { markTiming } from '../core/timing.ts'
 
 export function defineBenchmarkSuite(benchmarkId: string, tasks: BenchTasks): void {
+  markTiming('worker', `${benchmarkId} suite module loaded`)
   const session = new BenchmarkSession(inject('sebs'), benchmarkId)
   // After Ctrl-C / SIGTERM (plugin/interrupt.ts) no invocation starts; the one in flight finishes.
   const interrupted = interruptionCheck(dirname(session.provided.recordsFile))
@@ -49,7 +51,9 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
       fn ??= await session.connect(prepared)
       ctx ??= await session.invocationContext(language, size, prepared)
       await before?.(fn)
+      if (meta.phase === 'cold') markTiming('worker', 'connected; first invocation starts')
       const record = await measureInvocation(fn, prepared.event, ctx, meta)
+      if (meta.phase === 'cold') markTiming('worker', 'first record written')
       if (record.state !== 'ok' || !record.outputValid) failed = true
       return record.clientTimeUs / 1000
     } catch (err) {
