@@ -17,8 +17,10 @@ import gc
 import json
 import os
 import signal
+import socket
 import sys
 import threading
+import traceback
 import uuid
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -27,9 +29,11 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(PACKAGE_DIR, "python_packages"))
 sys.path.insert(0, PACKAGE_DIR)
 
-from http.server import BaseHTTPRequestHandler, HTTPServer  # noqa: E402
-
 import handler  # noqa: E402
+
+# The longest request head (request line and headers) accepted, bytes.
+_MAX_HEAD_BYTES = 65536
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Payload Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented"}
 
 
 def _serialize(envelope):
@@ -47,44 +51,107 @@ def _serialize(envelope):
         return json.dumps(failed, default=str)
 
 
-class InvocationHandler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps the provider's connection alive between invocations.
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle's algorithm the body
-    # waits for the client's delayed ACK, adding ~40 ms to every invocation.
-    disable_nagle_algorithm = True
+def _message(text):
+    return json.dumps({"message": text})
 
-    def _send(self, status, body):
-        data = body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
 
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
-        if self.path != "/":
-            self._send(404, json.dumps({"message": "only POST / is served, not POST %s" % self.path}))
+def _send(conn, status, body, close):
+    """The whole answer in one write: a second segment for the body would
+    wake the client twice per invocation (with Nagle's algorithm on, it
+    would also wait for the client's delayed ACK, ~40 ms)."""
+    data = body.encode("utf-8")
+    head = "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n" % (
+        status, _REASONS.get(status, ""), len(data), "Connection: close\r\n" if close else "")
+    conn.sendall(head.encode("latin-1") + data)
+
+
+def _answer(method, path, headers, body):
+    """(status, JSON text) for one request."""
+    if method != "POST" or path != "/":
+        return 404, _message("only POST / is served, not %s %s" % (method, path))
+    try:
+        event = json.loads(body.decode("utf-8")) if body else {}
+    except ValueError as exc:
+        return 400, _message("request body is not JSON: %s" % exc)
+    request_id = headers.get("x-sebs-request-id") or str(uuid.uuid4())
+    envelope = handler.handle(event, request_id)
+    return 200, _serialize(envelope)
+
+
+def _serve_connection(conn):
+    """HTTP/1.1 on one connection, one request at a time, kept alive until the
+    client closes it or asks to. Requests carry a Content-Length (the
+    provider's client always sends one); chunked bodies are refused."""
+    buffer = b""
+    while True:
+        end = buffer.find(b"\r\n\r\n")
+        while end < 0:
+            if len(buffer) > _MAX_HEAD_BYTES:
+                _send(conn, 431, _message("the request head exceeds %d bytes" % _MAX_HEAD_BYTES), True)
+                return
+            chunk = conn.recv(65536)
+            if not chunk:
+                return  # the client closed the connection between requests
+            buffer += chunk
+            end = buffer.find(b"\r\n\r\n")
+        lines = buffer[:end].decode("latin-1").split("\r\n")
+        buffer = buffer[end + 4:]
+        parts = lines[0].split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+            _send(conn, 400, _message("malformed request line: %r" % lines[0][:200]), True)
+            return
+        method, path, version = parts
+        headers = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                _send(conn, 400, _message("malformed header line: %r" % line[:200]), True)
+                return
+            headers[name.strip().lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            _send(conn, 501, _message("chunked request bodies are not supported; send a Content-Length"), True)
             return
         try:
-            event = json.loads(raw.decode("utf-8")) if raw else {}
-        except ValueError as exc:
-            self._send(400, json.dumps({"message": "request body is not JSON: %s" % exc}))
+            length = int(headers.get("content-length") or 0)
+            if length < 0:
+                raise ValueError(length)
+        except ValueError:
+            _send(conn, 400, _message("invalid Content-Length: %r" % headers.get("content-length")), True)
             return
-        request_id = self.headers.get("X-Sebs-Request-Id") or str(uuid.uuid4())
-        envelope = handler.handle(event, request_id)
-        self._send(200, _serialize(envelope))
+        while len(buffer) < length:
+            chunk = conn.recv(max(65536, length - len(buffer)))
+            if not chunk:
+                return  # the client went away mid-request
+            buffer += chunk
+        body, buffer = buffer[:length], buffer[length:]
+        connection = headers.get("connection", "").lower()
+        close = connection == "close" if version == "HTTP/1.1" else connection != "keep-alive"
+        status, text = _answer(method, path, headers, body)
+        _send(conn, status, text, close)
+        if close:
+            return
 
-    def do_GET(self):
-        self._send(404, json.dumps({"message": "only POST / is served, not GET %s" % self.path}))
 
-    def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
-        # Request logs would bury the function's own stderr, which the provider
-        # keeps (its tail) to explain crashes.
-        pass
+def _serve(listener):
+    """Serves one connection at a time on this (the main) thread: the function
+    runs here, as in a platform's runtime, and an instance serves one request
+    at a time; the provider starts more instances for concurrent invocations."""
+    while True:
+        conn, _ = listener.accept()
+        try:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _serve_connection(conn)
+        except OSError:
+            pass  # the client reset the connection: the next one is served
+        except Exception:  # noqa: BLE001 - a wrapper failure answers 500 and the server goes on
+            message = "wrapper failure: %s" % traceback.format_exc()
+            sys.stderr.write(message)
+            try:
+                _send(conn, 500, _message(message), True)
+            except OSError:
+                pass
+        finally:
+            conn.close()
 
 
 def _kill_what_this_instance_started():
@@ -141,14 +208,17 @@ def main():
         # counting still frees acyclic garbage; cycles leak for the
         # instance's (short) profiled life.
         gc.disable()
-    server = HTTPServer(("127.0.0.1", 0), InvocationHandler)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
     if os.environ.get("SEBS_EXIT_ON_STDIN_EOF") == "1":
         threading.Thread(target=_exit_on_stdin_eof, name="sebs-lifeline", daemon=True).start()
-    print("SEBS_READY %d" % server.server_address[1], flush=True)
-    # No poll interval: the default (0.5 s) wakes the loop twice a second
-    # for shutdown(), which nothing calls here, and under a profiler those
-    # wake-ups would count as work done between two invocations.
-    server.serve_forever(poll_interval=None)
+    print("SEBS_READY %d" % listener.getsockname()[1], flush=True)
+    # A blocking accept/recv loop: nothing wakes the process between two
+    # invocations (under an instruction-counting profiler such wake-ups would
+    # count as work), and none of http.server's per-request work (header
+    # parsing with email.parser, Date and Server headers, two writes).
+    _serve(listener)
 
 
 if __name__ == "__main__":
