@@ -21,12 +21,15 @@
  *     answer) ÷ a bare `node` / `python3` HTTP server started the same way
  *     (spawn to first answer). Target ≤ 1.1×.
  *
- * Breakdown (no target): the local provider's `invoke()` called directly,
- * outside Vitest, against the same bare echo; the bare echo in a session of
- * its own (as local instances run); the time between samples.
+ * Breakdown (no target), per language: the local provider's `invoke()`
+ * called directly, outside Vitest, and the same instance reached with the
+ * bare echo's plain client, against the bare echo (instance ÷ bare is the
+ * wrapper server's share, direct ÷ instance the provider client's); the bare
+ * echo in a session of its own (as local instances run); the time between
+ * samples.
  *
- * Flags: `--quick` (fewer runs), `--out FILE` (JSON; default
- * results/perf/perf-<time>.json).
+ * Flags: `--quick` (fewer runs), `--breakdown` (only the breakdown, about a
+ * minute), `--out FILE` (JSON; default results/perf/perf-<time>.json).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -44,7 +47,7 @@ import { createProvider } from '../providers/registry.ts'
 const ROOT = resolve(import.meta.dirname, '..')
 const PERF_BENCHMARKS = join(ROOT, 'scripts', 'perf-benchmarks')
 const CACHE = join(ROOT, '.sebs-cache', 'perf')
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } }, strict: true })
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, breakdown: { type: 'boolean' }, out: { type: 'string' } }, strict: true })
 const quick = flags.quick === true
 const outFile = resolve(flags.out ?? join(ROOT, 'results', 'perf', `perf-${new Date().toISOString().replace(/[:.]/g, '-')}.json`))
 const PYTHON = process.env.SEBS_PYTHON ?? 'python3'
@@ -300,40 +303,95 @@ async function timeProcess(args: string[], done: () => boolean): Promise<{ first
 // ---------------------------------------------------------------------------
 // Breakdown: the local provider's invoke() called directly, outside Vitest.
 
-async function directInvokeBreakdown(): Promise<{ directUs: number; bareUs: number }> {
+interface Breakdown {
+  language: Language
+  /** Median clientTimeUs of invoke() called directly. */
+  directUs: number
+  /** Median round trip of the plain keep-alive client to the package's wrapper server started by hand (no invoke()). */
+  instanceUs: number
+  /** Median round trip of the plain client to the bare echo. */
+  bareUs: number
+}
+
+/**
+ * The package's own wrapper server started by hand, as the provider starts an
+ * instance (its own session, its own TMPDIR) but without a memory limit: a
+ * second client cannot share a provider's instance, which serves one
+ * connection at a time (the provider's).
+ */
+function startPackageServer(language: Language, packageDir: string): Promise<Bare> {
+  const [cmd, args] = language === 'python' ? [PYTHON, ['-u', 'server.py']] : [process.execPath, ['server.js']]
+  const tmp = mkdtempSync(join(tmpdir(), 'sebs-perf-instance-'))
+  const child = spawn(cmd, args, { cwd: packageDir, env: { ...process.env, TMPDIR: tmp }, stdio: ['pipe', 'pipe', 'inherit'], detached: true })
+  return new Promise((ok, fail) => {
+    let buf = ''
+    const timer = setTimeout(() => fail(new Error(`the ${language} package server did not start in 30 s`)), 30_000)
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const m = /SEBS_READY (\d+)/.exec(buf)
+      if (m) {
+        clearTimeout(timer)
+        ok({ port: Number(m[1]), kill: () => { child.kill('SIGKILL'); rmSync(tmp, { recursive: true, force: true }) } })
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      fail(new Error(`the ${language} package server exited (code ${code})`))
+    })
+  })
+}
+
+/**
+ * Where the warm overhead sits, for one language: invoke() called directly
+ * (no Vitest), the package's wrapper server reached with the plain client
+ * the bare echo gets (the difference between the two is the provider's
+ * client side: local-function.ts, http-invoke.ts, and the instance's memory
+ * limit), and the bare echo (the difference to the package's server is the
+ * wrapper server and its envelope). Alternating blocks: load drifts over seconds, and every side
+ * sees it alike.
+ */
+async function directInvokeBreakdown(language: Language): Promise<Breakdown> {
   const logger = createLogger('sebs', { quiet: true })
   const runId = `perf-${Date.now()}`
   const provider = await createProvider('local', { runId, cacheDir: CACHE, logger, options: {} })
   try {
     const bench = loadBenchmark(join(PERF_BENCHMARKS, '000.perf', '001.noop'), PERF_BENCHMARKS)
-    const pkg = await provider.package({ benchmark: bench, language: 'nodejs', arch: 'x64' }, { cacheDir: CACHE, logger, runtimes: { python: PYTHON, node: process.execPath } })
+    const pkg = await provider.package({ benchmark: bench, language, arch: 'x64' }, { cacheDir: CACHE, logger, runtimes: { python: PYTHON, node: process.execPath } })
     const deployed = await provider.deploy(pkg, { runId, memory: 128, timeout: 30, trigger: 'http', env: {} })
     const fn = provider.connect(deployed.handle)
     const bare = await startBare('nodejs')
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const server = await startPackageServer(language, (deployed.handle.data as { packageDir: string }).packageDir)
+    const bareAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const instanceAgent = new Agent({ keepAlive: true, maxSockets: 1 })
     const body = JSON.stringify({ n: 1 })
     const direct: number[] = []
+    const instance: number[] = []
     const plain: number[] = []
     try {
-      // Alternating blocks: load drifts over seconds, and both sides see it alike.
+      if ((await fn.invoke({ n: 1 })).state !== 'ok') throw new Error(`direct invoke (${language}) failed`)
+      const timed = async (agent: Agent, p: number, into: number[]) => {
+        const t0 = performance.now()
+        const answer = await post(agent, p, body)
+        into.push((performance.now() - t0) * 1000)
+        if (!answer.includes('"n"')) throw new Error(`unexpected answer ${answer.slice(0, 200)}`)
+      }
       for (let block = 0; block < (quick ? 4 : 10); block++) {
         for (let i = 0; i < 100; i++) {
           const r = await fn.invoke({ n: 1 })
-          if (r.state !== 'ok') throw new Error(`direct invoke failed: ${r.state}`)
+          if (r.state !== 'ok') throw new Error(`direct invoke (${language}) failed: ${r.state}`)
           direct.push(r.clientTimeUs)
         }
-        for (let i = 0; i < 100; i++) {
-          const t0 = performance.now()
-          await post(agent, bare.port, body)
-          plain.push((performance.now() - t0) * 1000)
-        }
+        for (let i = 0; i < 100; i++) await timed(instanceAgent, server.port, instance)
+        for (let i = 0; i < 100; i++) await timed(bareAgent, bare.port, plain)
       }
     } finally {
-      agent.destroy()
+      bareAgent.destroy()
+      instanceAgent.destroy()
       bare.kill()
+      server.kill()
       await fn.close?.()
     }
-    return { directUs: median(direct), bareUs: median(plain) }
+    return { language, directUs: median(direct), instanceUs: median(instance), bareUs: median(plain) }
   } finally {
     await provider.close()
   }
@@ -371,10 +429,61 @@ function machine(): Record<string, unknown> {
   return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, python, loadAverage: loadavg(), schedAutogroup: autogroup() }
 }
 
+/** The breakdown rows of each language: direct invoke() and its package's server with the plain client, against the bare echo. */
+function breakdownRows(breakdowns: Breakdown[]): Row[] {
+  const rows: Row[] = []
+  for (const b of breakdowns) {
+    rows.push({
+      what: `breakdown: direct invoke() (${b.language}, no Vitest) ÷ bare echo`,
+      ratio: b.directUs / b.bareUs,
+      target: '-',
+      ok: true,
+      runs: [],
+      detail: `${b.directUs.toFixed(0)} µs vs ${b.bareUs.toFixed(0)} µs`,
+    })
+    rows.push({
+      what: `breakdown: its package's server, plain client (${b.language}) ÷ bare echo`,
+      ratio: b.instanceUs / b.bareUs,
+      target: '-',
+      ok: true,
+      runs: [],
+      detail: `${b.instanceUs.toFixed(0)} µs vs ${b.bareUs.toFixed(0)} µs (wrapper server and envelope)`,
+    })
+    rows.push({
+      what: `breakdown: direct invoke() ÷ its package's server, plain client (${b.language})`,
+      ratio: b.directUs / b.instanceUs,
+      target: '-',
+      ok: true,
+      runs: [],
+      detail: `${b.directUs.toFixed(0)} µs vs ${b.instanceUs.toFixed(0)} µs (the provider's client side and the instance's limits)`,
+    })
+  }
+  return rows
+}
+
+function printRows(rows: Row[]): void {
+  const w = Math.max(...rows.map((r) => r.what.length))
+  process.stdout.write(`\n${'measurement'.padEnd(w)}  value    target  met  detail\n`)
+  for (const r of rows) {
+    const v = r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : r.value!.toFixed(0)
+    process.stdout.write(`${r.what.padEnd(w)}  ${v.padStart(7)}  ${r.target.padEnd(6)}  ${r.target === '-' ? '   ' : r.ok ? 'yes' : 'NO '}  ${r.detail}\n`)
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(CACHE, { recursive: true })
   const startedAt = new Date().toISOString()
   const load0 = loadavg()[0]
+  if (flags.breakdown) {
+    // Only where the warm overhead sits (about a minute): no sebs bench runs.
+    const breakdowns = [await directInvokeBreakdown('nodejs'), await directInvokeBreakdown('python')]
+    const rows = breakdownRows(breakdowns)
+    printRows(rows)
+    mkdirSync(dirname(outFile), { recursive: true })
+    writeFileSync(outFile, JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), quick, machine: { ...machine(), loadAverageAtStart: load0 }, rows, breakdown: { invoke: breakdowns } }, null, 2) + '\n')
+    process.stdout.write(`\nwritten to ${outFile}\n`)
+    return
+  }
   // Builds and caches both packages, so every measured run is a cached rerun.
   for (const language of ['nodejs', 'python'] as const) await sebsBench(language, 1)
 
@@ -413,7 +522,7 @@ async function main(): Promise<void> {
     rmSync(empty.dir, { recursive: true, force: true })
   }
 
-  const breakdown = await directInvokeBreakdown()
+  const breakdowns = [await directInvokeBreakdown('nodejs'), await directInvokeBreakdown('python')]
   // Local instances run in their own session (process-group kills); with the
   // kernel's autogroup scheduling that is also their own scheduling group,
   // which a loaded machine wakes later. The same bare echo in its own session
@@ -477,25 +586,13 @@ async function main(): Promise<void> {
     runs: [],
     detail: `${bareOwnSession.toFixed(0)} µs vs ${bareSameSession.toFixed(0)} µs (sched autogroup ${autogroup()})`,
   })
-  rows.push({
-    what: 'breakdown: direct invoke() (nodejs, no Vitest) ÷ bare echo',
-    ratio: breakdown.directUs / breakdown.bareUs,
-    target: '-',
-    ok: true,
-    runs: [],
-    detail: `${breakdown.directUs.toFixed(0)} µs vs ${breakdown.bareUs.toFixed(0)} µs`,
-  })
+  rows.push(...breakdownRows(breakdowns))
 
-  const w = Math.max(...rows.map((r) => r.what.length))
-  process.stdout.write(`\n${'measurement'.padEnd(w)}  value    target  met  detail\n`)
-  for (const r of rows) {
-    const v = r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : r.value!.toFixed(0)
-    process.stdout.write(`${r.what.padEnd(w)}  ${v.padStart(7)}  ${r.target.padEnd(6)}  ${r.target === '-' ? '   ' : r.ok ? 'yes' : 'NO '}  ${r.detail}\n`)
-  }
+  printRows(rows)
   mkdirSync(dirname(outFile), { recursive: true })
   writeFileSync(
     outFile,
-    JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), quick, machine: { ...machine(), loadAverageAtStart: load0 }, rows, warmRuns, starts, emptyVitest: { firstMs: emptyFirst, wholeMs: emptyWhole }, bareStartMs: bareStarts, breakdown: { ...breakdown, bareOwnSessionUs: bareOwnSession, bareSameSessionUs: bareSameSession } }, null, 2) + '\n',
+    JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), quick, machine: { ...machine(), loadAverageAtStart: load0 }, rows, warmRuns, starts, emptyVitest: { firstMs: emptyFirst, wholeMs: emptyWhole }, bareStartMs: bareStarts, breakdown: { invoke: breakdowns, bareOwnSessionUs: bareOwnSession, bareSameSessionUs: bareSameSession } }, null, 2) + '\n',
   )
   process.stdout.write(`\nwritten to ${outFile}\n`)
 }
