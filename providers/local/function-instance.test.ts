@@ -1,0 +1,21 @@
+/**
+ * formatExit (test process): the one wording of how a local instance ended,
+ * for processes and containers alike.
+ */
+import { describe, expect, it } from 'vitest'
+import { formatExit } from './function-instance.ts'
+
+describe('formatExit', () => {
+  it('says the exit code, or the signal when one ended the instance', () => {
+    expect(formatExit({ code: 3, signal: null })).toBe('exited with code 3')
+    expect(formatExit({ code: 0, signal: null })).toBe('exited with code 0')
+    expect(formatExit({ code: null, signal: 'SIGKILL' })).toBe('was killed by SIGKILL')
+    expect(formatExit({ code: null, signal: null })).toBe('exited with code null')
+  })
+
+  it('adds the OOM kill, with the limit when it is known', () => {
+    expect(formatExit({ code: null, signal: 'SIGKILL', oomKilled: true }, 128)).toBe('was killed by SIGKILL (out of memory: over its 128 MB limit, OOMKilled)')
+    expect(formatExit({ code: 137, signal: null, oomKilled: true })).toBe('exited with code 137 (out of memory, OOMKilled)')
+    expect(formatExit({ code: 3, signal: null, oomKilled: false }, 128)).toBe('exited with code 3')
+  })
+})
