@@ -1,9 +1,9 @@
 /**
- * formatExit (test process): the one wording of how a local instance ended,
- * for processes and containers alike.
+ * formatExit and withStderrTail (test process): the one wording of how a
+ * local instance ended or failed to start, for processes and containers alike.
  */
 import { describe, expect, it } from 'vitest'
-import { formatExit } from './function-instance.ts'
+import { formatExit, withStderrTail } from './function-instance.ts'
 
 describe('formatExit', () => {
   it('says the exit code, or the signal when one ended the instance', () => {
@@ -17,5 +17,16 @@ describe('formatExit', () => {
     expect(formatExit({ code: null, signal: 'SIGKILL', oomKilled: true }, 128)).toBe('was killed by SIGKILL (out of memory: over its 128 MB limit, OOMKilled)')
     expect(formatExit({ code: 137, signal: null, oomKilled: true })).toBe('exited with code 137 (out of memory, OOMKilled)')
     expect(formatExit({ code: 3, signal: null, oomKilled: false }, 128)).toBe('exited with code 3')
+  })
+})
+
+describe('withStderrTail', () => {
+  it("appends the end of the instance's stderr, trimmed, or says there was none", () => {
+    expect(withStderrTail('the instance of f exited with code 1 before it was ready', '\nTraceback …\nImportError: x\n\n')).toBe(
+      'the instance of f exited with code 1 before it was ready; its stderr ends with:\nTraceback …\nImportError: x',
+    )
+    expect(withStderrTail('the container of f was killed by SIGKILL before it was ready', ' \n')).toBe(
+      'the container of f was killed by SIGKILL before it was ready (no stderr output)',
+    )
   })
 })

@@ -87,6 +87,15 @@ export interface FunctionInstance {
   stop(graceMs?: number): Promise<void>
 }
 
+/** How much of an instance's stderr is kept for error messages (the end of it), bytes. */
+export const STDERR_TAIL_BYTES = 4096
+
+/** `what`, then the end of the instance's stderr (or that it wrote none): how every start failure reads. */
+export function withStderrTail(what: string, stderrTail: string): string {
+  const tail = stderrTail.trim()
+  return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
+}
+
 /**
  * How an instance ended, in the words every message uses: "exited with
  * code 3", "was killed by SIGKILL", and for an OOM kill

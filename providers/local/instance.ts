@@ -34,7 +34,11 @@ import {
   releaseMemoryLimitSync,
   type MemoryLimit,
 } from './limits.ts'
-import { formatExit, type ExitStatus, type FunctionInstance, type InstanceResponse, type InstanceStartOptions } from './function-instance.ts'
+import {
+  STDERR_TAIL_BYTES,
+  formatExit,
+  withStderrTail,
+  type ExitStatus, type FunctionInstance, type InstanceResponse, type InstanceStartOptions } from './function-instance.ts'
 import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 import { TAG_ENV, killProcessGroup, killTaggedProcesses, type ProcessTag } from './process-tree.ts'
@@ -75,8 +79,6 @@ export const LOCAL_SETTING_ENV = {
 export function callgrindOutPattern(tmpDir: string): string {
   return join(tmpDir, 'callgrind.out.%p')
 }
-
-const STDERR_TAIL_BYTES = 4096
 
 /**
  * Variables a function instance inherits from the harness. Deliberately a
@@ -296,8 +298,7 @@ export class LocalInstance implements FunctionInstance {
 
     const describeFailure = (what: string): string => {
       const note = memoryLimitMessage(limited.limit, readMemoryLimitOutcome(limited.limit))
-      const tail = (note ? `${stderrTail.trimEnd()}\n${note}` : stderrTail).trim()
-      return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
+      return withStderrTail(what, note ? `${stderrTail.trimEnd()}\n${note}` : stderrTail)
     }
 
     let pidFile = ''

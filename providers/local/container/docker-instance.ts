@@ -41,7 +41,9 @@ import {
 } from '../../docker/labels.ts'
 import { ownerLabel } from '../../docker/run.ts'
 import {
+  STDERR_TAIL_BYTES,
   formatExit,
+  withStderrTail,
   type ExitStatus,
   type FunctionInstance,
   type InstanceInvocation,
@@ -74,7 +76,6 @@ export interface DockerInstanceOptions extends InstanceStartOptions {
 export const FUNCTION_MOUNT = '/function'
 
 const MIB = 1024 * 1024
-const STDERR_TAIL_BYTES = 4096
 
 let sharedClient: Docker | undefined
 /** One client per process: dockerode clients hold no connections between calls. */
@@ -360,10 +361,7 @@ export class DockerInstance implements FunctionInstance {
         .catch(() => undefined)
       await container.remove({ force: true }).catch(() => {})
       socket?.destroy()
-      const describe = (what: string): string => {
-        const tail = stderrTail.trim()
-        return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
-      }
+      const describe = (what: string): string => withStderrTail(what, stderrTail)
       if (err instanceof ReadyTimeout) {
         throw new ProviderError(
           'local',
