@@ -2,7 +2,8 @@
  * One contract for both local runtimes (test process): the same checks run
  * on a process instance (instance.ts) and a container instance
  * (container/docker-instance.ts), each started for real from a deployed
- * 901.echo package and used only through the FunctionInstance interface.
+ * 901.echo package by start-instance.ts and used only through the
+ * FunctionInstance interface.
  * The container half is skipped, with the reason printed, when no Docker
  * engine answers.
  */
@@ -15,14 +16,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from '../../test/support/docker.ts'
-import type { BuildContext } from '../types.ts'
-import { DockerInstance } from './container/docker-instance.ts'
-import { listSuiteContainers } from './container/docker-sweep.ts'
 import { createDockerClient } from '../docker/client.ts'
+import type { BuildContext } from '../types.ts'
+import { listSuiteContainers } from './container/docker-sweep.ts'
 import { formatExit, type FunctionInstance, type InstanceInvocation } from './function-instance.ts'
-import { LocalInstance } from './instance.ts'
 import { localHandleData } from './local-function.ts'
 import { LocalProvider } from './local-provider.ts'
+import { startInstance } from './start-instance.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const logger = createLogger('sebs', { quiet: true })
@@ -62,9 +62,10 @@ async function deployRuntime(runtime: 'process' | 'docker', stateDir: string): P
   return {
     provider,
     start: (memoryMb = MEMORY_MB) =>
-      runtime === 'docker'
-        ? DockerInstance.start({ ...common, memoryMb, docker: data.docker! })
-        : LocalInstance.start({ ...common, memoryMb, runtimes: data.runtimes, cacheDir: data.cacheDir }),
+      startInstance(
+        { ...common, memoryMb },
+        runtime === 'docker' ? { runtime, docker: data.docker! } : { runtime, runtimes: data.runtimes, cacheDir: data.cacheDir },
+      ),
   }
 }
 

@@ -26,10 +26,10 @@ import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
 import type { CodeUpdateResult, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
 import type { DockerRuntimeData } from './container/docker-instance.ts'
-import { formatExit, type FunctionInstance, type InstanceInvocation, type InstanceStartOptions } from './function-instance.ts'
-// The default runtime is loaded with the pool: a dynamic import would add its first load to the first cold start's client time.
-import { LocalInstance, type Runtimes } from './instance.ts'
+import { formatExit, type FunctionInstance, type InstanceInvocation } from './function-instance.ts'
+import type { Runtimes } from './instance.ts'
 import { paddedPackagesRoot, safeSegment } from './paths.ts'
+import { startInstance } from './start-instance.ts'
 import { killFunctionInstances } from './sweep.ts'
 
 /** The provider-specific part of a local FunctionHandle (plain data). */
@@ -347,12 +347,13 @@ export class LocalFunction implements DeployedFunction {
       memoryMb: this.#handle.memory,
       startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       logger: this.#logger,
-    } satisfies InstanceStartOptions
-    // The Docker runtime (and dockerode) is loaded on use: bench workers load this module to invoke, and every module costs them start-up time.
-    const starting: Promise<FunctionInstance> =
+    }
+    const starting: Promise<FunctionInstance> = startInstance(
+      options,
       this.#data.runtime === 'docker'
-        ? import('./container/docker-instance.ts').then(({ DockerInstance }) => DockerInstance.start({ ...options, docker: this.#data.docker! }))
-        : LocalInstance.start({ ...options, runtimes: this.#data.runtimes, cacheDir: this.#data.cacheDir })
+        ? { runtime: 'docker', docker: this.#data.docker! }
+        : { runtime: 'process', runtimes: this.#data.runtimes, cacheDir: this.#data.cacheDir },
+    )
     this.#starting.add(starting)
     try {
       const instance = await starting
