@@ -376,7 +376,7 @@ export function settingRule(key: SettingKey, value?: unknown): string {
     case 'choice':
       return `one of ${listChoices(kind.choices)}`
     case 'int':
-      return Number(value) > kind.max ? `a whole number ≤ ${kind.max}` : `a whole number ≥ ${kind.min}`
+      return (typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN) > kind.max ? `a whole number ≤ ${kind.max}` : `a whole number ≥ ${kind.min}`
     case 'number':
       if (kind.max !== undefined) return `a ${kind.what} in (${kind.above}, ${kind.max}]`
       return kind.above === 0 ? `a positive ${kind.what}` : `a ${kind.what} > ${kind.above}`
@@ -390,7 +390,12 @@ export function settingRule(key: SettingKey, value?: unknown): string {
 }
 
 function shown(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value)
+  if (typeof value === 'string') return `'${value}'`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value) // a BigInt or a cycle in a config file's value
+  }
 }
 
 /**
@@ -475,12 +480,12 @@ export function flagOptions(command: 'bench' | 'cleanup' | 'history' | 'inputs' 
 }
 
 /** Parsed flag values (parseArgs `values`) as a user config layer; each bad value gets its setting's message. */
-export function settingsFromFlags(values: Readonly<Record<string, string | boolean | string[] | undefined>>): UserSettings {
+export function settingsFromFlags(values: Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>): UserSettings {
   const out: Record<string, unknown> = {}
   for (const [key, r] of settingRows()) {
     const raw = r.flag ? values[r.flag.name] : undefined
     if (raw === undefined || raw === false) continue
-    out[key] = parseSettingText(key, { flag: true }, raw)
+    out[key] = parseSettingText(key, { flag: true }, raw as string | string[] | boolean)
   }
   return out as UserSettings
 }

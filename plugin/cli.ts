@@ -14,7 +14,7 @@ import { SIZES } from '../core/types.ts'
 import { createProvider, loadProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, providerOptions, resolveConfig, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
-import { flagHelp, flagOptions, settingsFromFlags } from '../engine/settings-schema.ts'
+import { flagHelp, flagOptions, settingsFromEnv, settingsFromFlags } from '../engine/settings-schema.ts'
 import { BUILTIN_BENCHMARKS_DIR, discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
@@ -213,8 +213,9 @@ async function benchCommand(args: string[]): Promise<number> {
     return 0
   }
   const flags: SebsUserConfig = settingsFromFlags(values)
-  // Validate now, so a bad flag fails before Vitest starts.
+  // Validate now, so a bad flag or SEBS_* variable fails before Vitest is even loaded.
   validateUserConfig(JSON.parse(JSON.stringify(flags)), 'command line')
+  settingsFromEnv(process.env)
   process.env.SEBS_CLI_OVERRIDES = JSON.stringify(flags)
 
   const root = process.cwd()
