@@ -1,7 +1,9 @@
 /**
  * formatExit and withStderrTail (test process): the one wording of how a
- * local instance ended or failed to start, for processes and containers alike.
+ * local instance ended or failed to start, for processes and containers
+ * alike; and that only start-instance.ts names the runtime classes.
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { formatExit, withStderrTail } from './function-instance.ts'
 
@@ -28,5 +30,15 @@ describe('withStderrTail', () => {
     expect(withStderrTail('the container of f was killed by SIGKILL before it was ready', ' \n')).toBe(
       'the container of f was killed by SIGKILL before it was ready (no stderr output)',
     )
+  })
+})
+
+describe('the runtime classes', () => {
+  it('are named only by start-instance.ts: the pool, the provider and the sweep see FunctionInstance', () => {
+    for (const file of ['local-function.ts', 'local-provider.ts', 'connect.ts', 'sweep.ts']) {
+      const source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')
+      expect(source, file).not.toMatch(/\b(LocalInstance|DockerInstance)\b/)
+    }
+    expect(readFileSync(new URL('./start-instance.ts', import.meta.url), 'utf8')).toMatch(/LocalInstance[\s\S]*DockerInstance/)
   })
 })
