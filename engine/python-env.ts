@@ -19,13 +19,13 @@
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BenchmarkError, SebsError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { withProgress } from '../core/progress.ts'
 import { indexFromConfig, indexUnreachable } from '../providers/packaging/pip-cache.ts'
-import { meaningfulLines, runCommand } from '../providers/packaging/run-command.ts'
+import { meaningfulLines, pidAlive, runCommand } from '../providers/packaging/run-command.ts'
 
 /**
  * What SeBS installs for its input generators and validators, taken from
@@ -296,6 +296,7 @@ async function ensureEnvironment(key: string, requirements: string[], declared: 
   }
 
   await mkdir(root, { recursive: true })
+  await removeDeadTemporaries(root, key, options.logger)
   const tmp = join(root, `${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   try {
     const sources = await pipSources(options.python)
@@ -340,6 +341,16 @@ async function ensureEnvironment(key: string, requirements: string[], declared: 
     return { python: venvPython(dir), dir, missing, sources }
   } finally {
     await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/** Half-made environments of runs that were killed while creating one (their pid is gone). */
+async function removeDeadTemporaries(root: string, key: string, logger: Logger): Promise<void> {
+  for (const name of await readdir(root)) {
+    const m = new RegExp(`^${key}\\.tmp-(\\d+)-[0-9a-f]+$`).exec(name)
+    if (!m || pidAlive(Number(m[1]))) continue
+    logger.debug(`removing ${join(root, name)}, left by process ${m[1]}`)
+    await rm(join(root, name), { recursive: true, force: true })
   }
 }
 
