@@ -378,7 +378,8 @@ async function install(dir: string, requirements: string[], options: InputPython
     : { cmd: python, args: ['-m', 'pip'] }
   // An unreachable index is probed once (pip-cache.ts) and then not retried by every pip run.
   const retries = (await indexUnreachable({ python: options.python, extraArgs: [], logger: options.logger })) ? ['--retries', '0'] : []
-  const env = { ...process.env, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' }
+  // Unbuffered: pip's lines reach the heartbeat as they come, not all at the end.
+  const env = { ...process.env, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONUNBUFFERED: '1' }
   const pip = (reqs: string[]) =>
     runCommand(pipCommand.cmd, [...pipCommand.args, 'install', '--disable-pip-version-check', '--no-input', ...retries, ...reqs], {
       cwd: dir,

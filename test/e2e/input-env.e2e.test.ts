@@ -3,8 +3,10 @@
  * starts with `from PIL import Image` runs through `sebs bench` on the local
  * provider. The first run creates input.py's managed Python environment
  * (announced, with its duration); the generator and the validator (in the
- * bench worker) both import PIL from it. The second run reuses it: no
- * install line, the environment's files untouched.
+ * bench worker) both import PIL from it, while a benchmark whose input.py
+ * imports what nothing provides fails alone, with a message saying where to
+ * declare it. The second run reuses the environment: no install line, its
+ * files untouched.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -22,11 +24,11 @@ const FIXTURES = join(ROOT, 'test', 'fixtures', 'sebs-input-env')
 const work = mkdtempSync(join(tmpdir(), 'sebs-e2e-input-env-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-function bench(cacheDir: string, dataDir: string) {
+function bench(cacheDir: string, dataDir: string, filter = '002.sebs-pillow') {
   const results = mkdtempSync(join(work, 'results-'))
   const res = spawnSync(
     process.execPath,
-    [BIN, 'bench', '--benchmarks', FIXTURES, '--data-dir', dataDir, '-t', '002.sebs-pillow', '--repetitions', '1', '--results-dir', results, '--cache-dir', cacheDir],
+    [BIN, 'bench', '--benchmarks', FIXTURES, '--data-dir', dataDir, '-t', filter, '--repetitions', '1', '--results-dir', results, '--cache-dir', cacheDir],
     {
       cwd: ROOT,
       encoding: 'utf8',
@@ -61,15 +63,22 @@ describe('sebs bench: input.py in its managed Python environment', () => {
     const cacheDir = join(work, 'cache')
     const dataDir = join(work, 'data')
 
-    const first = bench(cacheDir, dataDir)
-    expect(first.status, first.all).toBe(0)
+    // With 003.sebs-undeclared, whose input.py imports a module nothing provides: it fails alone (exit 1).
+    const first = bench(cacheDir, dataDir, '00[23]\\.sebs-')
+    expect(first.status, first.all).toBe(1)
+    const failed = first.records.filter((r) => r.benchmark === '003.sebs-undeclared') as Array<InvocationRecord & { error?: string }>
+    expect(failed.map((r) => r.state)).toEqual(['error'])
+    expect(failed[0]!.error).toMatch(/^loading input module failed: .*input\.py: imports 'sebs_undeclared_module_4711', which input\.py's environment \S+ does not have/)
+    expect(failed[0]!.error).toContain(join(FIXTURES, '000.sebs', '003.sebs-undeclared', 'input-requirements.txt'))
+    expect(first.all).not.toMatch(/Unhandled Error|\n\s+at [\w.<]+ \(/)
     const created = /python environment for input\.py: installing 1 package\(s\) \(pillow\) into (\S+)…/.exec(first.all)
     expect(created, first.all).not.toBeNull()
     expect(first.all).toMatch(/python environment for input\.py ready \(1 of 1 package\(s\) installed\) in [\d.]+ (m?s|min)/)
     const envDir = created![1]!
     expect(envDir.startsWith(join(cacheDir, 'python-env'))).toBe(true)
-    expect(first.records.map((r) => r.phase).sort()).toEqual(['cold', 'warm'])
-    for (const r of first.records) {
+    const pillow = first.records.filter((r) => r.benchmark === '002.sebs-pillow')
+    expect(pillow.map((r) => r.phase).sort()).toEqual(['cold', 'warm'])
+    for (const r of pillow) {
       // The validator (bench worker) imported PIL too and agreed with the function.
       expect(r, first.all).toMatchObject({ benchmark: '002.sebs-pillow', state: 'ok', outputValid: true })
     }
