@@ -165,10 +165,15 @@ describe('the input.py environment', () => {
     const bench = benchmarkWith('def generate_input(*args):\n    return {}\n')
     const { logger, lines } = capture()
     expect(await inputPython(bench.input.path, { python: 'python3', cacheDir, logger })).toEqual({ python: 'python3', missing: [] })
-    process.env[INPUT_PYTHON_ENV] = '/opt/my/python'
+    process.env[INPUT_PYTHON_ENV] = 'python3'
     delete process.env[INPUT_REQUIREMENTS_ENV]
-    expect(await inputPython(bench.input.path, { python: 'python3', cacheDir, logger })).toEqual({ python: '/opt/my/python', missing: [] })
+    expect(await inputPython(bench.input.path, { python: '/usr/bin/python-not-this', cacheDir, logger })).toEqual({ python: 'python3', missing: [] })
     expect(lines).toEqual([])
+    process.env[INPUT_PYTHON_ENV] = '/opt/sebs-no-such/python'
+    await expect(inputPython(bench.input.path, { python: 'python3', cacheDir, logger })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'SEBS_INPUT_PYTHON=/opt/sebs-no-such/python: is not an executable file. Point it at the Python that should run input.py, or unset it to use the managed environment.',
+    })
   })
 })
 

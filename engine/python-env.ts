@@ -21,11 +21,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { BenchmarkError, SebsError, errorMessage } from '../core/errors.ts'
+import { BenchmarkError, ConfigError, SebsError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { withProgress } from '../core/progress.ts'
 import { indexFromConfig, indexUnreachable } from '../providers/packaging/pip-cache.ts'
-import { meaningfulLines, pidAlive, runCommand } from '../providers/packaging/run-command.ts'
+import { findExecutable, meaningfulLines, pidAlive, runCommand } from '../providers/packaging/run-command.ts'
 
 /**
  * What SeBS installs for its input generators and validators, taken from
@@ -226,7 +226,15 @@ const pending = new Map<string, Promise<InputPython>>()
  */
 export async function inputPython(inputPath: string, options: InputPythonOptions): Promise<InputPython> {
   const override = process.env[INPUT_PYTHON_ENV]
-  if (override) return { python: override, missing: [] }
+  if (override) {
+    if (!findExecutable(override)) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `${INPUT_PYTHON_ENV}=${override}: ${override.includes('/') ? 'is not an executable file' : 'was not found on PATH'}. Point it at the Python that should run input.py, or unset it to use the managed environment.`,
+      )
+    }
+    return { python: override, missing: [] }
+  }
   const base = await baseRequirements()
   const declared = await declaredRequirements(inputPath)
   const requirements = [...base, ...declared.lines]
