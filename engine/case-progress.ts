@@ -7,9 +7,11 @@
  * and, when it ends, how long it took; a case done within a heartbeat prints
  * nothing, so fast runs stay as quiet as before.
  *
- * Per sample this costs two field writes and a clock read, outside the
- * invocation's timing (measure.ts times the request itself); the only timer
- * is one unref'd interval per running case.
+ * Per sample this costs a few field writes, outside the invocation's timing
+ * (measure.ts times the request itself); the only timer is one unref'd
+ * interval per running case. A beat (one log line) can fall while a request is
+ * in flight and delay handling its response by the time of a write: at most
+ * once per heartbeat, and only in cases that already run longer than one.
  */
 import { formatDuration, type Logger } from '../core/logger.ts'
 import { HEARTBEAT_MS } from '../core/progress.ts'
