@@ -32,6 +32,7 @@ export type SebsErrorCode =
   | 'RESULTS_NOT_FOUND'
   | 'BASELINE_INVALID'
   | 'RESULTS_LOCKED'
+  | 'DEPENDENCY_UNAVAILABLE'
 
 export class SebsError extends Error {
   readonly code: SebsErrorCode

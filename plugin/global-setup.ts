@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { providerOptions } from '../engine/settings.ts'
+import { workerSettings } from '../engine/settings-schema.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
 import { HEARTBEAT_MS, startProgress } from '../core/progress.ts'
 import { RECORDS_FILE } from '../core/records.ts'
@@ -111,7 +112,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     await provider.checkCredentials()
 
     const loaded = await Promise.all(
-      benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python }))] as const),
+      benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python, cacheDir: config.cacheDir, logger, force: config.force }))] as const),
     )
     markTiming('main', 'input modules loaded')
     modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
@@ -207,11 +208,8 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       provider: config.provider,
       functionsOnThisMachine: descriptor.functionsOnThisMachine,
       recordsFile: join(runDir, RECORDS_FILE),
-      repetitions: config.repetitions,
-      trigger: config.trigger,
-      sizes: config.sizes,
-      languages: config.languages,
-      cacheDir: config.cacheDir,
+      // The settings workers read (repetitions, sizes, memory, ciTarget, …): the table's `worker` rows.
+      ...workerSettings(config),
       python: config.runtimes.python,
       providerOptions: options,
       benchmarks: benchmarks.map((b) => ({
@@ -225,9 +223,6 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       cases,
       setupFailures: failures.list,
       storage: storage?.connection,
-      memory: config.memory,
-      ciTarget: config.ciTarget,
-      maxCost: config.maxCost,
       costModel,
       experiment: config.experiment ? { name: config.experiment, options: config.experiments[config.experiment] ?? {} } : undefined,
     }
