@@ -64,6 +64,8 @@ export interface SebsProvided {
   functionsOnThisMachine: boolean
   recordsFile: string
   repetitions: number
+  /** Whether the user set `repetitions` (experiments with their own default use it otherwise). */
+  repetitionsSet?: boolean
   trigger: Trigger
   sizes: Size[]
   languages?: Language[]

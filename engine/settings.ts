@@ -76,6 +76,8 @@ export interface SebsConfig {
   languages?: Language[]
   sizes: Size[]
   repetitions: number
+  /** Whether a layer set `repetitions` (else it is the default, and an experiment may use its own). */
+  repetitionsSet?: boolean
   memory?: number[]
   trigger: Trigger
   arch: Architecture
@@ -247,6 +249,7 @@ export function resolveConfig(layers: Array<{ source: string; config: unknown }>
     languages: merged.languages,
     sizes: merged.sizes && merged.sizes.length > 0 ? [...new Set(merged.sizes)] : ['test'],
     repetitions: merged.repetitions ?? 10,
+    repetitionsSet: merged.repetitions !== undefined,
     memory: merged.memory,
     // A provider's own section may set these (aws.trigger, aws.arch); flags win over both.
     trigger: merged.trigger ?? providerSetting(merged, 'trigger', ['http', 'library']) ?? 'http',

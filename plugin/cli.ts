@@ -20,7 +20,7 @@ import { enumerateCases, nothingSelectedError, selectCases } from '../engine/sel
 import { getRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
-import { checkListSettings } from '../suites/index.ts'
+import { checkListSettings, experimentCaseParts } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -338,7 +338,7 @@ async function benchCommand(args: string[]): Promise<number> {
   }
   const ctx = await startVitest(
     'benchmark',
-    preselectFiles(vitestArgs.filter, pattern, resolved),
+    preselectFiles(vitestArgs.filter, pattern, resolved, descriptor.functionsOnThisMachine),
     {
       // Bench files in worker threads, not forked processes: a thread starts
       // ~0.2 s sooner, and a bench worker only invokes (its instances are
@@ -370,14 +370,16 @@ async function benchCommand(args: string[]): Promise<number> {
  * alone so that the global setup reports the empty selection with the list
  * of cases.
  */
-function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig): string[] {
+function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig, functionsOnThisMachine: boolean): string[] {
   if (positionals.length > 0 || !pattern) return positionals
   let cases: ReturnType<typeof enumerateCases>
   let selected: ReturnType<typeof selectCases>
   const filters = { testNamePattern: new RegExp(pattern), root: config.root }
   try {
     const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+    // An experiment's cases are selected by their point names too (`-t '… warm 128MB'`).
+    const parts = experimentCaseParts(config, functionsOnThisMachine)
+    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes, ...(parts ? { parts } : {}) })
     selected = selectCases(cases, filters)
   } catch {
     return positionals // the plugin reports discovery errors with full context

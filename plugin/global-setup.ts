@@ -17,7 +17,8 @@ import { loadProvider } from '../providers/registry.ts'
 import type { CodePackage, DeployedFunction, NoSqlStorage, ObjectStorage, Provider } from '../providers/types.ts'
 import { startFileServer, type FileServer } from '../engine/file-server.ts'
 import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs, setModuleImporter } from '../engine/inputs.ts'
-import { nothingSelectedError, selectCases } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
+import { experimentCaseParts } from '../suites/index.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
 import { markRunInterrupted } from '../engine/interrupt.ts'
@@ -45,10 +46,14 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   // Vitest 4 keeps the positional file filters of `vitest bench FILTER` on the Vitest instance, not in the config.
   const fileFilters = project.globalConfig.filters ?? (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern
   const filters = { testNamePattern: project.globalConfig.testNamePattern, fileFilters, root: config.root }
-  const selected = selectCases(state.cases, filters)
-  if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
-
   const descriptor = await loadProvider(config.provider)
+  // An experiment's cases with their point names for `-t`, planned for this provider: a plan that
+  // refuses its settings fails here, before anything is built.
+  const parts = experimentCaseParts(config, descriptor.functionsOnThisMachine, { strict: true })
+  const allCases = parts ? enumerateCases(state.benchmarks, { languages: config.languages, sizes: config.sizes, parts }) : state.cases
+  const selected = selectCases(allCases, filters)
+  if (selected.length === 0) throw nothingSelectedError(allCases, filters, { sizes: config.sizes, languages: config.languages })
+
   const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch, config[config.provider] as Record<string, unknown> | undefined)
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
@@ -201,6 +206,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       functionsOnThisMachine: descriptor.functionsOnThisMachine,
       recordsFile: join(runDir, RECORDS_FILE),
       repetitions: config.repetitions,
+      repetitionsSet: config.repetitionsSet,
       trigger: config.trigger,
       sizes: config.sizes,
       languages: config.languages,

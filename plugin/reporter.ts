@@ -25,7 +25,48 @@ function gitCommit(cwd: string): string | undefined {
   }
 }
 
+interface VitestStateView {
+  state: { idMap: Map<string, unknown> }
+}
+
+/** Structural view of Vitest 4's bench task results (its reporter ranks them by `mean`). */
+interface BenchTaskView {
+  type: string
+  tasks?: BenchTaskView[]
+  meta?: { benchmark?: boolean }
+  result?: { state?: string; benchmark?: { mean: number; rank: number; sampleCount?: number } }
+}
+
+/**
+ * Vitest 4 compares the bench tasks of a group by their mean ("2.1x faster
+ * than …"). A task whose case failed took no measurement (its samples are
+ * 0 ms placeholders, see plugin/bench-adapter.ts), so it would rank fastest
+ * and the summary would say "NaNx" or "Infinityx faster". Such tasks lose
+ * their benchmark result (the records and our summary say why they failed)
+ * and the others are ranked again.
+ */
+export function dropUnmeasuredBenchmarks(suite: BenchTaskView): void {
+  const benches = (suite.tasks ?? []).filter((t) => t.meta?.benchmark && t.result?.benchmark)
+  const measured = benches.filter((t) => t.result!.benchmark!.mean > 0 && (t.result!.benchmark!.sampleCount ?? 1) > 0)
+  if (measured.length === benches.length) return
+  for (const t of benches) if (!measured.includes(t)) delete t.result!.benchmark
+  measured.sort((a, b) => a.result!.benchmark!.mean - b.result!.benchmark!.mean).forEach((t, i) => (t.result!.benchmark!.rank = i + 1))
+}
+
 export class SebsReporter implements Reporter {
+  #vitest: VitestStateView | undefined
+
+  onInit(vitest: unknown): void {
+    this.#vitest = vitest as VitestStateView
+  }
+
+  onTaskUpdate(packs: ReadonlyArray<readonly [string, ...unknown[]]>): void {
+    for (const [id] of packs) {
+      const task = this.#vitest?.state.idMap.get(id) as BenchTaskView | undefined
+      if (task?.type === 'suite' && task.result?.state !== 'run') dropUnmeasuredBenchmarks(task)
+    }
+  }
+
   async onTestRunEnd(): Promise<void> {
     const state = getRunState()
     if (!state?.setupDone) return

@@ -295,6 +295,7 @@ export function decorateRecord(
   const params: Record<string, unknown> = { ...(out.params ?? {}) }
   if (typeof envelope?.importTimeUs === 'number') params.importTimeUs = envelope.importTimeUs
   if (typeof envelope?.memoryLimitMechanism === 'string') params.memoryLimit = envelope.memoryLimitMechanism
+  else if (result.memoryLimitMechanism !== undefined) params.memoryLimit = result.memoryLimitMechanism
 
   if (meta.discard) {
     out.discarded = true

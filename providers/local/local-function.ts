@@ -192,6 +192,8 @@ export class LocalFunction implements DeployedFunction {
       sentAtUs,
       // Containers always run under a hard limit; process instances say what limits.ts could apply.
       memoryEnforced: slot.instance.memoryEnforced,
+      // An instance killed by its limit answers with no envelope: the record still says which limit.
+      ...memoryLimitMechanism(slot.instance),
       ...(initTimeUs !== undefined ? { initTimeUs } : {}),
       ...(memoryUsedMb !== undefined ? { memoryUsedMb } : {}),
     }
@@ -514,4 +516,10 @@ class PeakRssReader {
     }
     this.#fd = undefined
   }
+}
+
+/** The memory-limit mechanism of a process instance (containers have the engine's limit and say none here). */
+function memoryLimitMechanism(instance: object): { memoryLimitMechanism?: string } {
+  const mechanism = (instance as { memoryLimit?: { mechanism?: string } }).memoryLimit?.mechanism
+  return mechanism ? { memoryLimitMechanism: mechanism } : {}
 }
