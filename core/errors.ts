@@ -33,6 +33,7 @@ export type SebsErrorCode =
   | 'RESULTS_NOT_FOUND'
   | 'BASELINE_INVALID'
   | 'RESULTS_LOCKED'
+  | 'RESULTS_UNWRITABLE'
 
 export class SebsError extends Error {
   readonly code: SebsErrorCode

@@ -5,7 +5,7 @@
  * The formatting and writing live in reporters/; this is the Vitest adapter.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Reporter } from 'vitest/reporters'
 import { errorMessage } from '../core/errors.ts'
@@ -53,6 +53,16 @@ export function dropUnmeasuredBenchmarks(suite: BenchTaskView): void {
   measured.sort((a, b) => a.result!.benchmark!.mean - b.result!.benchmark!.mean).forEach((t, i) => (t.result!.benchmark!.rank = i + 1))
 }
 
+/** Why the run's records file cannot be appended to now (undefined: it can). */
+function recordsFileUnwritable(file: string): string | undefined {
+  try {
+    accessSync(file, constants.W_OK)
+    return undefined
+  } catch (err) {
+    return (err as { code?: string }).code ?? errorMessage(err)
+  }
+}
+
 export class SebsReporter implements Reporter {
   #vitest: VitestStateView | undefined
 
@@ -81,13 +91,25 @@ export class SebsReporter implements Reporter {
     }
     try {
       const { records, skippedLines } = readRecords(file)
-      const { consoleTable, summary, files } = await writeRunReports(runDir, records, {
+      const { consoleTable, summary, files, errors: outputErrors } = await writeRunReports(runDir, records, {
         resultsDir: config.resultsDir,
         runId: config.runId,
         provider: config.provider,
         history: true,
       })
       out('\n' + consoleTable)
+      // The results folder became unwritable during the run (the workers stopped invoking and said so):
+      // one error naming the folder and the fix, the run fails, the records on disk stay as they are.
+      const unwritable = recordsFileUnwritable(file)
+      if (outputErrors.length > 0 || unwritable) {
+        out(
+          `[sebs] error [RESULTS_UNWRITABLE]: the results folder ${runDir} is not writable` +
+            `${unwritable ? ` (${unwritable})` : ''}; ${outputErrors.length ? `${outputErrors.length} output(s) were not written, ` : ''}` +
+            `the ${records.length} record(s) in ${file} are kept. Make the folder writable again (permissions, read-only mount, free disk space) ` +
+            `or run with --results-dir <a writable folder>.`,
+        )
+        process.exitCode = 1
+      }
       const failures = summary.totals.errors + summary.totals.timeouts + summary.totals.invalid
       if (interrupted) {
         out(`[sebs] run ${config.runId} was interrupted by ${interrupted}: the summary covers the ${records.length} invocation(s) that completed.`)

@@ -22,6 +22,8 @@ import { EXPERIMENTS } from './index.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
 import { failedInSetup } from '../engine/setup-failures.ts'
 import { caseName } from '../engine/selection.ts'
+import { recordsUnwritable } from '../core/records.ts'
+import { isResultsUnwritable, reportResultsUnwritable } from './benchmark-suite.ts'
 import '../engine/run-state.ts'
 
 export function defineExperimentSuite(name: string, benchmarkId: string, tasks: BenchTasks): void {
@@ -120,7 +122,8 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         collect: async () => {
           const last = index === points.length - 1
           // Interrupted, or the setup could not prepare the case (and recorded why).
-          if (interrupted() || failedInSetup(provided.setupFailures, benchmarkId, language)) {
+          // Or the results folder became unwritable (reported once): nothing more is invoked.
+          if (interrupted() || failedInSetup(provided.setupFailures, benchmarkId, language) || recordsUnwritable()) {
             if (last && ctx) await ctx.restoreCode().catch(() => {})
             return []
           }
@@ -132,6 +135,10 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
             outcome = await runPoint(experiment!, c, point, settings, state)
             samples = pointSamplesMs(outcome, `${label} ${point.name}`)
           } catch (err) {
+            if (isResultsUnwritable(err)) {
+              reportResultsUnwritable(err)
+              return []
+            }
             const line = `${point.name}: FAILED: ${(err as Error).message}`
             outcomes.push({ point: point.name, records: [], lines: [line] })
             writeSummary(last)
