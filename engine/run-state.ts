@@ -7,9 +7,10 @@
  * they do not share module instances; a `globalThis` slot keyed by a
  * registered symbol is the one place all of them see.
  */
-import type { BenchmarkDefinition, Language, ProviderName, Size, Trigger } from '../core/types.ts'
+import type { BenchmarkDefinition, Language, ProviderName, Size } from '../core/types.ts'
 import type { FunctionHandle, StorageConnection } from '../providers/types.ts'
 import type { SebsConfig } from './settings.ts'
+import type { ResolvedSettings, WorkerSettingKey } from './settings-schema.ts'
 import type { BenchCase } from './selection.ts'
 import type { SetupFailure } from './setup-failures.ts'
 
@@ -56,20 +57,18 @@ export interface ProvidedBenchmark {
   languages: Language[]
 }
 
-/** What bench workers receive (plain, structured-cloneable data only; no secrets written anywhere). */
-export interface SebsProvided {
+/**
+ * What bench workers receive (plain, structured-cloneable data only; no secrets written anywhere).
+ * The settings among it are the `worker: true` rows of engine/settings-schema.ts, as resolved.
+ */
+export interface SebsProvided extends Pick<ResolvedSettings, WorkerSettingKey> {
   runId: string
   provider: ProviderName
   /** Functions run on this machine (the provider descriptor's flag): local-only experiments check it. */
   functionsOnThisMachine: boolean
   recordsFile: string
-  repetitions: number
   /** Whether the user set `repetitions` (experiments with their own default use it otherwise). */
   repetitionsSet?: boolean
-  trigger: Trigger
-  sizes: Size[]
-  languages?: Language[]
-  cacheDir: string
   python: string
   providerOptions: Record<string, unknown>
   benchmarks: ProvidedBenchmark[]
@@ -77,11 +76,6 @@ export interface SebsProvided {
   /** Benchmarks the setup could not prepare: their cases have error records already and are not run. */
   setupFailures?: SetupFailure[]
   storage?: StorageConnection
-  /** Memory sizes to sweep (MB), from --memory; the first one is what functions were deployed with. */
-  memory?: number[]
-  /** Adaptive repetitions: stop when the 95% CI of the median is within ±ciTarget % of it. */
-  ciTarget?: number
-  maxCost?: number
   /** Price row for each record's cost (`aws-x86_64`, …); local runs are labelled estimates. */
   costModel: string
   /** The experiment this run executes, with its settings from the config file. */

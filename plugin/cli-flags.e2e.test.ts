@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { describe, expect, it, beforeAll } from 'vitest'
 import { ensureFreshDist } from '../test/support/fresh-dist.ts'
+import { settingRows } from '../engine/settings-schema.ts'
 
 // These tests spawn the built bin (bin/sebs.mjs runs dist/): build what changed first.
 beforeAll(ensureFreshDist, 300_000)
@@ -22,6 +23,26 @@ describe('sebs bench numeric flags', () => {
     const res = spawnSync(process.execPath, [BIN, 'bench', ...flags], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DEBUG: '', NO_COLOR: '1' } })
     expect(res.status).toBe(1)
     expect(res.stderr).toBe(`sebs: error [CONFIG_INVALID]: ${message}.\n`)
+  })
+
+  it.each([
+    [{ SEBS_REPETITIONS: '-1' }, "SEBS_REPETITIONS must be a whole number ≥ 0, got '-1'"],
+    [{ SEBS_MEMORY: '128,abc' }, "SEBS_MEMORY must be a whole number ≥ 64, got 'abc'"],
+  ])('%j: the variable gets the same message shape, naming the variable', (vars, message) => {
+    const res = spawnSync(process.execPath, [BIN, 'bench'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...vars, DEBUG: '', NO_COLOR: '1' } })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toBe(`sebs: error [CONFIG_INVALID]: ${message}.\n`)
+  })
+
+  it('--help lists every flag of the settings table with its variable', () => {
+    const res = spawnSync(process.execPath, [BIN, 'bench', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DEBUG: '', NO_COLOR: '1' } })
+    expect(res.status).toBe(0)
+    const flagged = settingRows().filter(([, r]) => r.flag)
+    expect(flagged.length).toBeGreaterThan(15)
+    for (const [, r] of flagged) {
+      expect(res.stdout).toMatch(new RegExp(`^  --${r.flag!.name}\\b`, 'm'))
+      expect(res.stdout).toContain(`[${r.env}]`)
+    }
   })
 
   it("-t '(' is a clear CONFIG_INVALID naming the pattern, with no stack", () => {

@@ -10,10 +10,11 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
-import { LANGUAGES, PROVIDERS, SIZES, type Language, type ProviderName, type Size } from '../core/types.ts'
+import { SIZES } from '../core/types.ts'
 import { createProvider, loadProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
-import { configFromEnv, providerOptions, resolveConfig, splitList, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
+import { configFromEnv, providerOptions, resolveConfig, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
+import { flagHelp, flagOptions, settingsFromEnv, settingsFromFlags } from '../engine/settings-schema.ts'
 import { BUILTIN_BENCHMARKS_DIR, discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
 import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
@@ -24,7 +25,8 @@ import { checkListSettings, experimentCaseParts } from '../suites/index.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
-const USAGE = `Usage: sebs <command> [options]
+/** `sebs --help`; the bench flags come from the settings table. */
+const usage = (): string => `Usage: sebs <command> [options]
 
 Commands:
   bench      run benchmarks as Vitest bench suites (default provider: local)
@@ -35,15 +37,8 @@ Commands:
   compare    compare two runs (BASE NEW)
   docker     docker base: build the offline base images
 
-sebs bench options:
-  --provider local|aws|azure   --language python,nodejs   --size test,small,large
-  --repetitions N              --memory 128,256           --trigger http|library
-  --benchmarks DIR             --data-dir DIR             --cache-dir DIR
-  --results-dir DIR            --keep                     --force (rebuild, re-upload)
-  --allow-failures             exit 0 even when invocations failed (they are still recorded)
-  --experiment NAME            --ci-target PCT (adaptive)   --max-cost USD
-  --runtime process|docker     --cost-model aws-x86_64|aws-arm64|azure-consumption
-  --baseline RUN               compare with a run (dir, invocations.jsonl, run id or 'latest'); exit 1 on a regression
+sebs bench options (each also read from the SEBS_* variable in brackets, for 'npx vitest bench'):
+${flagHelp()}
   -t PATTERN, --reporter NAME, --outputJson FILE, --compare FILE, [file filters…] and every
   other Vitest flag are passed to Vitest as they are ('npx vitest bench --help' lists them)
 `
@@ -77,25 +72,6 @@ function parse(args: string[], options: ParseArgsConfig['options'], command: str
     const known = Object.keys(options ?? {}).map((o) => `--${o}`)
     throw new ConfigError('UNKNOWN_FLAG', `sebs ${command}: ${errorMessage(cause)}. Known options: ${known.join(', ')}.`, { cause })
   }
-}
-
-function listOf<T extends string>(value: unknown, choices: readonly T[], what: string): T[] | undefined {
-  const items = splitList(value as string | string[] | undefined)
-  if (!items) return undefined
-  for (const item of items) {
-    if (!(choices as readonly string[]).includes(item)) {
-      const code = what === 'provider' ? 'UNKNOWN_PROVIDER' : what === 'language' ? 'UNKNOWN_LANGUAGE' : 'UNKNOWN_SIZE'
-      throw new ConfigError(code, `Unknown ${what} '${item}'. Choose one of ${listChoices(choices)}.`)
-    }
-  }
-  return items as T[]
-}
-
-function intFlag(value: unknown, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new ConfigError('CONFIG_INVALID', `--${name} must be a whole number ≥ ${min}, got '${value}'.`)
-  return n
 }
 
 /**
@@ -135,44 +111,15 @@ async function resolveForCommand(root: string, flags: SebsUserConfig): Promise<S
   )
 }
 
-const commonOptions = {
-  provider: { type: 'string' },
-  'cache-dir': { type: 'string' },
-  'results-dir': { type: 'string' },
-  'data-dir': { type: 'string' },
-  benchmarks: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options']
+const helpOption = { help: { type: 'boolean', short: 'h' } } as const satisfies ParseArgsConfig['options']
 
-function commonFlags(values: Values): SebsUserConfig {
-  const flags: SebsUserConfig = {}
-  const provider = listOf(values.provider, PROVIDERS, 'provider')
-  if (provider) flags.provider = provider[0] as ProviderName
-  if (values['cache-dir']) flags.cacheDir = values['cache-dir'] as string
-  if (values['results-dir']) flags.resultsDir = values['results-dir'] as string
-  if (values['data-dir']) flags.dataDir = values['data-dir'] as string
-  if (values.benchmarks) flags.benchmarks = values.benchmarks as string[]
-  return flags
+/** The flags of `sebs bench`: every flag of the settings table (engine/settings-schema.ts), and --help. */
+const BENCH_OPTIONS = { ...flagOptions('bench'), ...helpOption } satisfies ParseArgsConfig['options']
+
+/** The options of a command other than `bench`: the settings flags it takes, its own, and --help. */
+function commandOptions(command: 'cleanup' | 'history' | 'inputs' | 'package', own: ParseArgsConfig['options'] = {}): ParseArgsConfig['options'] {
+  return { ...flagOptions(command), ...own, ...helpOption }
 }
-
-const BENCH_OPTIONS = {
-  ...commonOptions,
-  language: { type: 'string', multiple: true },
-  size: { type: 'string', multiple: true },
-  repetitions: { type: 'string' },
-  memory: { type: 'string', multiple: true },
-  trigger: { type: 'string' },
-  arch: { type: 'string' },
-  experiment: { type: 'string' },
-  runtime: { type: 'string' },
-  baseline: { type: 'string' },
-  'max-cost': { type: 'string' },
-  'ci-target': { type: 'string' },
-  'cost-model': { type: 'string' },
-  keep: { type: 'boolean' },
-  force: { type: 'boolean' },
-  'allow-failures': { type: 'boolean' },
-} as const satisfies ParseArgsConfig['options']
 
 /**
  * Splits `sebs bench` arguments into ours (BENCH_OPTIONS) and Vitest's: every
@@ -262,47 +209,13 @@ async function benchCommand(args: string[]): Promise<number> {
   const split = splitBenchArgs(args)
   const { values } = parse(split.own, BENCH_OPTIONS, 'bench')
   if (values.help) {
-    process.stdout.write(USAGE)
+    process.stdout.write(usage())
     return 0
   }
-  const flags = commonFlags(values)
-  flags.languages = listOf(values.language, LANGUAGES, 'language') as Language[] | undefined
-  flags.sizes = listOf(values.size, SIZES, 'size') as Size[] | undefined
-  flags.repetitions = intFlag(values.repetitions, 'repetitions', 0)
-  const memory = splitList(values.memory as string[] | undefined)?.map((m) => intFlag(m, 'memory', 64)!)
-  if (memory) flags.memory = memory
-  if (values.trigger !== undefined) {
-    if (values.trigger !== 'http' && values.trigger !== 'library') throw new ConfigError('CONFIG_INVALID', `--trigger must be 'http' or 'library', got '${values.trigger}'.`)
-    flags.trigger = values.trigger
-  }
-  if (values.arch !== undefined) {
-    if (values.arch !== 'x64' && values.arch !== 'arm64') throw new ConfigError('CONFIG_INVALID', `--arch must be 'x64' or 'arm64', got '${values.arch}'.`)
-    flags.arch = values.arch
-  }
-  if (values.keep) flags.keep = true
-  if (values.force) flags.force = true
-  if (values['allow-failures']) flags.allowFailures = true
-  if (values.baseline !== undefined) flags.baseline = values.baseline as string
-  if (values.experiment !== undefined) flags.experiment = values.experiment as string
-  if (values['max-cost'] !== undefined) {
-    const usd = Number(values['max-cost'])
-    if (!Number.isFinite(usd) || usd <= 0) throw new ConfigError('CONFIG_INVALID', `--max-cost must be a positive amount in USD, got '${values['max-cost']}'.`)
-    flags.maxCost = usd
-  }
-  if (values['ci-target'] !== undefined) {
-    const pct = Number(values['ci-target'])
-    if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new ConfigError('CONFIG_INVALID', `--ci-target must be a percentage in (0, 100], got '${values['ci-target']}'.`)
-    flags.ciTarget = pct
-  }
-  if (values['cost-model'] !== undefined) flags.costModel = values['cost-model'] as string
-  if (values.runtime !== undefined) {
-    if (values.runtime !== 'process' && values.runtime !== 'docker') {
-      throw new ConfigError('CONFIG_INVALID', `--runtime must be 'process' or 'docker', got '${values.runtime}'.`)
-    }
-    flags.runtime = values.runtime
-  }
-  // Validate now, so a bad flag fails before Vitest starts.
+  const flags: SebsUserConfig = settingsFromFlags(values)
+  // Validate now, so a bad flag or SEBS_* variable fails before Vitest is even loaded.
   validateUserConfig(JSON.parse(JSON.stringify(flags)), 'command line')
+  settingsFromEnv(process.env)
   process.env.SEBS_CLI_OVERRIDES = JSON.stringify(flags)
 
   const root = process.cwd()
@@ -393,8 +306,8 @@ function preselectFiles(positionals: string[], pattern: string | undefined, conf
 }
 
 async function cleanupCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...commonOptions, 'dry-run': { type: 'boolean' }, 'run-id': { type: 'string' } }, 'cleanup')
-  const config = await resolveForCommand(process.cwd(), commonFlags(values))
+  const { values } = parse(args, commandOptions('cleanup', { 'dry-run': { type: 'boolean' }, 'run-id': { type: 'string' } }), 'cleanup')
+  const config = await resolveForCommand(process.cwd(), settingsFromFlags(values))
   const logger = createLogger('sebs')
   const provider = await createProvider(config.provider, { runId: config.runId, cacheDir: config.cacheDir, logger, options: await providerOptions(config) })
   try {
@@ -410,16 +323,16 @@ async function cleanupCommand(args: string[]): Promise<number> {
 }
 
 async function historyCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, commonOptions, 'history')
-  const config = await resolveForCommand(process.cwd(), commonFlags(values))
+  const { values } = parse(args, commandOptions('history'), 'history')
+  const config = await resolveForCommand(process.cwd(), settingsFromFlags(values))
   const entries = await readRunIndex(config.resultsDir)
   process.stdout.write(entries.length ? formatHistory(entries) + '\n' : `no runs in ${config.resultsDir}\n`)
   return 0
 }
 
 async function inputsCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, commonOptions, 'inputs')
-  const config = await resolveForCommand(process.cwd(), commonFlags(values))
+  const { values } = parse(args, commandOptions('inputs'), 'inputs')
+  const config = await resolveForCommand(process.cwd(), settingsFromFlags(values))
   const dir = join(config.cacheDir, 'inputs', 'manifests')
   const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
   const rows: string[] = []
@@ -440,8 +353,8 @@ async function inputsCommand(args: string[]): Promise<number> {
 }
 
 async function packageCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...commonOptions, language: { type: 'string', multiple: true }, arch: { type: 'string' }, force: { type: 'boolean' } }, 'package')
-  const flags = commonFlags(values)
+  const { values, positionals } = parse(args, commandOptions('package'), 'package')
+  const flags = settingsFromFlags(values)
   const config = await resolveForCommand(process.cwd(), flags)
   const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
   if (positionals.length === 0) throw new ConfigError('BENCHMARK_NOT_FOUND', `sebs package needs a benchmark id. Known: ${listChoices(benchmarks.map((b) => b.id))}.`)
@@ -451,10 +364,10 @@ async function packageCommand(args: string[]): Promise<number> {
     for (const id of positionals) {
       const bench = benchmarks.find((b) => b.id === id)
       if (!bench) throw new ConfigError('BENCHMARK_NOT_FOUND', `Unknown benchmark '${id}'. Known: ${listChoices(benchmarks.map((b) => b.id))}.`)
-      const langs = (listOf(values.language, LANGUAGES, 'language') ?? bench.config.languages).filter((l) => bench.config.languages.includes(l))
-      const arch = (values.arch as 'x64' | 'arm64' | undefined) ?? config.arch
+      const langs = (flags.languages ?? bench.config.languages).filter((l) => bench.config.languages.includes(l))
+      const arch = config.arch
       for (const language of langs) {
-        const pkg = await provider.package({ benchmark: bench, language, arch }, { cacheDir: config.cacheDir, logger, runtimes: config.runtimes, force: Boolean(values.force) })
+        const pkg = await provider.package({ benchmark: bench, language, arch }, { cacheDir: config.cacheDir, logger, runtimes: config.runtimes, force: config.force })
         process.stdout.write(`${id} ${language} ${arch}: ${pkg.path} (${(pkg.sizeBytes / 1e6).toFixed(2)} MB${pkg.cached ? ', cached' : ''})\n`)
       }
     }
@@ -467,7 +380,7 @@ async function packageCommand(args: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE)
+    process.stdout.write(usage())
     return command ? 0 : 1
   }
   switch (command) {

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
 import { providerOptions } from '../engine/settings.ts'
+import { workerSettings } from '../engine/settings-schema.ts'
 import { createLogger, formatDuration } from '../core/logger.ts'
 import { HEARTBEAT_MS, startProgress } from '../core/progress.ts'
 import { RECORDS_FILE } from '../core/records.ts'
@@ -205,12 +206,9 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       provider: config.provider,
       functionsOnThisMachine: descriptor.functionsOnThisMachine,
       recordsFile: join(runDir, RECORDS_FILE),
-      repetitions: config.repetitions,
+      // The settings workers read (repetitions, sizes, memory, ciTarget, …): the table's `worker` rows.
+      ...workerSettings(config),
       repetitionsSet: config.repetitionsSet,
-      trigger: config.trigger,
-      sizes: config.sizes,
-      languages: config.languages,
-      cacheDir: config.cacheDir,
       python: config.runtimes.python,
       providerOptions: options,
       benchmarks: benchmarks.map((b) => ({
@@ -224,9 +222,6 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       cases,
       setupFailures: failures.list,
       storage: storage?.connection,
-      memory: config.memory,
-      ciTarget: config.ciTarget,
-      maxCost: config.maxCost,
       costModel,
       experiment: config.experiment ? { name: config.experiment, options: config.experiments[config.experiment] ?? {} } : undefined,
     }

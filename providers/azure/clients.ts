@@ -11,7 +11,7 @@
  * given the https form of the URL and a policy that runs after the token
  * policy turns it back into http; nothing but loopback is ever rewritten.
  */
-import type { TokenCredential } from '@azure/core-auth'
+import type { TokenCredential } from '@azure/identity'
 import { ResourceManagementClient, type ResourceManagementClientOptionalParams } from '@azure/arm-resources'
 import { StorageManagementClient, type StorageManagementClientOptionalParams } from '@azure/arm-storage'
 import { WebSiteManagementClient, type WebSiteManagementClientOptionalParams } from '@azure/arm-appservice'

@@ -19,7 +19,7 @@
  */
 import { accessSync, constants as fsConstants } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import type { TokenCredential } from '@azure/core-auth'
+import type { TokenCredential } from '@azure/identity'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 
 export interface CredentialChoice {

@@ -14,7 +14,7 @@
  * names, URLs and ids.
  */
 import { join } from 'node:path'
-import type { TokenCredential } from '@azure/core-auth'
+import type { TokenCredential } from '@azure/identity'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type {
   BuildContext,
