@@ -34,6 +34,7 @@ export type SebsErrorCode =
   | 'BASELINE_INVALID'
   | 'RESULTS_LOCKED'
   | 'RESULTS_UNWRITABLE'
+  | 'INTERRUPTED'
 
 export class SebsError extends Error {
   readonly code: SebsErrorCode

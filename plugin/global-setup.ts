@@ -118,8 +118,20 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     )
     modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
 
+    // Ctrl-C / SIGTERM during the setup (plugin/interrupt.ts sets state.interrupted): no further
+    // build, input generation, storage start or deploy; the step in flight finishes (in a terminal
+    // the signal also reaches its pip/npm children), then the teardown removes what was created.
+    const stopping = (): boolean => {
+      if (!state.interrupted) return false
+      if (!stopNoticed) logger.info(`${state.interrupted}: skipping the remaining builds and deploys of run ${config.runId}`)
+      stopNoticed = true
+      return true
+    }
+    let stopNoticed = false
+
     const packages = new Map<string, CodePackage>()
     for (const [key, { bench, language }] of pairs) {
+      if (stopping()) break
       if (failures.has(bench.id, language)) continue
       const pkg = await failures.guard(bench.id, language, 'building package', () =>
         provider.package(
@@ -132,7 +144,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
 
     const needsStorage = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0)))
     const needsNoSql = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql))
-    if (needsStorage) {
+    if (needsStorage && !stopping()) {
       const step = startProgress(logger, `starting storage on '${config.provider}'`, { quietStart: true })
       try {
         storage = await provider.storage()
@@ -140,16 +152,17 @@ export default async function globalSetup(project: TestProject): Promise<() => P
         step.stop()
       }
     }
-    if (needsNoSql) {
+    if (needsNoSql && !stopping()) {
       if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
       nosql = await provider.nosql()
     }
     // Functions on this machine read benchmark data over loopback HTTP.
-    if (descriptor.functionsOnThisMachine) fileServer = await startFileServer(config.dataDir)
+    if (descriptor.functionsOnThisMachine && !stopping()) fileServer = await startFileServer(config.dataDir)
     const fileServerUrl = (config[config.provider].fileServerUrl as string | undefined) ?? fileServer?.url
 
     const events = new Map<string, Map<Size, Record<string, unknown>>>()
     for (const bench of benchmarks) {
+      if (stopping()) break
       if (failures.has(bench.id)) continue
       const sizes = [...new Set(selected.filter((c) => c.benchmark === bench.id).map((c) => c.size))]
       const prepared = await failures.guard(bench.id, undefined, 'generating inputs', () =>
@@ -171,6 +184,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
+      if (stopping()) break
       if (failures.has(bench.id, language)) continue
       const memory = config.memory?.[0] ?? bench.config.memory
       // Local deploys take milliseconds (debug line only); a cloud deploy that runs past a heartbeat is shown with its wait.

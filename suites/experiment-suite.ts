@@ -15,7 +15,7 @@ import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
 import type { Language, Size } from '../core/types.ts'
 import type { BenchTasks } from '../engine/bench-tasks.ts'
 import { BenchmarkSession } from '../engine/case-session.ts'
-import { CostBudget, ExperimentContext, usable } from './context.ts'
+import { CostBudget, ExperimentContext, RunInterruptedError, usable } from './context.ts'
 import { experimentSettings, PointFailedError, runPoint, type ExperimentPoint, type PointOutcome } from './experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
@@ -83,6 +83,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         ...(settings.costModels ? { priceOverrides: settings.costModels } : {}),
         budget: CostBudget.fromRecords(settings.maxCost, provided.recordsFile),
         log: (line) => console.log(`[sebs] ${name} ${label}: ${line}`),
+        interrupted,
       })
       contexts.push(ctx)
       return ctx
@@ -137,6 +138,14 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
           } catch (err) {
             if (isResultsUnwritable(err)) {
               reportResultsUnwritable(err)
+              return []
+            }
+            if (err instanceof RunInterruptedError) {
+              // Ctrl-C inside a long point: it stopped between invocations; what it recorded stays.
+              outcomes.push({ point: point.name, records: [], lines: [`${point.name}: interrupted`] })
+              writeSummary(last)
+              if (last) await c.restoreCode().catch(() => {})
+              console.log(`[sebs] ${name} ${label} ${point.name}: interrupted; stopped between invocations`)
               return []
             }
             const line = `${point.name}: FAILED: ${(err as Error).message}`

@@ -11,7 +11,7 @@ import { readRecords } from '../core/records.ts'
 import type { InvocationRecord } from '../core/types.ts'
 import type { DeployedFunction, FunctionHandle, InvokeResult } from '../providers/types.ts'
 import { summarizeRecords } from '../reporters/summary.ts'
-import { CostBudget, ExperimentContext, epochUs } from './context.ts'
+import { CostBudget, ExperimentContext, RunInterruptedError, epochUs } from './context.ts'
 import { evictionModel } from './eviction-model.ts'
 import { defineExperiment, experimentPointNames, experimentSettings, runPoint, type ExperimentSettings } from './experiment.ts'
 import { perfCost } from './perf-cost.ts'
@@ -166,3 +166,37 @@ describe('experimentPointNames', () => {
     expect(experimentPointNames(perfCost, { repetitions: 10 }, target)).toEqual(['cold 256MB', 'warm 256MB', 'burst 256MB', 'sequential 256MB'])
   })
 })
+
+describe('an interrupt inside a long point', () => {
+  it('stops it between invocations: measure starts none once the run is interrupted, and what ran is on disk', async () => {
+    const recordsFile = join(dir, 'invocations.jsonl')
+    let stop = false
+    const ctx = new ExperimentContext({
+      fn: stubFunction(),
+      payload: {},
+      runId: 'r',
+      recordsFile,
+      experiment: 'eviction-model',
+      benchmark: '910.sleep',
+      language: 'python',
+      size: 'test',
+      provider: 'local',
+      trigger: 'http',
+      memory: 128,
+      dataDir: dir,
+      costModel: 'aws-x86_64',
+      budget: new CostBudget(undefined),
+      // The "Ctrl-C" arrives during the first idle period.
+      sleep: async () => {
+        stop = true
+      },
+      interrupted: () => stop,
+    })
+    const settings = experimentSettings({ experiment: { name: 'eviction-model', options: { idleSeconds: [600] } }, repetitions: 5, repetitionsSet: true }, evictionModel, 128)
+    const [point] = evictionModel.plan(settings, { provider: 'local', functionsOnThisMachine: true, language: 'python', deployedMemory: 128 })
+    await expect(runPoint(evictionModel, ctx, point!, settings, new Map())).rejects.toBeInstanceOf(RunInterruptedError)
+    // The priming call before the interrupt is recorded; nothing after it was invoked.
+    expect(readRecords(recordsFile).records.map((r) => r.phase)).toEqual(['eviction-prime'])
+  })
+})
+
