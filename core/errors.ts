@@ -35,6 +35,7 @@ export type SebsErrorCode =
   | 'RESULTS_LOCKED'
   | 'RESULTS_UNWRITABLE'
   | 'INTERRUPTED'
+  | 'DEPENDENCY_UNAVAILABLE'
 
 export class SebsError extends Error {
   readonly code: SebsErrorCode

@@ -89,7 +89,8 @@ export class BenchmarkSession {
     const { benchmark } = this
     this.#inputModule ??= loadInputModule(
       { id: benchmark.id, dir: benchmark.dir, input: { kind: benchmark.inputKind, path: benchmark.inputPath } },
-      { python: this.provided.python },
+      // The environment the main process made for input.py (found in the cache, not created here).
+      { python: this.provided.python, cacheDir: this.provided.cacheDir },
     )
     return (await this.#inputModule).validateOutput
   }

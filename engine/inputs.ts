@@ -14,11 +14,12 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { BenchmarkInputModule, GenerateInputContext } from '../core/benchmark-input.ts'
 import { BenchmarkError, SebsError, errorMessage } from '../core/errors.ts'
-import { formatDuration, type Logger } from '../core/logger.ts'
+import { createLogger, formatDuration, type Logger } from '../core/logger.ts'
 import { startProgress, withProgress, type ProgressStep } from '../core/progress.ts'
 import type { BenchmarkDefinition, Size } from '../core/types.ts'
 import type { NoSqlStorage, ObjectStorage } from '../providers/types.ts'
 import { loadPythonInputModule } from './python-bridge.ts'
+import { inputPython, missingModuleError } from './python-env.ts'
 
 export function benchmarkDataDir(dataRoot: string, bench: BenchmarkDefinition): string {
   return join(dataRoot, bench.group, bench.id)
@@ -58,12 +59,33 @@ async function importInputModule(file: string): Promise<unknown> {
   return import(/* @vite-ignore */ pathToFileURL(file).href)
 }
 
-/** Loads `input.ts`, or SeBS's `input.py` through the Python bridge. */
-export async function loadInputModule(
-  bench: Pick<BenchmarkDefinition, 'id' | 'dir' | 'input'>,
-  options: { python: string },
-): Promise<BenchmarkInputModule> {
-  if (bench.input.kind === 'py') return loadPythonInputModule(bench, options)
+/** How an input module is loaded. */
+export interface LoadInputOptions {
+  /** The base Python interpreter (config `runtimes.python`). */
+  python: string
+  /**
+   * The cache folder: with it, `input.py` runs in the managed environment
+   * (python-env.ts, created on first use); without it, with `python` as it is.
+   */
+  cacheDir?: string
+  logger?: Logger
+  /** Retry packages the environment could not install before (`--force`). */
+  force?: boolean
+}
+
+/** Loads `input.ts`, or SeBS's `input.py` through the Python bridge (in its managed environment when `cacheDir` is given). */
+export async function loadInputModule(bench: Pick<BenchmarkDefinition, 'id' | 'dir' | 'input'>, options: LoadInputOptions): Promise<BenchmarkInputModule> {
+  if (bench.input.kind === 'py') {
+    if (options.cacheDir === undefined) return loadPythonInputModule(bench, { python: options.python })
+    // Without a logger of its own (a bench worker validating outputs) the main process has said everything already.
+    const quiet = createLogger('sebs').child('python-env')
+    const logger = options.logger ?? { ...quiet, warn: (m: string) => quiet.debug(m), info: (m: string) => quiet.debug(m) }
+    const env = await inputPython(bench.input.path, { python: options.python, cacheDir: options.cacheDir, logger, force: options.force })
+    return loadPythonInputModule(bench, {
+      python: env.python,
+      explainMissingModule: (module) => missingModuleError(bench.input.path, module, env),
+    })
+  }
   let mod: Partial<BenchmarkInputModule>
   try {
     mod = (await importInputModule(bench.input.path)) as Partial<BenchmarkInputModule>
@@ -263,7 +285,7 @@ export async function prepareBenchmarkInputs(
   ctx: PrepareInputsContext,
   loaded?: BenchmarkInputModule,
 ): Promise<Map<Size, Record<string, unknown>>> {
-  const mod = loaded ?? (await loadInputModule(bench, { python: ctx.python }))
+  const mod = loaded ?? (await loadInputModule(bench, { python: ctx.python, cacheDir: ctx.cacheDir, logger: ctx.logger, force: ctx.force }))
   const events = new Map<Size, Record<string, unknown>>()
   for (const size of sizes) {
     // Not announced up front (cached inputs take milliseconds); a generation that runs longer

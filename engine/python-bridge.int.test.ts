@@ -577,7 +577,8 @@ describe('sebs bench on a SeBS-format benchmark directory (local provider)', () 
           cwd: ROOT,
           encoding: 'utf8',
           // The bridge's debug log carries input.py's prints: the fixture's validator prints one line per verdict.
-          env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', FORCE_COLOR: '0', NO_COLOR: '1', DEBUG: 'sebs:python-bridge' },
+          // SEBS_INPUT_REQUIREMENTS: the fixture's input.py needs only the standard library, so no managed environment (test/e2e/input-env.e2e.test.ts has one).
+          env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', FORCE_COLOR: '0', NO_COLOR: '1', DEBUG: 'sebs:python-bridge', SEBS_INPUT_REQUIREMENTS: '/dev/null' },
           timeout: 600_000,
         },
       )

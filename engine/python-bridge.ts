@@ -59,6 +59,12 @@ export interface PythonInputModuleOptions {
   python: string
   timeouts?: Partial<PythonBridgeTimeouts>
   logger?: Logger
+  /**
+   * Explains an `import` that failed for want of a module (ModuleNotFoundError)
+   * when the interpreter's environment knows why (python-env.ts: a package
+   * that could not be installed, or one input.py never declared).
+   */
+  explainMissingModule?: (module: string) => SebsError | undefined
 }
 
 /** A loaded `input.py`: the harness's input-module contract plus process control. */
@@ -89,6 +95,16 @@ interface ReadyMessage {
 }
 
 type CallbackHandler = (params: Record<string, unknown>) => Promise<unknown>
+
+/** The environment's explanation of a ModuleNotFoundError, with Python's traceback appended; undefined for other errors. */
+function explainImport(error: PythonError, explain: ((module: string) => SebsError | undefined) | undefined): SebsError | undefined {
+  if (error.type !== 'ModuleNotFoundError' || !explain) return undefined
+  const module = /No module named '([^']+)'/.exec(error.message)?.[1]
+  const ours = module ? explain(module) : undefined
+  if (!ours) return undefined
+  ours.message += `\nPython said: ${error.type}: ${error.message}\n${tail(error.traceback, 8)}`
+  return ours
+}
 
 /** A call that ended with a Python exception (the bridge itself is fine). */
 class PythonCallError extends Error {
@@ -149,6 +165,7 @@ class BridgeProcess {
     private readonly python: string,
     private readonly logger: Logger,
     private readonly timeouts: PythonBridgeTimeouts,
+    private readonly explainMissingModule?: (module: string) => SebsError | undefined,
   ) {}
 
   get pid(): number | undefined {
@@ -242,13 +259,14 @@ class BridgeProcess {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
         if (!settled) {
           fail(
-            fatal
+            (fatal && explainImport(fatal, this.explainMissingModule)) ??
+            (fatal
               ? new BenchmarkError(
                   'BENCHMARK_LAYOUT_INVALID',
                   this.inputPath,
                   `cannot be imported: ${fatal.type}: ${fatal.message}\n${tail(fatal.traceback)}`,
                 )
-              : new BenchmarkError('INPUT_GENERATION_FAILED', this.inputPath, `the Python bridge ${how} before it was ready.${this.stderrNote()}`),
+              : new BenchmarkError('INPUT_GENERATION_FAILED', this.inputPath, `the Python bridge ${how} before it was ready.${this.stderrNote()}`)),
           )
         }
         const pending = this.pending
@@ -401,11 +419,18 @@ function keyPair(value: unknown, what: string): [string, string] {
 }
 
 /** A Python exception during a call, as the error the harness reports. */
-function callFailure(bench: Pick<BenchmarkDefinition, 'id' | 'input'>, err: unknown, what: string): unknown {
+function callFailure(
+  bench: Pick<BenchmarkDefinition, 'id' | 'input'>,
+  err: unknown,
+  what: string,
+  explain?: (module: string) => SebsError | undefined,
+): unknown {
   if (!(err instanceof PythonCallError)) return err
   // A failing upload/nosql callback keeps its own error (and code): Python only passed it through.
   const ours = err.callbackErrors.at(-1)
   if (err.python.callbackFailed && ours !== undefined) return ours
+  const missing = explainImport(err.python, explain)
+  if (missing) return missing
   return new BenchmarkError(
     'INPUT_GENERATION_FAILED',
     bench.input.path,
@@ -446,7 +471,7 @@ export async function loadPythonInputModule(
   const path = bench.input.path
   const timeouts = { ...DEFAULT_PYTHON_BRIDGE_TIMEOUTS, ...options.timeouts }
   const logger = options.logger ?? createLogger('sebs').child('python-bridge')
-  const bridge = new BridgeProcess(path, options.python, logger, timeouts)
+  const bridge = new BridgeProcess(path, options.python, logger, timeouts, options.explainMissingModule)
 
   let ready: ReadyMessage
   let described: { bucketsCount: unknown; nosql: unknown }
@@ -462,7 +487,7 @@ export async function loadPythonInputModule(
     described = await bridge.call('describe', {}, timeouts.describeMs)
   } catch (err) {
     await bridge.close()
-    throw callFailure(bench, err, 'buckets_count()/allocate_nosql()')
+    throw callFailure(bench, err, 'buckets_count()/allocate_nosql()', options.explainMissingModule)
   }
   logger.debug(`loaded ${path} (python ${ready.python}, pid ${ready.pid})`)
   const bucketsCount = described.bucketsCount === null ? undefined : parseBucketsCount(described.bucketsCount, path)
@@ -522,7 +547,7 @@ export async function loadPythonInputModule(
           const lookedForNothing = (py.dataDirState === 'missing' || py.dataDirState === 'empty') && DATA_LOOKUP_ERRORS.has(py.type)
           if (lookedForNothing || notFoundInData) throw dataMissingError(bench, err, dataDir, dataRoot)
         }
-        throw callFailure(bench, err, `generate_input (size '${ctx.size}')`)
+        throw callFailure(bench, err, `generate_input (size '${ctx.size}')`, options.explainMissingModule)
       }
     },
   }

@@ -114,7 +114,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     await provider.checkCredentials()
 
     const loaded = await Promise.all(
-      benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python }))] as const),
+      benchmarks.map(async (b) => [b.id, await failures.guard(b.id, undefined, 'loading input module', () => loadInputModule(b, { python: config.runtimes.python, cacheDir: config.cacheDir, logger, force: config.force }))] as const),
     )
     modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
 

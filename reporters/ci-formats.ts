@@ -17,8 +17,9 @@
  *   `{ "<benchmark>": { "<measure>": { value, lower_value, upper_value } } }`,
  *   `value` the median and the bounds its nonparametric 95% CI. Client time is
  *   the built-in `latency` measure, in nanoseconds as Bencher defines it; the
- *   measures Bencher creates on first upload (without units) carry their unit in
- *   their name: `function-time-ns`, `instructions`, `cost-usd-per-1m-invocations`.
+ *   custom measures (`BENCHER_CUSTOM_MEASURES`, which the CI recipe creates with
+ *   their units before the first upload) also carry their unit in their slug:
+ *   `function-time-ns`, `instructions`, `cost-usd-per-1m-invocations`.
  *
  * Only usable samples count (state ok, valid output, not discarded), as in
  * the summary; cases with none are left out.
@@ -87,6 +88,8 @@ interface Metric {
   toUnit: (v: number) => number
   /** Bencher: scale from record units. */
   toBencher: (v: number) => number
+  /** Bencher: the measure's name and units when it is a custom one (absent for the built-in `latency`). */
+  bencherMeasure?: { name: string; units: string }
 }
 
 const METRICS: Metric[] = [
@@ -105,6 +108,7 @@ const METRICS: Metric[] = [
     unit: 'ms',
     toUnit: (us) => significant(us / 1000),
     toBencher: (us) => Math.round(us * 1000),
+    bencherMeasure: { name: 'Function time', units: 'nanoseconds (ns)' },
   },
   {
     label: 'instructions',
@@ -113,6 +117,7 @@ const METRICS: Metric[] = [
     unit: 'instructions',
     toUnit: (v) => Math.round(v),
     toBencher: (v) => Math.round(v),
+    bencherMeasure: { name: 'Instructions', units: 'instructions' },
   },
   {
     label: 'cost',
@@ -122,8 +127,18 @@ const METRICS: Metric[] = [
     unit: 'USD per 1M invocations',
     toUnit: (v) => significant(v * 1e6),
     toBencher: (v) => significant(v * 1e6),
+    bencherMeasure: { name: 'Cost per 1M invocations', units: 'US dollars (USD)' },
   },
 ]
+
+/**
+ * The custom measures `bencher.json` uses, with the name and units to create
+ * them with (`bencher measure create PROJECT --slug … --name … --units …`)
+ * before the first upload; docs/ci.md's recipe creates exactly these.
+ */
+export const BENCHER_CUSTOM_MEASURES: ReadonlyArray<{ slug: string; name: string; units: string }> = METRICS.flatMap((m) =>
+  m.bencherMeasure ? [{ slug: m.slug, ...m.bencherMeasure }] : [],
+)
 
 /** Statistics of `counters.instructions.value` per case, from the usable records that have it. */
 function instructionStats(records: InvocationRecord[]): Map<string, Statistics> {

@@ -10,6 +10,8 @@
 import { inject } from 'vitest'
 import { caseTaskNames, type BenchTasks } from '../engine/bench-tasks.ts'
 import { BenchmarkSession } from '../engine/case-session.ts'
+import { caseProgress } from '../engine/case-progress.ts'
+import { createLogger } from '../core/logger.ts'
 import { measureInvocation, recordHarnessError, type InvocationContext, type InvocationMeta } from '../engine/measure.ts'
 import { caseName } from '../engine/selection.ts'
 import type { Language, Size } from '../core/types.ts'
@@ -41,12 +43,19 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
   let fn: DeployedFunction | undefined
   let ctx: InvocationContext | undefined
   let warmRepetition = 0
+  // A long case says where it is (Vitest shows its results only when the file ends).
+  const progress = caseProgress(createLogger('sebs'), `${session.benchmark.id} ${language} ${size}`)
+  const lastSample = (meta: InvocationMeta): boolean => meta.phase === 'cold' ? repetitions === 0 : meta.repetition === repetitions - 1
 
   const invoke = async (meta: InvocationMeta, before?: (fn: DeployedFunction) => Promise<void>): Promise<number | undefined> => {
     // The results folder became unwritable (reported once, below): nothing more is invoked.
-    if (failed || interrupted() || recordsUnwritable()) return undefined
+    if (failed || interrupted() || recordsUnwritable()) {
+      progress.finish(failed ? 'stopped after a failure' : interrupted() ? 'interrupted' : 'results folder not writable')
+      return undefined
+    }
     // Its build, inputs or deploy failed in the setup, which recorded why.
     if (failedInSetup(session.provided.setupFailures, session.benchmark.id, language)) return undefined
+    progress.sampleStarted(meta.phase, meta.phase === 'cold' ? 1 : meta.repetition + 1, meta.phase === 'cold' ? 1 : repetitions)
     try {
       const prepared = session.requirePrepared(language, size)
       fn ??= await session.connect(prepared)
@@ -67,6 +76,10 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
         else throw recordErr
       }
       return undefined
+    } finally {
+      progress.sampleEnded()
+      if (failed) progress.finish('stopped after a failure')
+      else if (lastSample(meta)) progress.finish()
     }
   }
 

@@ -1,14 +1,17 @@
 /**
  * The CI recipe in docs/ci.md (runs in a Vitest worker): its workflow passes
  * action-validator (the npm package @action-validator/cli, a WebAssembly build
- * of the Rust validator: schema of workflows and actions, globs), its actions are
- * node24 majors, and its cache keys cover what the package hash covers.
+ * of the Rust validator: schema of workflows and actions, globs), and so do the
+ * step snippets of the other sections placed in it; its actions are the current
+ * majors (node24), its cache keys cover what the package hash covers, and it
+ * creates Bencher's custom measures with the units bencher.json needs.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { BENCHER_CUSTOM_MEASURES } from '../reporters/ci-formats.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const doc = readFileSync(join(ROOT, 'docs', 'ci.md'), 'utf8')
@@ -38,20 +41,25 @@ describe('docs/ci.md workflow', () => {
     expect(validate(broken).status).not.toBe(0)
   })
 
-  it('uses the node24 majors of the actions', () => {
-    const uses = [...doc.matchAll(/uses: ([\w-]+\/[\w/-]+)@v(\d+)/g)].map((m) => [m[1]!, Number(m[2])] as const)
-    const minimum: Record<string, number> = {
-      'actions/checkout': 5,
-      'actions/setup-node': 6,
-      'actions/setup-python': 6,
-      'actions/cache': 5,
-      'actions/cache/save': 5,
-      'actions/cache/restore': 5,
-      'actions/upload-artifact': 6,
-      'actions/download-artifact': 7,
+  it('uses the current (node24) majors of the actions', () => {
+    const uses = [...doc.matchAll(/uses: ([\w-]+\/[\w/-]+)@(v\d+|main)\b/g)].map((m) => [m[1]!, m[2]!] as const)
+    // The newest major of each, checked against the actions' releases (2026-12): every one runs on node24.
+    const current: Record<string, string> = {
+      'actions/checkout': 'v7',
+      'actions/setup-node': 'v7',
+      'actions/setup-python': 'v7',
+      'actions/cache': 'v6',
+      'actions/cache/save': 'v6',
+      'actions/cache/restore': 'v6',
+      'actions/upload-artifact': 'v7',
+      'actions/download-artifact': 'v8',
+      'marocchino/sticky-pull-request-comment': 'v3',
+      'aws-actions/configure-aws-credentials': 'v6',
+      'benchmark-action/github-action-benchmark': 'v1',
+      'bencherdev/bencher': 'main', // Bencher publishes its action on main only
     }
-    for (const [action, major] of uses) if (minimum[action] !== undefined) expect(major, action).toBeGreaterThanOrEqual(minimum[action]!)
-    expect(uses.some(([a]) => a === 'actions/cache')).toBe(true)
+    for (const [action, major] of uses) expect([action, major]).toEqual([action, current[action]])
+    expect(new Set(uses.map(([a]) => a))).toEqual(new Set(Object.keys(current)))
   })
 
   it('keys the package cache on what the package hash covers, and caches inputs apart', () => {
@@ -76,5 +84,29 @@ describe('docs/ci.md workflow', () => {
     expect(text).toContain('github-action-benchmark-cold.json')
     const thresholds = [...text.matchAll(/alert-threshold: '(\d+)%'/g)].map((m) => Number(m[1]))
     expect(new Set(thresholds).size).toBe(2)
+  })
+
+  it('places every step snippet of the other sections into the workflow, and action-validator passes it', () => {
+    // Snippets that are lists of steps (the tracking and artifact variants), indented as the workflow's steps.
+    const snippets = yamlBlocks.slice(1).filter((b) => /^ {6}- /.test(b))
+    expect(snippets.length).toBeGreaterThanOrEqual(4)
+    const at = workflow.indexOf('      - name: Fail on a regression')
+    expect(at).toBeGreaterThan(0)
+    const combined = workflow.slice(0, at) + snippets.join('\n') + '\n' + workflow.slice(at)
+    const { status, out } = validate(combined)
+    expect(status, out).toBe(0)
+  })
+
+  it('creates each custom Bencher measure with its units before uploading bencher.json', () => {
+    const block = yamlBlocks.find((b) => b.includes('bencher run'))!
+    expect(block).toBeDefined()
+    const create = block.indexOf('bencher measure create')
+    expect(create).toBeGreaterThan(0)
+    expect(create).toBeLessThan(block.indexOf('bencher run'))
+    // The CLI's syntax (bencher_cli parser: `measure create PROJECT --name --slug --units`).
+    expect(block).toMatch(/bencher measure create "\$BENCHER_PROJECT" --slug "\$1" --name "\$2" --units "\$3"/)
+    const created = [...block.matchAll(/^\s+measure ([\w-]+) '([^']+)' '([^']+)'$/gm)].map((m) => ({ slug: m[1], name: m[2], units: m[3] }))
+    expect(created).toEqual([...BENCHER_CUSTOM_MEASURES])
+    expect(block).toMatch(/--adapter json --file "\$\{\{ steps\.run\.outputs\.dir \}\}\/bencher\.json"/)
   })
 })

@@ -111,6 +111,8 @@ export interface AwsPackageOptions {
   buildImage?: string | false
   /** `buildImage` is the provider's default (not configured): unavailable → host install with a warning. */
   buildImageIsDefault?: boolean
+  /** Lambda's unzipped-code limit to check against (tests use a small one to see the error); default UNZIPPED_LIMIT. */
+  unzippedLimit?: number
   /** The date runtimes are checked at (tests); default now. */
   now?: Date
 }
@@ -177,12 +179,13 @@ export async function buildLambdaPackage(spec: FunctionSpec, ctx: BuildContext, 
     },
     ctx,
   )
-  if (built.sizeBytes > UNZIPPED_LIMIT) {
+  const unzippedLimit = options.unzippedLimit ?? UNZIPPED_LIMIT
+  if (built.sizeBytes > unzippedLimit) {
     throw new ProviderError(
       'aws',
       'BUILD_FAILED',
       `${spec.benchmark.id} (${spec.language}) unzips to ${formatBytes(built.sizeBytes)}, over Lambda's ` +
-        `${formatBytes(UNZIPPED_LIMIT)} limit for the unzipped code of a zip package: Lambda would refuse it. ` +
+        `${formatBytes(unzippedLimit)} limit for the unzipped code of a zip package: Lambda would refuse it. ` +
         `Trim its dependencies (${spec.language === 'python' ? 'requirements.txt' : 'package.json'} in ${spec.benchmark.dir}), ` +
         'choose a benchmark or language with a smaller dependency set, or deploy it as a container image (up to 10 GB), which this provider does not do yet.',
     )

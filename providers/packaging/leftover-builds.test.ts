@@ -21,20 +21,21 @@ describe('sweepLeftoverBuilds', () => {
     const dead = join(parent, `0123abcd.tmp-${deadPid()}-deadbeef`)
     const live = join(parent, `4567abcd.tmp-${process.pid}-cafebabe`)
     const pyDeps = join(cacheDir, 'benchmarks-data', '400.inference', '411.x', `.python.tmp-${deadPid()}-0badf00d`)
-    for (const dir of [dead, live, pyDeps]) {
+    const inputEnv = join(cacheDir, 'python-env', `3e44b2a9b106f4d7.tmp-${deadPid()}-0ddba11f`)
+    for (const dir of [dead, live, pyDeps, inputEnv]) {
       mkdirSync(dir, { recursive: true })
       writeFileSync(join(dir, 'half-written'), 'x')
     }
     mkdirSync(join(parent, '89abcdef'), { recursive: true }) // a finished build: not a leftover
 
     const dry = await sweepLeftoverBuilds(cacheDir, { dryRun: true })
-    expect(dry.map((r) => r.id).sort()).toEqual([pyDeps, dead].sort())
+    expect(dry.map((r) => r.id).sort()).toEqual([pyDeps, dead, inputEnv].sort())
     expect(dry.every((r) => r.kind === 'build-temp' && !r.removed)).toBe(true)
     expect(existsSync(dead)).toBe(true)
 
     const swept = await sweepLeftoverBuilds(cacheDir, { dryRun: false })
     expect(swept.every((r) => r.removed)).toBe(true)
-    expect([existsSync(dead), existsSync(pyDeps), existsSync(live), existsSync(join(parent, '89abcdef'))]).toEqual([false, false, true, true])
+    expect([existsSync(dead), existsSync(pyDeps), existsSync(inputEnv), existsSync(live), existsSync(join(parent, '89abcdef'))]).toEqual([false, false, false, true, true])
     expect(await sweepLeftoverBuilds(cacheDir, { dryRun: true })).toEqual([])
   })
 })

@@ -1,7 +1,8 @@
 /**
  * Temporary build folders a killed build left behind (`sebs cleanup`, main
  * process). Builds write `<hash>.tmp-<pid>-<random>` (and
- * `.python.tmp-<pid>-…` for input-generator dependencies) and rename it into
+ * `.python.tmp-<pid>-…` for input-generator dependencies, `python-env/<key>.tmp-<pid>-…`
+ * for input.py's managed environment) and rename it into
  * place when done; a `kill -9` in between leaves the folder. One whose pid is
  * no longer running is reported and, unless dry-run, removed; one whose
  * builder still runs is left alone.
@@ -12,7 +13,7 @@ import type { SweptResource } from '../types.ts'
 
 const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]+(\.zip)?$/
 /** The cache folders builds write to. */
-const BUILD_ROOTS = ['packages', 'benchmarks-data']
+const BUILD_ROOTS = ['packages', 'benchmarks-data', 'python-env']
 const MAX_DEPTH = 5
 
 function running(pid: number): boolean {

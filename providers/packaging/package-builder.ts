@@ -31,6 +31,7 @@ import { isExecutable, pidAlive, requireTool, runCommand } from './run-command.t
 import { directorySize } from './sizes.ts'
 import type { BuildContext } from '../types.ts'
 import { installShared } from './pip-cache.ts'
+import { chooseDependencyFile } from './dependency-files.ts'
 
 /** Bump when the layout or the build steps change: every cached package is rebuilt. */
 export const BUILD_FORMAT_VERSION = 1
@@ -223,12 +224,6 @@ function initScripts(opts: AssembleOptions): string[] {
   return [join(opts.benchmark.dir, 'init.sh'), join(languageDir(opts), 'init.sh')].filter((p) => existsSync(p))
 }
 
-function versionTag(runtimeVersion: string): { major?: string; majorMinor?: string } {
-  const m = /(\d+)(?:\.(\d+))?/.exec(runtimeVersion)
-  if (!m) return {}
-  return { major: m[1], majorMinor: m[2] !== undefined ? `${m[1]}.${m[2]}` : undefined }
-}
-
 function resolvedPythonTarget(opts: AssembleOptions): string {
   const target = normalize(opts.pythonTarget ?? DEFAULT_PYTHON_TARGET)
   if (isAbsolute(target) || target === '..' || target.startsWith(`..${sep}`)) {
@@ -281,6 +276,13 @@ export function computePackageHash(opts: AssembleOptions): string {
   add('extraPythonDeps', JSON.stringify([...(opts.extraDependencies?.python ?? [])].sort()))
   // Only when set, so that host-built packages keep the hashes they always had.
   if (opts.installer) add('installer', opts.installerId ?? 'custom')
+  // Which dependency file installs (requirements.txt.3.11, package.json.20): its
+  // contents are hashed with the sources; the choice itself too, when it is a versioned one.
+  const depFile = chooseDependencyFile(
+    sources.filter((f) => !f.rel.includes('/')).map((f) => f.rel),
+    opts,
+  )
+  if (depFile && depFile !== 'requirements.txt' && depFile !== 'package.json') add('dependencyFile', depFile)
 
   // By their place in function/, not their folder: a benchmark without shared
   // folders keeps the hash it always had, and the package is what is hashed.
@@ -373,10 +375,9 @@ async function copyInto(files: string[], destDir: string): Promise<void> {
 
 async function installNode(opts: AssembleOptions, ctx: BuildContext, fnDir: string, timeoutMs: number, onLine?: (line: string) => void): Promise<void> {
   const pkgJsonPath = join(fnDir, 'package.json')
-  // SeBS: a version-specific package.json.<major> replaces package.json.
-  const { major } = versionTag(opts.runtimeVersion)
-  const versioned = major ? join(fnDir, `package.json.${major}`) : undefined
-  if (versioned && existsSync(versioned)) await cp(versioned, pkgJsonPath, { force: true })
+  // SeBS: a version-specific package.json.<major> replaces package.json (dependency-files.ts).
+  const chosen = chooseDependencyFile(await readdir(fnDir), opts)
+  if (chosen && chosen !== 'package.json') await cp(join(fnDir, chosen), pkgJsonPath, { force: true })
 
   const extra = opts.extraDependencies?.nodejs ?? {}
   const hasPkgJson = existsSync(pkgJsonPath)
@@ -417,18 +418,10 @@ async function installPython(
   timeoutMs: number,
   onLine?: (line: string) => void,
 ): Promise<void> {
-  const sources: string[] = []
-  const base = join(fnDir, 'requirements.txt')
-  if (existsSync(base)) sources.push(await readFile(base, 'utf8'))
-  // SeBS: requirements.txt.<python version> (and .arm.<version> on arm64) add version-specific pins.
-  const { majorMinor } = versionTag(opts.runtimeVersion)
-  if (majorMinor) {
-    const arm = join(fnDir, `requirements.txt.arm.${majorMinor}`)
-    const plain = join(fnDir, `requirements.txt.${majorMinor}`)
-    if (opts.arch === 'arm64' && existsSync(arm)) sources.push(await readFile(arm, 'utf8'))
-    else if (existsSync(plain)) sources.push(await readFile(plain, 'utf8'))
-  }
-  const lines = sources.flatMap(requirementEntries)
+  // SeBS: requirements.txt.arm.<version> (arm64), requirements.txt.<version> or requirements.txt,
+  // the first that exists and only that one (dependency-files.ts).
+  const chosen = chooseDependencyFile(await readdir(fnDir), opts)
+  const lines = chosen ? requirementEntries(await readFile(join(fnDir, chosen), 'utf8')) : []
   lines.push(...(opts.extraDependencies?.python ?? []))
   if (lines.length === 0) return
 

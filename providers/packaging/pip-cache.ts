@@ -121,7 +121,7 @@ const probes = new Map<string, Promise<boolean>>()
  * and process, and said once. `--no-index` and file indexes are not probed
  * over the network.
  */
-async function indexUnreachable(req: Pick<SharedPipInstall, 'python' | 'extraArgs' | 'logger'>): Promise<boolean> {
+export async function indexUnreachable(req: Pick<SharedPipInstall, 'python' | 'extraArgs' | 'logger'>): Promise<boolean> {
   const index = await configuredIndex(req.python, req.extraArgs)
   if (index === undefined) return false
   let probe = probes.get(index)

@@ -59,7 +59,8 @@ describe('one bad benchmark fails itself, not the run', () => {
       {
         cwd: ROOT,
         encoding: 'utf8',
-        env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', NO_COLOR: '1', FORCE_COLOR: '0', PIP_RETRIES: '0', DEBUG: '' },
+        // SEBS_INPUT_REQUIREMENTS: 906's input.py runs with plain python3 (no managed environment to install).
+        env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', NO_COLOR: '1', FORCE_COLOR: '0', PIP_RETRIES: '0', DEBUG: '', SEBS_INPUT_REQUIREMENTS: '/dev/null' },
         timeout: 600_000,
       },
     )

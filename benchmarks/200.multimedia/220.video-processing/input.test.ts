@@ -175,15 +175,47 @@ describe('220 validateOutput', () => {
     expect(await validateOutput({ ...vctx(result, outputs.right), download: undefined })).toMatch(/needs storage access/)
   })
 
-  it('still checks the container when ffprobe is missing', async () => {
+  it("without ffprobe, reads duration and streams from ffmpeg's own report: the same checks", async () => {
+    const files = { right: join(root, 'right.mp4'), long: join(root, 'long.mp4'), small: join(root, 'small.mp4'), gif: join(root, 'gif.gif') }
+    const withProbe: Record<string, Awaited<ReturnType<typeof probeMedia>>> = {}
+    for (const [name, file] of Object.entries(files)) withProbe[name] = await probeMedia(file)
     const path = process.env.PATH
+    const own = process.env.SEBS_FFMPEG
+    // No ffprobe and no Debian ffmpeg on PATH: the static ffmpeg of the npm package answers.
     process.env.PATH = join(root, 'no-such-bin')
+    delete process.env.SEBS_FFMPEG
+    try {
+      for (const [name, file] of Object.entries(files)) {
+        const viaFfmpeg = await probeMedia(file)
+        expect(viaFfmpeg, name).toBeDefined()
+        expect({ video: viaFfmpeg!.video, hasAudio: viaFfmpeg!.hasAudio }, name).toEqual({ video: withProbe[name]!.video, hasAudio: withProbe[name]!.hasAudio })
+        expect(Math.abs(viaFfmpeg!.durationS - withProbe[name]!.durationS), `${name}: ${viaFfmpeg!.durationS} vs ${withProbe[name]!.durationS}`).toBeLessThan(0.15)
+      }
+      expect(await validateOutput(vctx(result, outputs.right))).toBeUndefined()
+      expect(await validateOutput(vctx(gifResult, outputs.gif, gifEvent()))).toBeUndefined()
+      expect(await validateOutput(vctx(result, outputs.long))).toMatch(/lasts 2(\.\d+)? s, expected 1 s ± 0\.5/)
+      expect(await validateOutput(vctx(result, outputs.small))).toBe('the watermarked video is 160×120, expected 320×240')
+      expect(await validateOutput(vctx(result, Buffer.concat([outputs.right.subarray(0, 32), Buffer.alloc(4096)])))).toMatch(/not readable media|lasts/)
+    } finally {
+      process.env.PATH = path
+      if (own !== undefined) process.env.SEBS_FFMPEG = own
+    }
+  })
+
+  it('still checks the container when neither ffprobe nor any ffmpeg is there', async () => {
+    const path = process.env.PATH
+    const own = process.env.SEBS_FFMPEG
+    process.env.PATH = join(root, 'no-such-bin')
+    // findFfmpeg refuses a SEBS_FFMPEG that is no binary: probeMedia then has no tool at all.
+    process.env.SEBS_FFMPEG = join(root, 'no-such-ffmpeg')
     try {
       expect(await probeMedia(join(root, 'right.mp4'))).toBeUndefined()
       expect(await validateOutput(vctx(result, outputs.right))).toBeUndefined()
       expect(await validateOutput(vctx(result, outputs.gif))).toMatch(/not an MP4 file/)
     } finally {
       process.env.PATH = path
+      if (own === undefined) delete process.env.SEBS_FFMPEG
+      else process.env.SEBS_FFMPEG = own
     }
   })
 })

@@ -124,16 +124,25 @@ export interface ProbeResult {
 }
 
 /**
- * Duration and streams of a media file via ffprobe; undefined when ffprobe
- * is not installed (validation then checks the container only).
+ * Duration and streams of a media file: ffprobe's report when ffprobe is
+ * installed, else ffmpeg's own description of its input (`probeWithFfmpeg`:
+ * the ffmpeg the benchmark itself uses, from the npm package on machines
+ * without Debian's ffmpeg); undefined when neither exists (validation then
+ * checks the container only).
  */
 export async function probeMedia(path: string): Promise<ProbeResult | undefined> {
   let res: Captured
   try {
     res = await capture('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,width,height', '-of', 'json', path], 60_000)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    let ffmpeg: string
+    try {
+      ffmpeg = findFfmpeg()
+    } catch {
+      return undefined
+    }
+    return probeWithFfmpeg(path, ffmpeg)
   }
   if (res.code !== 0) throw new Error(`ffprobe cannot read the file: ${res.stderr.trim()}`)
   const info = JSON.parse(res.stdout) as {
@@ -145,6 +154,43 @@ export async function probeMedia(path: string): Promise<ProbeResult | undefined>
     durationS: Number(info.format?.duration ?? NaN),
     video: video?.width && video.height ? { width: video.width, height: video.height } : undefined,
     hasAudio: info.streams?.some((s) => s.codec_type === 'audio') ?? false,
+  }
+}
+
+/** `HH:MM:SS.xx` in seconds. */
+function clockSeconds(h: string, m: string, s: string): number {
+  return Number(h) * 3600 + Number(m) * 60 + Number(s)
+}
+
+/**
+ * What ffprobe would report, read from `ffmpeg -i <file>`: the input's
+ * `Duration:` and its `Stream #0:N: Video: …, WxH` / `Audio:` lines. A GIF's
+ * header has no duration (`Duration: N/A`): then the file is decoded
+ * (`-f null -`) and the last `time=` of the decode is its length. A file
+ * ffmpeg cannot open throws, as ffprobe's failure does.
+ */
+export async function probeWithFfmpeg(path: string, ffmpeg: string): Promise<ProbeResult> {
+  // Without an output ffmpeg describes the input and exits 1 ("At least one output file must be specified").
+  const res = await capture(ffmpeg, ['-nostdin', '-hide_banner', '-i', path], 60_000)
+  const input = /^Input #0,[\s\S]*?(?=^\S|(?![\s\S]))/m.exec(res.stderr)?.[0]
+  if (!input) throw new Error(`ffmpeg cannot read the file: ${res.stderr.trim().split('\n').slice(-3).join(' ')}`)
+  const streams = input.split('\n').filter((l) => /^\s+Stream #0:\d+/.test(l))
+  const videoLine = streams.find((l) => /: Video: /.test(l))
+  const size = videoLine ? /, (\d{1,5})x(\d{1,5})\b/.exec(videoLine) : null
+  let durationS = NaN
+  const d = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(input)
+  if (d) durationS = clockSeconds(d[1]!, d[2]!, d[3]!)
+  else {
+    const decoded = await capture(ffmpeg, ['-nostdin', '-hide_banner', '-i', path, '-map', '0', '-f', 'null', '-'], 120_000)
+    if (decoded.code !== 0) throw new Error(`ffmpeg cannot decode the file: ${decoded.stderr.trim().split('\n').slice(-3).join(' ')}`)
+    const times = [...decoded.stderr.matchAll(/time=(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/g)]
+    const last = times.at(-1)
+    if (last) durationS = clockSeconds(last[1]!, last[2]!, last[3]!)
+  }
+  return {
+    durationS,
+    video: size ? { width: Number(size[1]), height: Number(size[2]) } : undefined,
+    hasAudio: streams.some((l) => /: Audio: /.test(l)),
   }
 }
 
@@ -197,7 +243,7 @@ export async function validateOutput(ctx: ValidateOutputContext): Promise<string
     } catch (err) {
       return `the processed file is not readable media: ${err instanceof Error ? err.message : String(err)}`
     }
-    if (!probe) return undefined // no ffprobe: container checks only
+    if (!probe) return undefined // neither ffprobe nor ffmpeg: container checks only
     const expected = Math.min(input.object?.duration ?? spec.duration, spec.seconds)
     if (!(Math.abs(probe.durationS - expected) <= DURATION_TOLERANCE_S)) {
       return `the processed file lasts ${probe.durationS} s, expected ${expected} s ± ${DURATION_TOLERANCE_S}`

@@ -83,7 +83,11 @@ describe('411.image-recognition generateInput (cached model)', () => {
     process.env.SEBS_411_PYTHON = join(dataDir, 'no-such-python')
     try {
       const ctx = createInputContext({ benchmark: '411.image-recognition', size: 'test', dataDir, counts: bucketsCount() })
-      await expect(generateInput(ctx)).rejects.toThrow(/SEBS_411_PYTHON=.*no-such-python cannot import torch/)
+      // The import check is a step the user sees (importing torch alone took 20 s in a real first run).
+      const tasks: string[] = []
+      const withTasks = { ...ctx, task: <T>(label: string, work: (update: (detail: string) => void) => Promise<T>) => (tasks.push(label), work(() => {})) }
+      await expect(generateInput(withTasks)).rejects.toThrow(/SEBS_411_PYTHON=.*no-such-python cannot import torch/)
+      expect(tasks).toEqual([expect.stringMatching(/^checking that .*no-such-python imports torch, numpy, Pillow and onnx$/)])
     } finally {
       if (saved === undefined) delete process.env.SEBS_411_PYTHON
       else process.env.SEBS_411_PYTHON = saved

@@ -129,7 +129,7 @@ async function generatorPython(dataDir: string, task: Task = silently): Promise<
   const probe = ['-c', 'import torch, numpy, PIL, onnx']
   const explicit = process.env.SEBS_411_PYTHON
   if (explicit) {
-    const r = await run(explicit, probe, process.env, 120_000)
+    const r = await task(`checking that ${explicit} imports torch, numpy, Pillow and onnx`, (update) => run(explicit, probe, process.env, 120_000, update))
     if (r.code !== 0) {
       throw new Error(`SEBS_411_PYTHON=${explicit} cannot import torch, numpy, PIL and onnx: ${r.spawnError?.message ?? r.output.trim()}`)
     }
@@ -158,7 +158,8 @@ async function generatorPython(dataDir: string, task: Task = silently): Promise<
       throw new Error(`411.image-recognition needs PyTorch to generate its model, and installing it into ${target} failed: ${why}\nFix: ${INSTALL_HINT(target)}`)
     }
   })
-  const r = await run('python3', probe, env, 120_000)
+  // Importing torch takes seconds on its own (20 s seen on a loaded machine): a step of its own, not a silent gap.
+  const r = await task(`checking that torch, numpy, Pillow and onnx import from ${target}`, (update) => run('python3', probe, env, 120_000, update))
   if (r.code !== 0) {
     throw new Error(`the Python packages in ${target} do not import (${r.output.trim()}); delete that directory to reinstall, or ${INSTALL_HINT(target)}`)
   }
