@@ -87,10 +87,11 @@ export class SebsReporter implements Reporter {
     const interrupted = state.interrupted ?? runInterruptedBy(runDir)
     if (!existsSync(file)) {
       out(`\n[sebs] no invocations were recorded for run ${config.runId}${interrupted ? ` (interrupted by ${interrupted})` : ''}.`)
-      return
+      // Interrupted during its setup: still an (empty) report and an index entry marked interrupted.
+      if (!interrupted) return
     }
     try {
-      const { records, skippedLines } = readRecords(file)
+      const { records, skippedLines } = existsSync(file) ? readRecords(file) : { records: [], skippedLines: 0 }
       const { consoleTable, summary, files, errors: outputErrors } = await writeRunReports(runDir, records, {
         resultsDir: config.resultsDir,
         runId: config.runId,

@@ -126,6 +126,10 @@ describe('sebs bench interrupted during its setup (two benchmarks whose input ge
     const runDir = readdirSync(results, { withFileTypes: true }).find((d) => d.isDirectory())
     expect(runDir).toBeDefined()
     expect(existsSync(join(results, runDir!.name, 'invocations.jsonl'))).toBe(false)
+    // The interrupted run is still reported and indexed, with nothing invoked.
+    expect(existsSync(join(results, runDir!.name, 'summary.json'))).toBe(true)
+    const index = JSON.parse(readFileSync(join(results, 'index.json'), 'utf8')) as { runs: { runId: string; interrupted?: boolean; invocations: number }[] }
+    expect(index.runs).toEqual([expect.objectContaining({ runId: runDir!.name, interrupted: true, invocations: 0 })])
     expect(findTaggedProcesses([{ runId: runDir!.name }])).toEqual([])
   }, 180_000)
 })
