@@ -11,7 +11,7 @@ import { BASE_IMAGE_REPOSITORY, baseImageKey, buildBaseImage, dockerBaseCommand 
 import { createDockerClient } from './client.ts'
 import { LABEL_BASE_EXECUTABLE, LABEL_BASE_HASH, LABEL_BASE_LANGUAGE, LABEL_BASE_RUNTIME, LABEL_MANAGED } from './labels.ts'
 import { runContainer } from './run.ts'
-import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from './testing.ts'
+import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from '../../test/support/docker.ts'
 
 const available = await dockerForTests('providers/docker/base-image.int.test.ts')
 

@@ -19,7 +19,7 @@ import type { CodePackage } from '../types.ts'
 import { installDependenciesInImage } from './build-image.ts'
 import { createDockerClient } from './client.ts'
 import { LABEL_KIND, LABEL_MANAGED } from './labels.ts'
-import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from './testing.ts'
+import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from '../../test/support/docker.ts'
 
 const available = await dockerForTests('providers/docker/build-image.int.test.ts')
 const logger = createLogger('sebs', { quiet: true })

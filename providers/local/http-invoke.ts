@@ -1,6 +1,6 @@
 /**
  * One invocation over an instance's HTTP trigger, shared by the process
- * runtime (instance.ts) and the container runtime (docker/docker-instance.ts):
+ * runtime (instance.ts) and the container runtime (container/docker-instance.ts):
  * POST the event, parse the envelope, and turn every way it can go wrong
  * into an InstanceResponse (never a rejection).
  */
@@ -8,13 +8,7 @@ import http from 'node:http'
 import { delay } from '../../core/delay.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { WrapperEnvelope } from '../../core/types.ts'
-
-/** What one request to an instance came to. */
-export type InstanceResponse =
-  | { kind: 'ok'; envelope: WrapperEnvelope }
-  | { kind: 'timeout' }
-  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
-  | { kind: 'failed'; message: string }
+import type { InstanceResponse } from './function-instance.ts'
 
 /** What the request needs from the instance it goes to. */
 export interface HttpInvokeTarget {

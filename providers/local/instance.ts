@@ -1,5 +1,7 @@
 /**
- * One local function instance = one child process running the wrapper's HTTP
+ * The `process` runtime of the local provider (main process and bench
+ * workers): a FunctionInstance (function-instance.ts) that is one child
+ * process running the wrapper's HTTP
  * server (`node server.js` / `python3 -u server.py`) in the package
  * directory, with its own TMPDIR (its "/tmp", where the cold-start marker
  * lives).
@@ -17,14 +19,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { join, resolve } from 'node:path'
 import { delay } from '../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import type { Language, WrapperEnvelope } from '../../core/types.ts'
 import {
   applyMemoryLimit,
   memoryLimitMessage,
@@ -33,7 +34,12 @@ import {
   releaseMemoryLimitSync,
   type MemoryLimit,
 } from './limits.ts'
-import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget, type InstanceResponse } from './http-invoke.ts'
+import {
+  STDERR_TAIL_BYTES,
+  formatExit,
+  withStderrTail,
+  type ExitStatus, type FunctionInstance, type InstanceResponse, type InstanceStartOptions } from './function-instance.ts'
+import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from './http-invoke.ts'
 import { instanceTmpRoot, pidFilePath, safeSegment, type PidFileEntry } from './paths.ts'
 import { TAG_ENV, killProcessGroup, killTaggedProcesses, type ProcessTag } from './process-tree.ts'
 import { ReadyTimeout, readyTimeoutMessage, waitForReadyLine } from './ready-line.ts'
@@ -43,18 +49,10 @@ export interface Runtimes {
   node: string
 }
 
-export interface InstanceOptions {
-  runId: string
-  functionName: string
-  language: Language
-  packageDir: string
+/** What a process instance needs beyond what every runtime does. */
+export interface InstanceOptions extends InstanceStartOptions {
   runtimes: Runtimes
-  /** The function's environment from the deployment (storage endpoints, …). */
-  env: Record<string, string>
   cacheDir: string
-  /** How long to wait for `SEBS_READY` before giving up. */
-  startTimeoutMs: number
-  logger: Logger
   /**
    * Configured memory, MB: enforced as the machine permits (limits.ts).
    * When unset, `SEBS_FUNCTION_MEMORY_MB` from `env` is used, so that a
@@ -82,17 +80,6 @@ export function callgrindOutPattern(tmpDir: string): string {
   return join(tmpDir, 'callgrind.out.%p')
 }
 
-// Defined beside the HTTP invocation that produces it (no import cycle).
-export type { InstanceResponse } from './http-invoke.ts'
-
-/** The child's exit status, once it has exited and its pipes are drained. */
-export interface ExitStatus {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
-const STDERR_TAIL_BYTES = 4096
-
 /**
  * Variables a function instance inherits from the harness. Deliberately a
  * short list: a cloud function does not see the caller's environment, and
@@ -108,10 +95,6 @@ function baseEnv(): Record<string, string> {
     if (value !== undefined && INHERITED_ENV.test(key)) env[key] = value
   }
   return env
-}
-
-function formatExit(status: ExitStatus): string {
-  return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`
 }
 
 // ---------------------------------------------------------------------------
@@ -134,12 +117,15 @@ function installExitHandler(): void {
 
 // ---------------------------------------------------------------------------
 
-export class LocalInstance {
+/** A function instance as a child process (the local provider's default runtime). */
+export class LocalInstance implements FunctionInstance {
   readonly id: string
   readonly runId: string
   readonly pid: number
   readonly tmpDir: string
   readonly pidFile: string
+  /** A process instance has no container. */
+  readonly containerId = undefined
   /** Spawn → `SEBS_READY`, µs. */
   readonly startupUs: number
   readonly #child: ChildProcess
@@ -158,6 +144,8 @@ export class LocalInstance {
   /** Set once a kill or stop was requested: the instance must not get new requests. */
   #dying = false
   #cleanup: Promise<void> | undefined
+  /** Opened at the first reading (ownPeakRssKb), closed once the process has exited. */
+  #peakRss: PeakRssReader | undefined
 
   private constructor(init: {
     id: string
@@ -310,8 +298,7 @@ export class LocalInstance {
 
     const describeFailure = (what: string): string => {
       const note = memoryLimitMessage(limited.limit, readMemoryLimitOutcome(limited.limit))
-      const tail = (note ? `${stderrTail.trimEnd()}\n${note}` : stderrTail).trim()
-      return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
+      return withStderrTail(what, note ? `${stderrTail.trimEnd()}\n${note}` : stderrTail)
     }
 
     let pidFile = ''
@@ -415,6 +402,18 @@ export class LocalInstance {
     return this.#stderr()
   }
 
+  /**
+   * The process's own peak RSS (VmHWM), KiB. Not ru_maxrss from the
+   * wrapper: Linux carries that over fork and exec from the process that
+   * spawned the instance (a python echo started by a 256 MB harness
+   * reported 273 MB for a 22 MB peak). Undefined once the process is gone.
+   */
+  ownPeakRssKb(): number | undefined {
+    if (!this.alive) return undefined
+    this.#peakRss ??= new PeakRssReader(this.pid)
+    return this.#peakRss.read()
+  }
+
   /** Sends one event (http-invoke.ts). Resolves (never rejects) with the outcome; a timeout kills the instance. */
   invoke(body: string, requestId: string, timeoutMs: number): Promise<InstanceResponse> {
     return invokeOverHttp(this.#http, body, requestId, timeoutMs)
@@ -476,6 +475,7 @@ export class LocalInstance {
     this.#cleanup ??= (async () => {
       liveInstances.delete(this)
       this.#agent.destroy()
+      this.#peakRss?.close()
       // The process has exited: its cgroup is empty now (first, so a harness exiting right after leaves none behind).
       if (!releaseMemoryLimitSync(this.#limit, 0) && !(await releaseMemoryLimit(this.#limit))) {
         this.#logger.debug(`cgroup ${this.#limit.cgroupDir} is still busy; sweepStaleCgroups removes it later`)
@@ -505,5 +505,50 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     } catch {
       // Already gone.
     }
+  }
+}
+
+/**
+ * VmHWM of a live process, KiB, from its /proc/<pid>/status kept open:
+ * reading at offset 0 makes the kernel render the file anew, so one open
+ * serves every invocation of the instance. Opening, reading and closing it
+ * per invocation cost ~40 µs between two samples, reading the open file
+ * ~15 µs (a microbenchmark; at the 2,000 warm invocations/s scripts/perf.ts
+ * aims for, a sample has 500 µs in all).
+ * Undefined where /proc cannot tell (not Linux, or the process has exited).
+ */
+class PeakRssReader {
+  readonly #pid: number
+  #fd: number | undefined
+  #failed = false
+  readonly #buffer = Buffer.allocUnsafe(8192)
+
+  constructor(pid: number) {
+    this.#pid = pid
+  }
+
+  read(): number | undefined {
+    if (this.#failed) return undefined
+    try {
+      this.#fd ??= openSync(`/proc/${this.#pid}/status`, 'r')
+      const n = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0)
+      const m = /^VmHWM:\s+(\d+) kB$/m.exec(this.#buffer.toString('latin1', 0, n))
+      return m ? Number(m[1]) : undefined
+    } catch {
+      // No /proc, or the process is gone (ESRCH): nothing to report from now on.
+      this.#failed = true
+      this.close()
+      return undefined
+    }
+  }
+
+  close(): void {
+    if (this.#fd === undefined) return
+    try {
+      closeSync(this.#fd)
+    } catch {
+      // Already closed.
+    }
+    this.#fd = undefined
   }
 }

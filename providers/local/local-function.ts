@@ -9,14 +9,14 @@
  *  - with `keepAliveMs`, instances idle for longer are stopped (eviction).
  *
  * Instances are child processes (the `process` runtime, instance.ts) or
- * Docker containers (`runtime: 'docker'`, docker/docker-instance.ts), chosen
- * by the handle; the pool treats both alike.
+ * Docker containers (`runtime: 'docker'`, container/docker-instance.ts),
+ * chosen by the handle; the pool uses both only through the FunctionInstance
+ * interface (function-instance.ts).
  *
  * Each process that calls `provider.connect(handle)` (the main process, each
  * bench worker) gets its own pool; instances never outlive it.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { closeSync, openSync, readSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -25,9 +25,11 @@ import { ProviderError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Language, WrapperEnvelope } from '../../core/types.ts'
 import type { CodeUpdateResult, DeployedFunction, FunctionHandle, InvokeOptions, InvokeResult } from '../types.ts'
-import type { DockerInstance, DockerRuntimeData } from './container/docker-instance.ts'
-import { LocalInstance, type InstanceResponse, type Runtimes } from './instance.ts'
+import type { DockerRuntimeData } from './container/docker-instance.ts'
+import { formatExit, type FunctionInstance, type InstanceInvocation } from './function-instance.ts'
+import type { Runtimes } from './instance.ts'
 import { paddedPackagesRoot, safeSegment } from './paths.ts'
+import { startInstance } from './start-instance.ts'
 import { killFunctionInstances } from './sweep.ts'
 
 /** The provider-specific part of a local FunctionHandle (plain data). */
@@ -49,9 +51,6 @@ export interface LocalHandleData {
   docker?: DockerRuntimeData
 }
 
-/** A function instance of either runtime. */
-export type FunctionInstance = LocalInstance | DockerInstance
-
 export const DEFAULT_START_TIMEOUT_MS = 30_000
 /** Lines of an exited instance's stderr kept in the error message. */
 const ERROR_STDERR_LINES = 20
@@ -67,8 +66,6 @@ interface Slot {
   retired: boolean
   lastUsed: number
   idleTimer?: NodeJS.Timeout
-  /** The process instance's /proc/<pid>/status, opened at its first invocation (see PeakRssReader). */
-  peakRss?: PeakRssReader
 }
 
 /** Reads and checks the local part of a handle; a wrong handle is a programming error worth a clear message. */
@@ -131,7 +128,7 @@ export class LocalFunction implements DeployedFunction {
         busy: slot.busy,
         tmpDir: slot.instance.tmpDir,
         packageDir: slot.packageDir,
-        ...(slot.instance instanceof LocalInstance ? {} : { containerId: slot.instance.containerId }),
+        ...(slot.instance.containerId !== undefined ? { containerId: slot.instance.containerId } : {}),
       }))
   }
 
@@ -178,7 +175,7 @@ export class LocalFunction implements DeployedFunction {
       initTimeUs = slot.instance.startupUs
     }
 
-    let response: InstanceResponse
+    let response: InstanceInvocation
     try {
       response = await slot.instance.invoke(body, randomUUID(), timeoutS * 1000)
     } finally {
@@ -186,7 +183,7 @@ export class LocalFunction implements DeployedFunction {
     }
     const clientTimeUs = elapsedUs()
     // Containers report their cgroup's peak memory during the invocation.
-    const memoryUsedMb = (response as { memoryUsedMb?: number }).memoryUsedMb
+    const memoryUsedMb = response.memoryUsedMb
     const times = {
       clientTimeUs,
       sentAtUs,
@@ -202,9 +199,8 @@ export class LocalFunction implements DeployedFunction {
       case 'timeout':
         return { state: 'timeout', error: `function exceeded its ${timeoutS} s timeout; instance killed`, ...times }
       case 'exited': {
-        const how = response.signal ? `was killed by ${response.signal}` : `exited with code ${response.code}`
         const tail = lastLines(response.stderrTail, ERROR_STDERR_LINES)
-        return { state: 'error', error: `instance ${how}: ${tail || '(no stderr output)'}`, ...times }
+        return { state: 'error', error: `instance ${formatExit(response)}: ${tail || '(no stderr output)'}`, ...times }
       }
       case 'failed':
         return { state: 'error', error: response.message, ...times }
@@ -212,16 +208,12 @@ export class LocalFunction implements DeployedFunction {
         const problem = envelopeProblem(response.envelope)
         if (problem) return { state: 'error', error: `malformed wrapper envelope: ${problem}`, ...times }
         const envelope = response.envelope
-        // A process instance's ru_maxrss starts at the RSS of the process
-        // that spawned it (Linux carries it over fork and exec: a python echo
-        // started by a 256 MB harness reported 273 MB for a 22 MB peak).
-        // Its own peak is VmHWM, read here, after the client's timing, so
-        // that measuring memory adds nothing to the measured latency.
-        if (slot.instance instanceof LocalInstance) {
-          slot.peakRss ??= new PeakRssReader(slot.instance.pid)
-          const ownPeakKb = slot.peakRss.read()
-          if (ownPeakKb !== undefined) envelope.rssPeakKb = ownPeakKb
-        }
+        // The wrapper's ru_maxrss is not the instance's own peak where the
+        // runtime knows better (a process's VmHWM, instance.ts). Read here,
+        // after the client's timing, so that measuring memory adds nothing to
+        // the measured latency.
+        const ownPeakKb = slot.instance.ownPeakRssKb()
+        if (ownPeakKb !== undefined) envelope.rssPeakKb = ownPeakKb
         if (envelope.error) {
           return { state: 'error', error: `${envelope.error.type}: ${envelope.error.message}`, envelope, ...times }
         }
@@ -347,32 +339,23 @@ export class LocalFunction implements DeployedFunction {
 
   async #startInstance(): Promise<Slot> {
     const packageDir = this.#data.packageDir
-    const starting: Promise<FunctionInstance> =
+    const options = {
+      runId: this.#handle.runId,
+      functionName: this.#handle.name,
+      language: this.#data.language,
+      packageDir,
+      env: this.#data.env,
+      // The configured memory is enforced where the platform permits (limits.ts), so a sweep is never only a label.
+      memoryMb: this.#handle.memory,
+      startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      logger: this.#logger,
+    }
+    const starting: Promise<FunctionInstance> = startInstance(
+      options,
       this.#data.runtime === 'docker'
-        ? import('./container/docker-instance.ts').then(({ DockerInstance }) => DockerInstance.start({
-            runId: this.#handle.runId,
-            functionName: this.#handle.name,
-            language: this.#data.language,
-            packageDir,
-            env: this.#data.env,
-            memoryMb: this.#handle.memory,
-            docker: this.#data.docker!,
-            startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-            logger: this.#logger,
-          }))
-        : LocalInstance.start({
-            runId: this.#handle.runId,
-            functionName: this.#handle.name,
-            language: this.#data.language,
-            packageDir,
-            runtimes: this.#data.runtimes,
-            env: this.#data.env,
-            // The configured memory is enforced where the platform permits (limits.ts), so a sweep is never only a label.
-            memoryMb: this.#handle.memory,
-            cacheDir: this.#data.cacheDir,
-            startTimeoutMs: this.#data.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-            logger: this.#logger,
-          })
+        ? { runtime: 'docker', docker: this.#data.docker! }
+        : { runtime: 'process', runtimes: this.#data.runtimes, cacheDir: this.#data.cacheDir },
+    )
     this.#starting.add(starting)
     try {
       const instance = await starting
@@ -390,7 +373,6 @@ export class LocalFunction implements DeployedFunction {
     for (const slot of this.#slots) {
       if (!slot.instance.usable) {
         this.#slots.delete(slot)
-        slot.peakRss?.close()
         continue
       }
       if (slot.busy || slot.retired) continue
@@ -452,7 +434,6 @@ export class LocalFunction implements DeployedFunction {
 
   async #stopSlot(slot: Slot): Promise<void> {
     clearTimeout(slot.idleTimer)
-    slot.peakRss?.close()
     slot.retired = true
     this.#slots.delete(slot)
     try {
@@ -471,51 +452,6 @@ function lastLines(text: string, n: number): string {
     .filter((l) => l !== '')
     .slice(-n)
     .join('\n')
-}
-
-/**
- * VmHWM of a live process, KiB, from its /proc/<pid>/status kept open:
- * reading at offset 0 makes the kernel render the file anew, so one open
- * serves every invocation of the instance. Opening, reading and closing it
- * per invocation cost ~40 µs between two samples, reading the open file
- * ~15 µs (a microbenchmark; at the 2,000 warm invocations/s scripts/perf.ts
- * aims for, a sample has 500 µs in all).
- * Undefined where /proc cannot tell (not Linux, or the process has exited).
- */
-class PeakRssReader {
-  readonly #pid: number
-  #fd: number | undefined
-  #failed = false
-  readonly #buffer = Buffer.allocUnsafe(8192)
-
-  constructor(pid: number) {
-    this.#pid = pid
-  }
-
-  read(): number | undefined {
-    if (this.#failed) return undefined
-    try {
-      this.#fd ??= openSync(`/proc/${this.#pid}/status`, 'r')
-      const n = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0)
-      const m = /^VmHWM:\s+(\d+) kB$/m.exec(this.#buffer.toString('latin1', 0, n))
-      return m ? Number(m[1]) : undefined
-    } catch {
-      // No /proc, or the process is gone (ESRCH): nothing to report from now on.
-      this.#failed = true
-      this.close()
-      return undefined
-    }
-  }
-
-  close(): void {
-    if (this.#fd === undefined) return
-    try {
-      closeSync(this.#fd)
-    } catch {
-      // Already closed.
-    }
-    this.#fd = undefined
-  }
 }
 
 /** The memory-limit mechanism of a process instance (containers have the engine's limit and say none here). */

@@ -1,5 +1,7 @@
 /**
- * One local function instance as a Docker container (`--runtime docker`):
+ * The `docker` runtime of the local provider (main process and bench
+ * workers): a FunctionInstance (function-instance.ts) that is one Docker
+ * container (`--runtime docker`):
  * the same wrapper server as a process instance (`python3 -u server.py` /
  * `node server.js`), but with the package bind-mounted read-only at
  * /function, its own tmpfs /tmp (the cold-start marker lives there), the
@@ -27,7 +29,6 @@ import type Docker from 'dockerode'
 import { delay } from '../../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../../core/errors.ts'
 import type { Logger } from '../../../core/logger.ts'
-import type { Language } from '../../../core/types.ts'
 import { DOCKER_START_HINT, createDockerClient, describeDockerHost, dockerErrorMessage, isNotFound } from '../../docker/client.ts'
 import { baseImageHint } from '../../docker/images.ts'
 import {
@@ -39,8 +40,16 @@ import {
   LABEL_RUN_ID,
 } from '../../docker/labels.ts'
 import { ownerLabel } from '../../docker/run.ts'
+import {
+  STDERR_TAIL_BYTES,
+  formatExit,
+  withStderrTail,
+  type ExitStatus,
+  type FunctionInstance,
+  type InstanceInvocation,
+  type InstanceStartOptions,
+} from '../function-instance.ts'
 import { createHttpTarget, invokeOverHttp, type HttpInvokeTarget } from '../http-invoke.ts'
-import type { ExitStatus, InstanceResponse } from '../instance.ts'
 import { containerMemoryCounter, type MemoryPeakCounter } from './cgroup-memory.ts'
 import { ReadyTimeout, readyTimeoutMessage, waitForReadyLine } from '../ready-line.ts'
 
@@ -56,28 +65,17 @@ export interface DockerRuntimeData {
   tmpSizeMb: number
 }
 
-export interface DockerInstanceOptions {
-  runId: string
-  functionName: string
-  language: Language
-  packageDir: string
-  /** The function's environment from the deployment. */
-  env: Record<string, string>
+/** What a container instance needs beyond what every runtime does. */
+export interface DockerInstanceOptions extends InstanceStartOptions {
   /** The memory limit, MB. */
   memoryMb: number
   docker: DockerRuntimeData
-  startTimeoutMs: number
-  logger: Logger
 }
-
-/** What an invocation came to, with the container's peak memory when it could be read. */
-export type DockerInstanceResponse = InstanceResponse & { memoryUsedMb?: number }
 
 /** Where the package is mounted in the container. */
 export const FUNCTION_MOUNT = '/function'
 
 const MIB = 1024 * 1024
-const STDERR_TAIL_BYTES = 4096
 
 let sharedClient: Docker | undefined
 /** One client per process: dockerode clients hold no connections between calls. */
@@ -101,14 +99,15 @@ export function exitStatusOf(exitCode: number | undefined): ExitStatus {
   return { code: exitCode ?? null, signal: null }
 }
 
-function formatExit(status: ExitStatus): string {
-  return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`
-}
-
 /** How the container ended, once it has. */
 interface ContainerEnd {
   status: ExitStatus
   oomKilled: boolean
+}
+
+/** The end as an ExitStatus that carries the OOM kill, for formatExit and `exitStatus`. */
+function endStatus(end: ContainerEnd): ExitStatus {
+  return end.oomKilled ? { ...end.status, oomKilled: true } : end.status
 }
 
 /** Errors talking to the engine itself (not the function) get the engine hint. */
@@ -125,7 +124,8 @@ function engineError(what: string, err: unknown, code: 'TOOL_MISSING' | 'INVOCAT
   return new ProviderError('local', code, `${what}: ${dockerErrorMessage(err)}`, { cause: err })
 }
 
-export class DockerInstance {
+/** A function instance as a Docker container (`runtime: 'docker'`). */
+export class DockerInstance implements FunctionInstance {
   readonly id: string
   /** The container's id. */
   readonly containerId: string
@@ -201,7 +201,7 @@ export class DockerInstance {
     this.#socket.unref()
     void this.#ended.then((end) => {
       this.#end = end
-      this.#logger.debug(`container ${this.containerId.slice(0, 12)} ${formatExit(end.status)}${end.oomKilled ? ' (OOM)' : ''}`)
+      this.#logger.debug(`container ${this.containerId.slice(0, 12)} ${formatExit(endStatus(end), this.memoryMb)}`)
       for (const listener of this.#exitListeners) listener()
       this.#exitListeners.clear()
       this.#agent.destroy()
@@ -361,10 +361,7 @@ export class DockerInstance {
         .catch(() => undefined)
       await container.remove({ force: true }).catch(() => {})
       socket?.destroy()
-      const describe = (what: string): string => {
-        const tail = stderrTail.trim()
-        return `${what}${tail ? `; its stderr ends with:\n${tail}` : ' (no stderr output)'}`
-      }
+      const describe = (what: string): string => withStderrTail(what, stderrTail)
       if (err instanceof ReadyTimeout) {
         throw new ProviderError(
           'local',
@@ -374,14 +371,11 @@ export class DockerInstance {
       }
       if (err instanceof ContainerEnded || end) {
         const status = end ?? (err as ContainerEnded).end
-        if (status.oomKilled) {
-          throw new ProviderError(
-            'local',
-            'INVOCATION_FAILED',
-            describe(`the container of ${options.functionName} ran out of memory while starting (limit ${options.memoryMb} MB, OOMKilled)`),
-          )
-        }
-        throw new ProviderError('local', 'INVOCATION_FAILED', describe(`the container of ${options.functionName} ${formatExit(status.status)} before it was ready`))
+        throw new ProviderError(
+          'local',
+          'INVOCATION_FAILED',
+          describe(`the container of ${options.functionName} ${formatExit(endStatus(status), options.memoryMb)} before it was ready`),
+        )
       }
       if (err instanceof ProviderError) throw err
       throw engineError(`cannot start the container of ${options.functionName}`, err)
@@ -399,7 +393,7 @@ export class DockerInstance {
   }
 
   get exitStatus(): ExitStatus | undefined {
-    return this.#end?.status
+    return this.#end && endStatus(this.#end)
   }
 
   /** The last few KB the server wrote to stderr. */
@@ -411,13 +405,18 @@ export class DockerInstance {
    * Sends one event. Resolves (never rejects) with the outcome and the
    * container's peak memory during it; on timeout the container is killed.
    */
-  invoke(body: string, requestId: string, timeoutMs: number): Promise<DockerInstanceResponse> {
+  invoke(body: string, requestId: string, timeoutMs: number): Promise<InstanceInvocation> {
     const memory = this.#memory
     memory?.reset()
-    return invokeOverHttp(this.#http, body, requestId, timeoutMs).then((response): DockerInstanceResponse => {
+    return invokeOverHttp(this.#http, body, requestId, timeoutMs).then((response): InstanceInvocation => {
       const peak = response.kind === 'ok' || response.kind === 'failed' ? memory?.peakBytes() : undefined
       return peak !== undefined ? { ...response, memoryUsedMb: Math.ceil(peak / MIB) } : response
     })
+  }
+
+  /** A container's peak memory is read per invocation (`memoryUsedMb` of `invoke`), not here. */
+  ownPeakRssKb(): undefined {
+    return undefined
   }
 
   /** Kills and removes the container now (timeouts); resolves once it is gone. */

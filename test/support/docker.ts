@@ -4,8 +4,8 @@
  * offline base images built once (cached by hash after the first run).
  */
 import type { Language } from '../../core/types.ts'
-import { buildBaseImage } from './base-image.ts'
-import { dockerAvailable, type DockerAvailability } from './client.ts'
+import { buildBaseImage } from '../../providers/docker/base-image.ts'
+import { dockerAvailable, type DockerAvailability } from '../../providers/docker/client.ts'
 
 /** Checks for an engine; prints why the Docker tests are skipped when there is none. */
 export async function dockerForTests(file: string): Promise<DockerAvailability> {
