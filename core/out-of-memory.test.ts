@@ -1,3 +1,4 @@
+/** Unit tests of core/out-of-memory.ts: the out-of-memory messages of each runtime and platform, and ones that are not. */
 import { describe, expect, it } from 'vitest'
 import { isOutOfMemoryError } from './out-of-memory.ts'
 
