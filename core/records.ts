@@ -51,11 +51,37 @@ export function closeRecordsFile(): void {
  * next invocation starts only after its predecessor's record is written.
  */
 export function appendRecord(file: string, record: InvocationRecord): void {
+  if (unwritable) throw unwritable
   const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8')
-  const fd = recordsFd(file)
-  // One write(2) with O_APPEND for a line of any usual size; a short write (full disk) continues where it stopped.
-  let written = 0
-  while (written < line.length) written += writeSync(fd, line, written, line.length - written)
+  try {
+    const fd = recordsFd(file)
+    // One write(2) with O_APPEND for a line of any usual size; a short write (full disk) continues where it stopped.
+    let written = 0
+    while (written < line.length) written += writeSync(fd, line, written, line.length - written)
+  } catch (err) {
+    unwritable = recordsUnwritableError(file, err)
+    throw unwritable
+  }
+}
+
+/** Set once appending failed: every later append fails the same way at once (no invocation is made for nothing). */
+let unwritable: SebsError | undefined
+
+/** The error of a records file that could not be appended to in this thread, if one could not. */
+export function recordsUnwritable(): SebsError | undefined {
+  return unwritable
+}
+
+/** RESULTS_UNWRITABLE: names the run folder, the system's reason and the fix; the lines already written stay. */
+export function recordsUnwritableError(file: string, cause: unknown): SebsError {
+  const reason = (cause as { code?: string })?.code ?? (cause instanceof Error ? cause.message : String(cause))
+  return new SebsError(
+    'RESULTS_UNWRITABLE',
+    `Cannot write invocation records to ${file} (${reason}): the results folder ${dirname(file)} is not writable. ` +
+      `The run stops invoking; the records written so far stay in the file. ` +
+      `Make the folder writable again (permissions, read-only mount, free disk space) or run with --results-dir <a writable folder>.`,
+    { cause },
+  )
 }
 
 /** Accepts a run directory or a path to its `invocations.jsonl`. */

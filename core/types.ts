@@ -163,6 +163,13 @@ export interface OkInvocationRecord extends InvocationRecordBase {
 export interface ErrorInvocationRecord extends InvocationRecordBase {
   state: 'error'
   error: string
+  /**
+   * What kind of error, when the harness recognises it: `oom` when the
+   * function ran out of memory (killed by a memory limit, MemoryError, a
+   * JavaScript heap limit, AWS `Runtime.OutOfMemory`). Summaries count these
+   * apart (`outOfMemory`). Absent for other errors.
+   */
+  errorKind?: 'oom'
 }
 export interface TimeoutInvocationRecord extends InvocationRecordBase {
   state: 'timeout'

@@ -56,6 +56,22 @@ describe('buildRecord', () => {
     expect(e).toMatchObject({ state: 'error', error: 'Error: boom', outputValid: false, functionTimeUs: 0 })
     const t = buildRecord(ctx('/x'), { phase: 'warm', repetition: 0 }, { state: 'timeout', error: 'exceeded 2 s', clientTimeUs: 2_000_000 }, 0, { valid: false })
     expect(t).toMatchObject({ state: 'timeout', error: 'exceeded 2 s', clientTimeUs: 2_000_000 })
+    // Not out of memory: no errorKind.
+    expect(e).not.toHaveProperty('errorKind')
+  })
+
+  it('marks an out-of-memory end errorKind oom, and an instance started for the call (init time) cold without an envelope', () => {
+    const killed = buildRecord(
+      ctx('/x'),
+      { phase: 'cold', repetition: 0, expect: 'cold' },
+      { state: 'error', error: 'instance was killed by SIGKILL: memory limit exceeded: the instance needed more than its 128 MB and was killed by the OOM killer (cgroup memory limit)', clientTimeUs: 10, initTimeUs: 5 },
+      0,
+      { valid: false },
+    )
+    expect(killed).toMatchObject({ state: 'error', errorKind: 'oom', isCold: true })
+    // On a warm instance (no instance started for the call) the same end is not a cold start.
+    const warm = buildRecord(ctx('/x'), { phase: 'warm', repetition: 0 }, { state: 'error', error: 'MemoryError: ', clientTimeUs: 10 }, 0, { valid: false })
+    expect(warm).toMatchObject({ state: 'error', errorKind: 'oom', isCold: false })
   })
 })
 

@@ -5,6 +5,7 @@
  * experiments add their steps as hooks. Free of Vitest, so experiments and
  * tests can call it directly.
  */
+import { isOutOfMemoryError } from '../core/out-of-memory.ts'
 import { performance } from 'node:perf_hooks'
 import type { BenchmarkInputModule } from '../core/benchmark-input.ts'
 import { errorMessage } from '../core/errors.ts'
@@ -64,7 +65,9 @@ export function buildRecord(
     repetition: meta.repetition,
     requestId: env?.requestId ?? '',
     containerId: env?.containerId ?? '',
-    isCold: env?.isCold ?? false,
+    // Without an envelope (the instance died), a provider that started an instance for this
+    // invocation (init time measured) still knows it was a cold start.
+    isCold: env?.isCold ?? result.initTimeUs !== undefined,
     outputValid: result.state === 'ok' && validation.valid,
     clientTimeUs: Math.round(result.clientTimeUs),
     functionTimeUs: env ? Math.max(0, Math.round(env.end - env.begin)) : 0,
@@ -97,6 +100,7 @@ export function buildRecord(
   if (result.state === 'ok') {
     return { ...base, ...discard, state: 'ok', ...(validation.message ? { validationError: validation.message } : {}) }
   }
+  if (result.state === 'error' && isOutOfMemoryError(result.error)) return { ...base, state: 'error', error: result.error, errorKind: 'oom' }
   return { ...base, state: result.state, error: result.error }
 }
 

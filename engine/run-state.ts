@@ -67,6 +67,8 @@ export interface SebsProvided extends Pick<ResolvedSettings, WorkerSettingKey> {
   /** Functions run on this machine (the provider descriptor's flag): local-only experiments check it. */
   functionsOnThisMachine: boolean
   recordsFile: string
+  /** Whether the user set `repetitions` (experiments with their own default use it otherwise). */
+  repetitionsSet?: boolean
   python: string
   providerOptions: Record<string, unknown>
   benchmarks: ProvidedBenchmark[]

@@ -51,6 +51,21 @@ describe('selection', () => {
     expect(selectCases(all, { root: '/', testNamePattern: /nodejs test$/ }).map((c) => c.fullName)).toEqual(['110.dynamic-html nodejs test'])
   })
 
+  it('in an experiment run, matches -t against point names (each point is one Vitest task)', () => {
+    // What suites/index.ts experimentCaseParts gives for perf-cost --memory 128 (engine/ may not import suites/).
+    const parts = () => ['cold 128MB', 'warm 128MB']
+    const cases = enumerateCases([bench('110.dynamic-html', ['python', 'nodejs'])], { sizes: ['test'], parts })
+    expect(cases[1]!.taskNames).toEqual([
+      '110.dynamic-html nodejs test cold 128MB',
+      '110.dynamic-html nodejs test warm 128MB',
+      '110.dynamic-html > nodejs test cold 128MB',
+      '110.dynamic-html > nodejs test warm 128MB',
+    ])
+    expect(selectCases(cases, { root: '/', testNamePattern: /110.dynamic-html nodejs test warm 128MB/ }).map((c) => c.fullName)).toEqual(['110.dynamic-html nodejs test'])
+    expect(selectCases(cases, { root: '/', testNamePattern: /warm 128MB/ })).toHaveLength(2)
+    expect(selectCases(cases, { root: '/', testNamePattern: /warm 256MB/ })).toEqual([])
+  })
+
   it('explains an empty selection and lists what exists', () => {
     const err = nothingSelectedError(all, { root: '/', testNamePattern: /large/ }, { sizes: ['test', 'small'] })
     expect(err.code).toBe('NOTHING_SELECTED')

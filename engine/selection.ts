@@ -19,7 +19,8 @@ export interface BenchCase {
   fullName: string
   /**
    * What Vitest matches `-t` against, per task of the case: `<describe> <case> · cold`
-   * and `… · warm` (Vitest 4 joins names with a space, Vitest 5 with ` > `; both are here).
+   * and `… · warm`, or one per experiment point (`<describe> <case> warm 128MB`);
+   * Vitest 4 joins names with a space, Vitest 5 with ` > `; both are here.
    */
   taskNames: string[]
   /** The file Vitest reports for the suite (the benchmark's config.json). */
@@ -30,20 +31,29 @@ export function caseName(language: Language, size: Size): string {
   return `${language} ${size}`
 }
 
+/**
+ * The parts of one case's tasks in an experiment run: its point names
+ * (`cold 128MB`, …; the task is `<language> <size> <point>`). Absent: a plain
+ * run, whose tasks are `· cold` and `· warm`.
+ */
+export type CaseParts = (benchmark: BenchmarkDefinition, language: Language) => string[]
+
 /** Every case the configured languages and sizes give, benchmark by benchmark. */
 export function enumerateCases(
   benchmarks: BenchmarkDefinition[],
-  options: { languages?: Language[]; sizes: Size[] },
+  options: { languages?: Language[]; sizes: Size[]; parts?: CaseParts },
 ): BenchCase[] {
   const cases: BenchCase[] = []
   for (const b of benchmarks) {
     const langs = b.config.languages.filter((l) => !options.languages || options.languages.includes(l))
     for (const language of LANGUAGES.filter((l) => langs.includes(l))) {
+      const parts = options.parts?.(b, language)
       for (const size of SIZES.filter((s) => options.sizes.includes(s))) {
         const name = caseName(language, size)
         const fullName = `${b.id} ${name}`
         const tasks = caseTaskNames(name)
-        const taskNames = [' ', ' > '].flatMap((sep) => [`${b.id}${sep}${tasks.cold}`, `${b.id}${sep}${tasks.warm}`])
+        const taskSuffixes = parts ? parts.map((p) => `${name} ${p}`) : [tasks.cold, tasks.warm]
+        const taskNames = [' ', ' > '].flatMap((sep) => taskSuffixes.map((t) => `${b.id}${sep}${t}`))
         cases.push({ benchmark: b.id, language, size, name, fullName, taskNames, file: join(b.dir, 'config.json') })
       }
     }

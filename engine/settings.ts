@@ -32,6 +32,8 @@ export interface SebsUserConfig extends UserSettings {}
 
 /** The resolved configuration the code reads: every default filled in, paths absolute. */
 export interface SebsConfig extends ResolvedSettings {
+  /** Whether a layer set `repetitions` (else it is the default, and an experiment may use its own). */
+  repetitionsSet?: boolean
   /** Identifies this run: results directory name and the tag on every created resource. */
   runId: string
   /** The project root (where `benchmarks/` and `results/` are resolved from). */
@@ -107,7 +109,12 @@ export interface ResolveOptions {
 export function resolveConfig(layers: Array<{ source: string; config: unknown }>, options: ResolveOptions): SebsConfig {
   let merged: SebsUserConfig = {}
   for (const layer of layers) merged = mergeUser(merged, validateUserConfig(layer.config, layer.source))
-  return { ...resolveSettings(merged, options.root), runId: options.runId ?? createRunId(), root: options.root }
+  return {
+    ...resolveSettings(merged, options.root),
+    repetitionsSet: merged.repetitions !== undefined,
+    runId: options.runId ?? createRunId(),
+    root: options.root,
+  }
 }
 
 /**

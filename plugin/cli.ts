@@ -21,7 +21,7 @@ import { enumerateCases, nothingSelectedError, selectCases } from '../engine/sel
 import { getRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
-import { checkListSettings } from '../suites/index.ts'
+import { checkListSettings, experimentCaseParts } from '../suites/index.ts'
 import { markTiming } from '../core/timing.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
@@ -274,7 +274,7 @@ async function benchCommand(args: string[]): Promise<number> {
       await provider.close()
     }
   }
-  const files = preselectFiles(vitestArgs.filter, pattern, resolved)
+  const files = preselectFiles(vitestArgs.filter, pattern, resolved, descriptor.functionsOnThisMachine)
   markTiming('main', 'files preselected; starting Vitest')
   const ctx = await startVitest(
     'benchmark',
@@ -333,14 +333,16 @@ export function configLoaderOption(root: string, options: Record<string, unknown
  * alone so that the global setup reports the empty selection with the list
  * of cases.
  */
-function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig): string[] {
+function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig, functionsOnThisMachine: boolean): string[] {
   if (positionals.length > 0 || !pattern) return positionals
   let cases: ReturnType<typeof enumerateCases>
   let selected: ReturnType<typeof selectCases>
   const filters = { testNamePattern: new RegExp(pattern), root: config.root }
   try {
     const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+    // An experiment's cases are selected by their point names too (`-t '… warm 128MB'`).
+    const parts = experimentCaseParts(config, functionsOnThisMachine)
+    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes, ...(parts ? { parts } : {}) })
     selected = selectCases(cases, filters)
   } catch {
     return positionals // the plugin reports discovery errors with full context

@@ -18,7 +18,8 @@ import { loadProvider } from '../providers/registry.ts'
 import type { CodePackage, DeployedFunction, NoSqlStorage, ObjectStorage, Provider } from '../providers/types.ts'
 import { startFileServer, type FileServer } from '../engine/file-server.ts'
 import { benchmarkDataDir, loadInputModule, prepareBenchmarkInputs, setModuleImporter } from '../engine/inputs.ts'
-import { nothingSelectedError, selectCases } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
+import { experimentCaseParts } from '../suites/index.ts'
 import { getRunState, type ProvidedCase, type SebsProvided } from '../engine/run-state.ts'
 import { redactConfig } from '../engine/redact.ts'
 import { markRunInterrupted } from '../engine/interrupt.ts'
@@ -48,10 +49,14 @@ export default async function globalSetup(project: TestProject): Promise<() => P
   // Vitest 4 keeps the positional file filters of `vitest bench FILTER` on the Vitest instance, not in the config.
   const fileFilters = project.globalConfig.filters ?? (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern
   const filters = { testNamePattern: project.globalConfig.testNamePattern, fileFilters, root: config.root }
-  const selected = selectCases(state.cases, filters)
-  if (selected.length === 0) throw nothingSelectedError(state.cases, filters, { sizes: config.sizes, languages: config.languages })
-
   const descriptor = await loadProvider(config.provider)
+  // An experiment's cases with their point names for `-t`, planned for this provider: a plan that
+  // refuses its settings fails here, before anything is built.
+  const parts = experimentCaseParts(config, descriptor.functionsOnThisMachine, { strict: true })
+  const allCases = parts ? enumerateCases(state.benchmarks, { languages: config.languages, sizes: config.sizes, parts }) : state.cases
+  const selected = selectCases(allCases, filters)
+  if (selected.length === 0) throw nothingSelectedError(allCases, filters, { sizes: config.sizes, languages: config.languages })
+
   const costModel = config.costModel ?? descriptor.defaultCostModel(config.arch, config[config.provider] as Record<string, unknown> | undefined)
   if (!DEFAULT_PRICE_TABLE[costModel]) {
     throw new ConfigError('CONFIG_INVALID', `Unknown cost model '${costModel}'. Choose one of ${listChoices(Object.keys(DEFAULT_PRICE_TABLE))}.`)
@@ -117,8 +122,20 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     markTiming('main', 'input modules loaded')
     modules = new Map(loaded.filter((entry): entry is readonly [string, BenchmarkInputModule] => entry[1] !== undefined))
 
+    // Ctrl-C / SIGTERM during the setup (plugin/interrupt.ts sets state.interrupted): no further
+    // build, input generation, storage start or deploy; the step in flight finishes (in a terminal
+    // the signal also reaches its pip/npm children), then the teardown removes what was created.
+    const stopping = (): boolean => {
+      if (!state.interrupted) return false
+      if (!stopNoticed) logger.info(`${state.interrupted}: skipping the remaining builds and deploys of run ${config.runId}`)
+      stopNoticed = true
+      return true
+    }
+    let stopNoticed = false
+
     const packages = new Map<string, CodePackage>()
     for (const [key, { bench, language }] of pairs) {
+      if (stopping()) break
       if (failures.has(bench.id, language)) continue
       const pkg = await failures.guard(bench.id, language, 'building package', () =>
         provider.package(
@@ -132,7 +149,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     markTiming('main', 'packages ready')
     const needsStorage = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('storage') || (modules.get(b.id)!.bucketsCount?.() ?? [0, 0]).some((n) => n > 0)))
     const needsNoSql = benchmarks.some((b) => !failures.has(b.id) && (b.config.modules.includes('nosql') || modules.get(b.id)!.allocateNosql))
-    if (needsStorage) {
+    if (needsStorage && !stopping()) {
       const step = startProgress(logger, `starting storage on '${config.provider}'`, { quietStart: true })
       try {
         storage = await provider.storage()
@@ -140,16 +157,17 @@ export default async function globalSetup(project: TestProject): Promise<() => P
         step.stop()
       }
     }
-    if (needsNoSql) {
+    if (needsNoSql && !stopping()) {
       if (!provider.nosql) throw new SebsError('NOT_SUPPORTED', `provider '${config.provider}' has no NoSQL storage, which ${benchmarks.filter((b) => b.config.modules.includes('nosql')).map((b) => b.id).join(', ')} need(s).`)
       nosql = await provider.nosql()
     }
     // Functions on this machine read benchmark data over loopback HTTP.
-    if (descriptor.functionsOnThisMachine) fileServer = await startFileServer(config.dataDir)
+    if (descriptor.functionsOnThisMachine && !stopping()) fileServer = await startFileServer(config.dataDir)
     const fileServerUrl = (config[config.provider].fileServerUrl as string | undefined) ?? fileServer?.url
 
     const events = new Map<string, Map<Size, Record<string, unknown>>>()
     for (const bench of benchmarks) {
+      if (stopping()) break
       if (failures.has(bench.id)) continue
       const sizes = [...new Set(selected.filter((c) => c.benchmark === bench.id).map((c) => c.size))]
       const prepared = await failures.guard(bench.id, undefined, 'generating inputs', () =>
@@ -172,6 +190,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
     const cases: ProvidedCase[] = []
     const deployStarted = Date.now()
     for (const [key, { bench, language }] of pairs) {
+      if (stopping()) break
       if (failures.has(bench.id, language)) continue
       const memory = config.memory?.[0] ?? bench.config.memory
       // Local deploys take milliseconds (debug line only); a cloud deploy that runs past a heartbeat is shown with its wait.
@@ -210,6 +229,7 @@ export default async function globalSetup(project: TestProject): Promise<() => P
       recordsFile: join(runDir, RECORDS_FILE),
       // The settings workers read (repetitions, sizes, memory, ciTarget, …): the table's `worker` rows.
       ...workerSettings(config),
+      repetitionsSet: config.repetitionsSet,
       python: config.runtimes.python,
       providerOptions: options,
       benchmarks: benchmarks.map((b) => ({

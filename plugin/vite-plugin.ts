@@ -16,7 +16,7 @@ import type { Vitest } from 'vitest/node'
 import type {} from 'vitest/config'
 import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
 import { PROVIDERS, type ProviderName } from '../core/types.ts'
-import { checkListSettings, EXPERIMENTS } from '../suites/index.ts'
+import { checkListSettings, experimentCaseParts, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
@@ -212,7 +212,10 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         // Every value of a list flag is honoured or refused, before anything is built.
         checkListSettings(config)
         const { benchmarks, notices } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-        const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes })
+        // In an experiment run `-t` may name one point; point names do not depend on where functions
+        // run (only a plan's refusals do, and the global setup plans again knowing the provider).
+        const parts = experimentCaseParts(config, true)
+        const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes, ...(parts ? { parts } : {}) })
         // Only benchmarks with a case that `-t` selects become bench files: Vitest would list every other one as skipped lines.
         const pattern = testNamePatternFromArgv(process.argv)
         const wanted = pattern !== undefined ? selectCases(cases, { testNamePattern: new RegExp(pattern), root }) : cases

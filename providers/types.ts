@@ -94,6 +94,11 @@ export interface ProviderTimes {
   billedTimeMs?: number
   memoryUsedMb?: number
   memoryEnforced?: boolean
+  /**
+   * How the instance's memory is limited (`cgroup`, `rlimit-as`, `node-heap`, …), for the
+   * invocations whose instance died before its wrapper could say so in the envelope.
+   */
+  memoryLimitMechanism?: string
   /** Memory the platform gave the function when it differs from the configured one (Azure Flex instance sizes), MB. */
   providerMemoryMb?: number
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { formatFailures, formatMs, formatSignificant, formatSummaryTable } from './console-table.ts'
+import { formatFailures, formatMs, formatSignificant, formatSummaryTable, summaryHeadline } from './console-table.ts'
+import { formatSummaryMarkdown } from './markdown-summary.ts'
 import { summarizeRecords } from './summary.ts'
 import { makeRecord } from '../test/support/test-records.ts'
 
@@ -124,6 +125,25 @@ describe('formatFailures', () => {
         `    first: ${'x'.repeat(297)}...`,
       ].join('\n'),
     )
+  })
+
+  it('counts out-of-memory ends apart from other errors (summary, headline, failure list, Markdown)', async () => {
+    const oom = 'instance was killed by SIGKILL: memory limit exceeded: the instance needed more than its 128 MB and was killed by the OOM killer (cgroup memory limit)'
+    const summary = summarizeRecords(
+      [
+        makeRecord({ state: 'error', error: oom, errorKind: 'oom', startedAt: T0 }),
+        makeRecord({ state: 'error', error: oom, errorKind: 'oom', startedAt: T0 + 1 }),
+        makeRecord({ state: 'error', error: 'Exception: boom', startedAt: T0 + 2 }),
+        makeRecord({ startedAt: T0 + 3 }),
+      ],
+      { runId: 'r6', provider: 'local' },
+    )
+    // `errors` keeps every error (exit status, comparisons); `outOfMemory` says how many of them ran out of memory.
+    expect(summary.cases[0]).toMatchObject({ errors: 3, outOfMemory: 2, ok: 1, total: 4 })
+    expect(summary.totals).toMatchObject({ errors: 3, outOfMemory: 2 })
+    expect(formatFailures(summary).split('\n')[1]).toBe('  110.dynamic-html nodejs test 256 MB http warm: 2 out of memory, 1 error of 4 invocations')
+    expect(summaryHeadline(summary)).toBe('Run r6 (local): 4 invocations, 1 ok, 2 out of memory, 1 error')
+    expect(formatSummaryMarkdown(summary)).toContain('2 out of memory, 1 error of 4')
   })
 
   it('names the point of a failing experiment case', () => {

@@ -31,10 +31,12 @@ function plural(count: number, word: string, pluralWord = `${word}s`): string {
   return `${count} ${count === 1 ? word : pluralWord}`
 }
 
-/** "2 errors, 1 timeout, 1 invalid" for the non-zero failure kinds. */
-function failureText(c: Pick<PhaseSummary, 'errors' | 'timeouts' | 'invalid'>): string {
+/** "2 out of memory, 2 errors, 1 timeout, 1 invalid" for the non-zero failure kinds (out-of-memory ends apart from other errors). */
+export function failureText(c: Pick<PhaseSummary, 'errors' | 'timeouts' | 'invalid'> & { outOfMemory?: number }): string {
   const parts: string[] = []
-  if (c.errors) parts.push(plural(c.errors, 'error'))
+  const oom = c.outOfMemory ?? 0
+  if (oom) parts.push(`${oom} out of memory`)
+  if (c.errors - oom) parts.push(plural(c.errors - oom, 'error'))
   if (c.timeouts) parts.push(plural(c.timeouts, 'timeout'))
   if (c.invalid) parts.push(`${c.invalid} invalid`)
   return parts.join(', ')

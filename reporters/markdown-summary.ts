@@ -4,7 +4,7 @@
  * ({@link summaryColumns}), so the terminal and the PR show the same numbers.
  */
 import { appendFile } from 'node:fs/promises'
-import { caseLabel, summaryColumns, summaryHeadline } from './console-table.ts'
+import { caseLabel, failureText, summaryColumns, summaryHeadline } from './console-table.ts'
 import { caseFailures, type PhaseSummary, type RunSummary } from './summary.ts'
 
 export const SUMMARY_MD = 'summary.md'
@@ -72,13 +72,8 @@ export function formatSummaryMarkdown(summary: RunSummary, options: SummaryMarkd
 }
 
 function failureLine(c: PhaseSummary): string {
-  const counts = [
-    c.errors ? `${c.errors} error${c.errors === 1 ? '' : 's'}` : '',
-    c.timeouts ? `${c.timeouts} timeout${c.timeouts === 1 ? '' : 's'}` : '',
-    c.invalid ? `${c.invalid} invalid` : '',
-  ]
-    .filter(Boolean)
-    .join(', ')
+  // The console's wording: out-of-memory ends apart from other errors.
+  const counts = failureText(c)
   return `${caseLabel(c)}: ${counts} of ${c.total}${c.firstError ? `; first: ${firstLine(c.firstError)}` : ''}`
 }
 

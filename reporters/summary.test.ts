@@ -26,6 +26,7 @@ describe('summarizeRecords', () => {
       total: 1,
       ok: 1,
       errors: 0,
+      outOfMemory: 0,
       timeouts: 0,
       invalid: 0,
       discarded: 0,
@@ -52,7 +53,7 @@ describe('summarizeRecords', () => {
       runId: 'run-1',
       provider: 'local',
       createdAt: '2024-05-01T12:00:00.000Z',
-      totals: { invocations: 11, ok: 11, errors: 0, timeouts: 0, invalid: 0, discarded: 0 },
+      totals: { invocations: 11, ok: 11, errors: 0, outOfMemory: 0, timeouts: 0, invalid: 0, discarded: 0 },
     })
   })
 
@@ -86,7 +87,7 @@ describe('summarizeRecords', () => {
     })
     expect(c.clientTimeUs).toMatchObject({ n: 3, min: 1_000, median: 2_000, max: 4_000 })
     expect(c.clientTimeUs!.mean).toBeCloseTo(7_000 / 3, 9)
-    expect(totals).toEqual({ invocations: 8, ok: 4, errors: 2, timeouts: 1, invalid: 1, discarded: 2 })
+    expect(totals).toEqual({ invocations: 8, ok: 4, errors: 2, outOfMemory: 0, timeouts: 1, invalid: 1, discarded: 2 })
   })
 
   it('reports timeouts and then invalid outputs as the first error when there are no errors', () => {
@@ -179,7 +180,7 @@ describe('summarizeRecords', () => {
       provider: 'local',
       createdAt: '2024-01-01T00:00:00.000Z',
       cases: [],
-      totals: { invocations: 0, ok: 0, errors: 0, timeouts: 0, invalid: 0, discarded: 0 },
+      totals: { invocations: 0, ok: 0, errors: 0, outOfMemory: 0, timeouts: 0, invalid: 0, discarded: 0 },
     })
   })
 

@@ -13,6 +13,8 @@
  * - `invalid` state 'ok' whose output failed validation;
  * - `errors`, `timeouts` state 'error' / 'timeout';
  *   so ok + invalid + errors + timeouts = total;
+ * - `outOfMemory` the errors that were out-of-memory ends (`errorKind: 'oom'`),
+ *   a part of `errors` that reports name apart;
  * - `discarded` records flagged `discarded` (warm-up, wrong-kind samples),
  *   whatever their state: a failed warm-up still counts as an error;
  * - `n`       records the statistics use: ok and not discarded;
@@ -42,6 +44,8 @@ export interface PhaseSummary {
   total: number
   ok: number
   errors: number
+  /** Of `errors`, those that ran out of memory (records with `errorKind: 'oom'`). */
+  outOfMemory: number
   timeouts: number
   invalid: number
   discarded: number
@@ -76,7 +80,7 @@ export interface RunSummary {
   /** ISO time: `meta.createdAt`, else the earliest record's start. */
   createdAt: string
   cases: PhaseSummary[]
-  totals: { invocations: number; ok: number; errors: number; timeouts: number; invalid: number; discarded: number }
+  totals: { invocations: number; ok: number; errors: number; outOfMemory: number; timeouts: number; invalid: number; discarded: number }
 }
 
 export interface SummaryMeta {
@@ -118,6 +122,7 @@ function summarizeCase(records: InvocationRecord[]): PhaseSummary {
     total: records.length,
     ok: 0,
     errors: 0,
+    outOfMemory: 0,
     timeouts: 0,
     invalid: 0,
     discarded: 0,
@@ -128,7 +133,10 @@ function summarizeCase(records: InvocationRecord[]): PhaseSummary {
   const used: InvocationRecord[] = []
   for (const r of records) {
     if (r.discarded) summary.discarded++
-    if (r.state === 'error') summary.errors++
+    if (r.state === 'error') {
+      summary.errors++
+      if (r.errorKind === 'oom') summary.outOfMemory++
+    }
     else if (r.state === 'timeout') summary.timeouts++
     else {
       if (r.outputValid) summary.ok++
@@ -186,11 +194,12 @@ export function summarizeRecords(records: InvocationRecord[], meta: SummaryMeta)
   }
   const cases = [...groups.values()].map(summarizeCase).sort(compareCases)
 
-  const totals = { invocations: 0, ok: 0, errors: 0, timeouts: 0, invalid: 0, discarded: 0 }
+  const totals = { invocations: 0, ok: 0, errors: 0, outOfMemory: 0, timeouts: 0, invalid: 0, discarded: 0 }
   for (const c of cases) {
     totals.invocations += c.total
     totals.ok += c.ok
     totals.errors += c.errors
+    totals.outOfMemory += c.outOfMemory
     totals.timeouts += c.timeouts
     totals.invalid += c.invalid
     totals.discarded += c.discarded

@@ -19,6 +19,8 @@ import type { DeployedFunction } from '../providers/types.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
 import { failedInSetup } from '../engine/setup-failures.ts'
 import { dirname } from 'node:path'
+import { SebsError } from '../core/errors.ts'
+import { recordsUnwritable } from '../core/records.ts'
 import '../engine/run-state.ts'
 import { markTiming } from '../core/timing.ts'
 
@@ -48,8 +50,9 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
   const lastSample = (meta: InvocationMeta): boolean => meta.phase === 'cold' ? repetitions === 0 : meta.repetition === repetitions - 1
 
   const invoke = async (meta: InvocationMeta, before?: (fn: DeployedFunction) => Promise<void>): Promise<number | undefined> => {
-    if (failed || interrupted()) {
-      progress.finish(failed ? 'stopped after a failure' : 'interrupted')
+    // The results folder became unwritable (reported once, below): nothing more is invoked.
+    if (failed || interrupted() || recordsUnwritable()) {
+      progress.finish(failed ? 'stopped after a failure' : interrupted() ? 'interrupted' : 'results folder not writable')
       return undefined
     }
     // Its build, inputs or deploy failed in the setup, which recorded why.
@@ -66,9 +69,16 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
       if (record.state !== 'ok' || !record.outputValid) failed = true
       return record.clientTimeUs / 1000
     } catch (err) {
-      // A harness problem, not a function failure: still a record, so the run reports it and fails.
       failed = true
-      recordHarnessError(await session.invocationContext(language, size), meta, err)
+      try {
+        // A harness problem, not a function failure: still a record, so the run reports it and fails.
+        if (!isResultsUnwritable(err)) recordHarnessError(await session.invocationContext(language, size), meta, err)
+        else reportResultsUnwritable(err)
+      } catch (recordErr) {
+        // No record can be written: one clear message; the main process's reporter fails the run.
+        if (isResultsUnwritable(recordErr)) reportResultsUnwritable(recordErr)
+        else throw recordErr
+      }
       return undefined
     } finally {
       progress.sampleEnded()
@@ -92,4 +102,17 @@ function defineCase(session: BenchmarkSession, tasks: BenchTasks, language: Lang
       sample: () => invoke({ phase: 'warm', repetition: warmRepetition++, expect: 'warm' }),
     })
   }
+}
+
+/** An append to the run's records failed (core/records.ts). */
+export function isResultsUnwritable(err: unknown): err is SebsError {
+  return err instanceof SebsError && err.code === 'RESULTS_UNWRITABLE'
+}
+
+let unwritableReported = false
+/** Prints the unwritable-results error once per bench worker (every later case stops silently). */
+export function reportResultsUnwritable(err: SebsError): void {
+  if (unwritableReported) return
+  unwritableReported = true
+  console.error(`[sebs] error [${err.code}]: ${err.message}`)
 }

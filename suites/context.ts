@@ -95,6 +95,16 @@ export interface ExperimentContextInit {
   log?: (line: string) => void
   /** Injected in tests; real sleep otherwise. */
   sleep?: (ms: number) => Promise<void>
+  /** True once the run is interrupted (Ctrl-C / SIGTERM): `measure` then starts no invocation. */
+  interrupted?: () => boolean
+}
+
+/** Thrown by `measure` once the run is interrupted: the point stops between invocations. */
+export class RunInterruptedError extends SebsError {
+  constructor() {
+    super('INTERRUPTED', 'the run was interrupted (Ctrl-C / SIGTERM); no further invocation is started')
+    this.name = 'RunInterruptedError'
+  }
 }
 
 export class ExperimentContext {
@@ -228,10 +238,13 @@ export class ExperimentContext {
    * Invokes once through the one measurement path (engine/measure.ts), with
    * what experiments add as hooks: the probe, their record decoration
    * (counters, discards, their price table), annotations, the cost budget.
-   * Never throws for a failed invocation.
+   * Never throws for a failed invocation; rejects with RunInterruptedError,
+   * before invoking, once the run is interrupted (a long point stops between
+   * its invocations).
    */
   measure(meta: MeasureMeta): Promise<Measured> {
     const init = this.#init
+    if (init.interrupted?.()) return Promise.reject(new RunInterruptedError())
     const ctx: InvocationContext = {
       runId: init.runId,
       recordsFile: init.recordsFile,
@@ -295,6 +308,7 @@ export function decorateRecord(
   const params: Record<string, unknown> = { ...(out.params ?? {}) }
   if (typeof envelope?.importTimeUs === 'number') params.importTimeUs = envelope.importTimeUs
   if (typeof envelope?.memoryLimitMechanism === 'string') params.memoryLimit = envelope.memoryLimitMechanism
+  else if (result.memoryLimitMechanism !== undefined) params.memoryLimit = result.memoryLimitMechanism
 
   if (meta.discard) {
     out.discarded = true

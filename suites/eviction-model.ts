@@ -11,6 +11,7 @@
  * known (its `keepAliveMs` option), which validates the experiment.
  */
 import { z } from 'zod'
+import { ConfigError } from '../core/errors.ts'
 import type { InvocationRecord } from '../core/types.ts'
 import { assertNoFailures, defineExperiment, ownOptions, parseOptions, type PointOutcome } from './experiment.ts'
 
@@ -62,18 +63,30 @@ export const evictionModel = defineExperiment<EvictionPoint>({
   description: 'after how long idle a warm instance is evicted: invoke, stay idle t, invoke again, for each idle time t',
   settings: {
     idleSeconds: 'idle times in seconds (default SeBS list 1, 2, 4, 8, 15, 30, 60, 120, 180, 240, 300, 360, 480, 600, 720, 900, 1080, 1200)',
-    repetitions: 'probes per idle time (default 1)',
+    repetitions: 'probes per idle time (default 1; --repetitions sets it too)',
   },
+  // One probe is an idle period (up to 20 min): the run's default of 10 would multiply the run's hours.
+  defaultRepetitions: 1,
   plan(settings) {
     const o = parseOptions('eviction-model', optionsSchema, ownOptions(settings.options))
+    // Refused rather than ignored: the summary file records these settings as what ran.
+    if (settings.repetitions < 1) {
+      throw new ConfigError('CONFIG_INVALID', `eviction-model needs at least 1 probe per idle time, got repetitions ${settings.repetitions}; pass --repetitions 1 or more (or leave it out: 1).`)
+    }
+    if (settings.adaptive || (settings.adaptive === undefined && settings.ciTarget !== undefined)) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `eviction-model runs a fixed number of probes per idle time (a probe is a yes/no answer, not a timing sample): adaptive repetitions (--ci-target, experiments['eviction-model'].adaptive/ciTarget) do not apply; set --repetitions N instead.`,
+      )
+    }
     return (o.idleSeconds ?? SEBS_IDLE_SECONDS).map((s) => ({ name: `idle ${s}s`, idleMs: Math.round(s * 1000) }))
   },
   async run(ctx, point, settings) {
     await ctx.ensureMemory(settings.memory[0] ?? ctx.memory)
     const records: InvocationRecord[] = []
     const probes: Array<{ idleMs: number; cold: boolean }> = []
-    // Fixed count: each probe is one idle period; adaptive stopping makes no sense for a yes/no answer.
-    const repetitions = (settings.options.repetitions as number | undefined) ?? 1
+    // Fixed count (plan refuses adaptive): each probe is one idle period.
+    const repetitions = settings.repetitions
     for (let i = 0; i < repetitions; i++) {
       records.push((await ctx.measure({ phase: 'eviction-prime', repetition: i, params: { idleMs: point.idleMs }, discard: PRIMING_REASON })).record)
       await ctx.sleep(point.idleMs)

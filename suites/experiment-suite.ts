@@ -15,36 +15,16 @@ import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
 import type { Language, Size } from '../core/types.ts'
 import type { BenchTasks } from '../engine/bench-tasks.ts'
 import { BenchmarkSession } from '../engine/case-session.ts'
-import type { PriceRow } from '../analysis/cost.ts'
-import { CostBudget, ExperimentContext, usable } from './context.ts'
-import { commonOptionsSchema, parseOptions, runPoint, type ExperimentPoint, type ExperimentSettings, type PointOutcome } from './experiment.ts'
+import { CostBudget, ExperimentContext, RunInterruptedError, usable } from './context.ts'
+import { experimentSettings, PointFailedError, runPoint, type ExperimentPoint, type PointOutcome } from './experiment.ts'
 import { EXPERIMENT_IMPLEMENTATIONS } from './registry.ts'
 import { EXPERIMENTS } from './index.ts'
 import { interruptionCheck } from '../engine/interrupt.ts'
 import { failedInSetup } from '../engine/setup-failures.ts'
 import { caseName } from '../engine/selection.ts'
-import type { SebsProvided } from '../engine/run-state.ts'
+import { recordsUnwritable } from '../core/records.ts'
+import { isResultsUnwritable, reportResultsUnwritable } from './benchmark-suite.ts'
 import '../engine/run-state.ts'
-
-/** The experiment's settings from what the main process provided (CLI flags and the config file's section). */
-export function experimentSettings(provided: SebsProvided, name: string, deployedMemory: number): ExperimentSettings {
-  const options = provided.experiment?.name === name ? provided.experiment.options : {}
-  const common = parseOptions(name, commonOptionsSchema.passthrough(), options)
-  const ciTarget = common.ciTarget ?? provided.ciTarget
-  return {
-    repetitions: common.repetitions ?? provided.repetitions,
-    ...(common.adaptive !== undefined ? { adaptive: common.adaptive } : {}),
-    ...(ciTarget !== undefined ? { ciTarget } : {}),
-    ...(common.minRepetitions !== undefined ? { minRepetitions: common.minRepetitions } : {}),
-    ...(common.maxRepetitions !== undefined ? { maxRepetitions: common.maxRepetitions } : {}),
-    ...(common.maxWallSeconds !== undefined ? { maxWallSeconds: common.maxWallSeconds } : {}),
-    memory: provided.memory && provided.memory.length > 0 ? provided.memory : [deployedMemory],
-    ...(provided.maxCost !== undefined ? { maxCost: provided.maxCost } : {}),
-    ...(common.costModel !== undefined ? { costModel: common.costModel } : {}),
-    ...(common.costModels !== undefined ? { costModels: common.costModels as Record<string, Partial<PriceRow>> } : {}),
-    options,
-  }
-}
 
 export function defineExperimentSuite(name: string, benchmarkId: string, tasks: BenchTasks): void {
   const provided = inject('sebs')
@@ -71,7 +51,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
     const prepared = session.prepared(language, size)
     // Unprepared cases (filtered out by -t) still get their tasks, which Vitest then skips.
     const deployedMemory = prepared?.memory ?? provided.memory?.[0] ?? 128
-    const settings = experimentSettings(provided, name, deployedMemory)
+    const settings = experimentSettings(provided, experiment!, deployedMemory)
     const points: ExperimentPoint[] = experiment!.plan(settings, { provider: provided.provider, functionsOnThisMachine: provided.functionsOnThisMachine, language, deployedMemory })
     const state = new Map<string, unknown>()
     const outcomes: PointOutcome[] = []
@@ -103,6 +83,7 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         ...(settings.costModels ? { priceOverrides: settings.costModels } : {}),
         budget: CostBudget.fromRecords(settings.maxCost, provided.recordsFile),
         log: (line) => console.log(`[sebs] ${name} ${label}: ${line}`),
+        interrupted,
       })
       contexts.push(ctx)
       return ctx
@@ -142,27 +123,47 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
         collect: async () => {
           const last = index === points.length - 1
           // Interrupted, or the setup could not prepare the case (and recorded why).
-          if (interrupted() || failedInSetup(provided.setupFailures, benchmarkId, language)) {
+          // Or the results folder became unwritable (reported once): nothing more is invoked.
+          if (interrupted() || failedInSetup(provided.setupFailures, benchmarkId, language) || recordsUnwritable()) {
             if (last && ctx) await ctx.restoreCode().catch(() => {})
             return []
           }
           const c = await context()
           let outcome: PointOutcome
+          let samples: number[]
           try {
             // Through runPoint: every record of the point carries its name, so reporters keep points apart.
             outcome = await runPoint(experiment!, c, point, settings, state)
+            samples = pointSamplesMs(outcome, `${label} ${point.name}`)
           } catch (err) {
-            outcomes.push({ point: point.name, records: [], lines: [`${point.name}: FAILED: ${(err as Error).message}`] })
+            if (isResultsUnwritable(err)) {
+              reportResultsUnwritable(err)
+              return []
+            }
+            if (err instanceof RunInterruptedError) {
+              // Ctrl-C inside a long point: it stopped between invocations; what it recorded stays.
+              outcomes.push({ point: point.name, records: [], lines: [`${point.name}: interrupted`] })
+              writeSummary(last)
+              if (last) await c.restoreCode().catch(() => {})
+              console.log(`[sebs] ${name} ${label} ${point.name}: interrupted; stopped between invocations`)
+              return []
+            }
+            const line = `${point.name}: FAILED: ${(err as Error).message}`
+            outcomes.push({ point: point.name, records: [], lines: [line] })
             writeSummary(last)
             if (last) await c.restoreCode().catch((restoreErr: unknown) => console.warn(`[sebs] ${name} ${label}: could not restore the function's own code: ${(restoreErr as Error).message}`))
-            throw err
+            // Failed invocations are records: the run's summary lists them and the run exits 1; the
+            // next point runs. Anything else (a harness or provider fault) fails the task.
+            if (!(err instanceof PointFailedError)) throw err
+            console.log(`[sebs] ${name} ${label} ${line}`)
+            return []
           }
           outcomes.push(outcome)
           for (const line of outcome.lines) console.log(`[sebs] ${name} ${label} ${line}`)
           writeSummary(last)
           // The case ends with the function running its own code package again (code-size sweeps pad it).
           if (last) await c.restoreCode()
-          return pointSamplesMs(outcome, `${label} ${point.name}`)
+          return samples
         },
       })
     })
@@ -179,7 +180,10 @@ export function defineExperimentSuite(name: string, benchmarkId: string, tasks: 
 export function pointSamplesMs(outcome: PointOutcome, label: string): number[] {
   const us = outcome.repetitions?.samples.length ? outcome.repetitions.samples : outcome.records.filter(usable).map((r) => r.clientTimeUs)
   if (us.length === 0) {
-    throw new SebsError('INVOCATION_FAILED', `${label}: no usable invocation (all failed, invalid or discarded); see the run's invocations.jsonl for the reasons.`)
+    const message = `${label}: no usable invocation (all failed, invalid or discarded); see the run's invocations.jsonl for the reasons.`
+    // With failed records the run's summary says so and the run exits 1; all discarded, only this error does.
+    if (outcome.records.some((r) => r.state !== 'ok' || !r.outputValid)) throw new PointFailedError(message)
+    throw new SebsError('INVOCATION_FAILED', message)
   }
   return us.map((u) => u / 1000)
 }

@@ -11,8 +11,10 @@ import { readRecords } from '../core/records.ts'
 import type { InvocationRecord } from '../core/types.ts'
 import type { DeployedFunction, FunctionHandle, InvokeResult } from '../providers/types.ts'
 import { summarizeRecords } from '../reporters/summary.ts'
-import { CostBudget, ExperimentContext, epochUs } from './context.ts'
-import { defineExperiment, runPoint, type ExperimentSettings } from './experiment.ts'
+import { CostBudget, ExperimentContext, RunInterruptedError, epochUs } from './context.ts'
+import { evictionModel } from './eviction-model.ts'
+import { defineExperiment, experimentPointNames, experimentSettings, runPoint, type ExperimentSettings } from './experiment.ts'
+import { perfCost } from './perf-cost.ts'
 import { CLOCK_SYNC_REASON, invocationOverhead } from './invocation-overhead.ts'
 
 let dir: string
@@ -128,3 +130,73 @@ describe('runPoint', () => {
     expect(readRecords(join(dir, 'invocations.jsonl')).records.map((r) => r.point ?? null)).toEqual(['boom 1', null])
   })
 })
+
+describe('eviction-model repetitions', () => {
+  it('runs --repetitions N probes per idle time and records N in its settings; without the flag, one probe', async () => {
+    const source = { experiment: { name: 'eviction-model', options: { idleSeconds: [0.01, 0.02] } } }
+    // Not set by the user: the experiment's own default (one idle period per probe), not the run's 10.
+    expect(experimentSettings({ ...source, repetitions: 10, repetitionsSet: false }, evictionModel, 128).repetitions).toBe(1)
+    const settings = experimentSettings({ ...source, repetitions: 3, repetitionsSet: true }, evictionModel, 128)
+    expect(settings.repetitions).toBe(3)
+    const ctx = contextOf(join(dir, 'invocations.jsonl'))
+    for (const point of evictionModel.plan(settings, { provider: 'local', functionsOnThisMachine: true, language: 'python', deployedMemory: 128 })) {
+      const out = await runPoint(evictionModel, ctx, point, settings, new Map())
+      expect(out.records.filter((r) => r.phase === 'eviction')).toHaveLength(3)
+      expect(out.records.filter((r) => r.phase === 'eviction-prime')).toHaveLength(3)
+      expect((out.data?.probes as unknown[]).length).toBe(3)
+    }
+    // The config section's own value wins over the flag.
+    expect(experimentSettings({ experiment: { name: 'eviction-model', options: { repetitions: 2 } }, repetitions: 5, repetitionsSet: true }, evictionModel, 128).repetitions).toBe(2)
+  })
+
+  it('refuses what it would not honour: 0 probes, adaptive repetitions', () => {
+    const target = { provider: 'local', functionsOnThisMachine: true, language: 'python' as const, deployedMemory: 128 }
+    const zero = experimentSettings({ repetitions: 0, repetitionsSet: true }, evictionModel, 128)
+    expect(() => evictionModel.plan(zero, target)).toThrow(/at least 1 probe per idle time.*--repetitions 1/)
+    const adaptive = experimentSettings({ repetitions: 10, repetitionsSet: false, ciTarget: 5 }, evictionModel, 128)
+    expect(() => evictionModel.plan(adaptive, target)).toThrow(/fixed number of probes.*--ci-target/)
+  })
+})
+
+describe('experimentPointNames', () => {
+  it('names the points as the experiment suite names its tasks, from the run settings', () => {
+    const target = { provider: 'local', functionsOnThisMachine: true, language: 'nodejs' as const, deployedMemory: 256 }
+    expect(experimentPointNames(perfCost, { repetitions: 10, memory: [128] }, target)).toEqual(['cold 128MB', 'warm 128MB', 'burst 128MB', 'sequential 128MB'])
+    // Without --memory: the deployed size.
+    expect(experimentPointNames(perfCost, { repetitions: 10 }, target)).toEqual(['cold 256MB', 'warm 256MB', 'burst 256MB', 'sequential 256MB'])
+  })
+})
+
+describe('an interrupt inside a long point', () => {
+  it('stops it between invocations: measure starts none once the run is interrupted, and what ran is on disk', async () => {
+    const recordsFile = join(dir, 'invocations.jsonl')
+    let stop = false
+    const ctx = new ExperimentContext({
+      fn: stubFunction(),
+      payload: {},
+      runId: 'r',
+      recordsFile,
+      experiment: 'eviction-model',
+      benchmark: '910.sleep',
+      language: 'python',
+      size: 'test',
+      provider: 'local',
+      trigger: 'http',
+      memory: 128,
+      dataDir: dir,
+      costModel: 'aws-x86_64',
+      budget: new CostBudget(undefined),
+      // The "Ctrl-C" arrives during the first idle period.
+      sleep: async () => {
+        stop = true
+      },
+      interrupted: () => stop,
+    })
+    const settings = experimentSettings({ experiment: { name: 'eviction-model', options: { idleSeconds: [600] } }, repetitions: 5, repetitionsSet: true }, evictionModel, 128)
+    const [point] = evictionModel.plan(settings, { provider: 'local', functionsOnThisMachine: true, language: 'python', deployedMemory: 128 })
+    await expect(runPoint(evictionModel, ctx, point!, settings, new Map())).rejects.toBeInstanceOf(RunInterruptedError)
+    // The priming call before the interrupt is recorded; nothing after it was invoked.
+    expect(readRecords(recordsFile).records.map((r) => r.phase)).toEqual(['eviction-prime'])
+  })
+})
+

@@ -4,7 +4,7 @@
  * ExperimentContext. Plus the shared pieces: settings, per-point summaries.
  */
 import { z } from 'zod'
-import { ConfigError } from '../core/errors.ts'
+import { ConfigError, SebsError } from '../core/errors.ts'
 import type { InvocationRecord, Language } from '../core/types.ts'
 import { summarizeCost, type PriceRow } from '../analysis/cost.ts'
 import { computeStatistics, type Statistics } from '../analysis/statistics.ts'
@@ -63,6 +63,12 @@ export interface Experiment<P extends ExperimentPoint = ExperimentPoint> {
   settings: Record<string, string>
   /** The zod schema of those settings (the keys of `settings`); absent when it has none. */
   options?: z.ZodTypeAny
+  /**
+   * Repetitions when the user set none (the run's default of 10 is for
+   * timing samples; an experiment whose repetition is expensive, such as an
+   * idle period, says its own).
+   */
+  defaultRepetitions?: number
   /** Its plan has points per memory size of `--memory` (a list sweeps); without it the experiment runs one memory size. */
   sweepsMemory?: true
   /** The points of one case; throws ConfigError on bad settings. */
@@ -71,6 +77,61 @@ export interface Experiment<P extends ExperimentPoint = ExperimentPoint> {
   run(ctx: ExperimentContext, point: P, settings: ExperimentSettings, state: Map<string, unknown>): Promise<PointOutcome>
   /** The case's conclusion after all its points (e.g. the eviction estimate). */
   summarize?(outcomes: PointOutcome[], settings: ExperimentSettings): { lines: string[]; data: Record<string, unknown> }
+}
+
+/**
+ * What experiment settings are made of: the run's settings, as the main
+ * process resolved them (SebsConfig) or handed them to workers (SebsProvided).
+ */
+export interface ExperimentSettingsSource {
+  /** The experiment this run executes, with its config-file section. */
+  experiment?: { name: string; options: Record<string, unknown> }
+  repetitions: number
+  /** Whether the user set `repetitions` (flag, variable or config): otherwise an experiment's own default applies. */
+  repetitionsSet?: boolean
+  memory?: number[]
+  ciTarget?: number
+  maxCost?: number
+}
+
+/**
+ * The settings one case of an experiment runs with: the experiment's config
+ * section over the run's settings. What this returns is what runs, and what
+ * the experiment's summary file records.
+ */
+export function experimentSettings(source: ExperimentSettingsSource, experiment: Pick<Experiment, 'name' | 'defaultRepetitions'>, deployedMemory: number): ExperimentSettings {
+  const name = experiment.name
+  const options = source.experiment?.name === name ? source.experiment.options : {}
+  const common = parseOptions(name, commonOptionsSchema.passthrough(), options)
+  const ciTarget = common.ciTarget ?? source.ciTarget
+  const runRepetitions = source.repetitionsSet === false && experiment.defaultRepetitions !== undefined ? experiment.defaultRepetitions : source.repetitions
+  return {
+    repetitions: common.repetitions ?? runRepetitions,
+    ...(common.adaptive !== undefined ? { adaptive: common.adaptive } : {}),
+    ...(ciTarget !== undefined ? { ciTarget } : {}),
+    ...(common.minRepetitions !== undefined ? { minRepetitions: common.minRepetitions } : {}),
+    ...(common.maxRepetitions !== undefined ? { maxRepetitions: common.maxRepetitions } : {}),
+    ...(common.maxWallSeconds !== undefined ? { maxWallSeconds: common.maxWallSeconds } : {}),
+    memory: source.memory && source.memory.length > 0 ? source.memory : [deployedMemory],
+    ...(source.maxCost !== undefined ? { maxCost: source.maxCost } : {}),
+    ...(common.costModel !== undefined ? { costModel: common.costModel } : {}),
+    ...(common.costModels !== undefined ? { costModels: common.costModels as Record<string, Partial<PriceRow>> } : {}),
+    options,
+  }
+}
+
+/**
+ * The task names of one case's points (`cold 128MB`, `warm 128MB`, …), as
+ * the experiment suite names them in the workers, so that the main process
+ * can match `-t` against them before anything is built. Throws the plan's
+ * ConfigError on bad settings.
+ */
+export function experimentPointNames(
+  experiment: Experiment,
+  source: ExperimentSettingsSource,
+  target: ExperimentTarget,
+): string[] {
+  return experiment.plan(experimentSettings(source, experiment, target.deployedMemory), target).map((p) => p.name)
 }
 
 /**
@@ -200,5 +261,19 @@ export function assertNoFailures(point: string, records: readonly InvocationReco
   if (failed.length === 0) return
   const first = failed[0]!
   const why = first.state === 'ok' ? `invalid output: ${first.validationError ?? ''}` : `${first.state}: ${first.error}`
-  throw new Error(`${point}: ${failed.length} of ${records.length} invocation(s) failed or returned an invalid output; first: ${why}`)
+  const oom = failed.filter((r) => r.state === 'error' && r.errorKind === 'oom').length
+  throw new PointFailedError(`${point}: ${failed.length} of ${records.length} invocation(s) failed or returned an invalid output${oom ? ` (${oom} out of memory)` : ''}; first: ${why}`)
+}
+
+/**
+ * A point whose invocations failed: every failure is a record on disk, which
+ * the run's summary lists and which makes the run exit 1, so the experiment
+ * suite reports it as a line and goes on with the next point instead of
+ * failing the Vitest task (that would be an "Unhandled Error" in Vitest 4).
+ */
+export class PointFailedError extends SebsError {
+  constructor(message: string) {
+    super('INVOCATION_FAILED', message)
+    this.name = 'PointFailedError'
+  }
 }

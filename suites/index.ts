@@ -6,7 +6,8 @@
  * SDKs. docs/experiments.md describes them for users.
  */
 import { ConfigError } from '../core/errors.ts'
-import type { Experiment } from './experiment.ts'
+import type { BenchmarkDefinition, Language } from '../core/types.ts'
+import { experimentPointNames, type Experiment, type ExperimentSettingsSource } from './experiment.ts'
 import { coldStart } from './cold-start.ts'
 import { evictionModel } from './eviction-model.ts'
 import { invocationOverhead } from './invocation-overhead.ts'
@@ -49,4 +50,40 @@ export function checkListSettings(config: { memory?: readonly number[]; experime
       `Sweep memory sizes with --experiment ${sweeping[0]} (or ${sweeping.slice(1).join(', ')}): npx sebs bench --experiment ${sweeping[0]} --memory ${list}; ` +
       `or give one size (--memory ${memory[0]}).`,
   )
+}
+
+/** What of the run's settings names an experiment's points (a SebsConfig has these). */
+export interface ExperimentRunSettings extends Omit<ExperimentSettingsSource, 'experiment'> {
+  provider: string
+  experiment?: string
+  experiments: Record<string, Record<string, unknown>>
+}
+
+/**
+ * The point names of each case of an experiment run, for `-t` to select
+ * single points in the main process (engine/selection.ts `parts`); undefined
+ * for a plain run or an unknown experiment. Functions are deployed with the
+ * first `--memory` size, else the benchmark's own, as the global setup does.
+ * `strict`: a plan's refusal of its settings (a ConfigError) is thrown;
+ * otherwise the case just has no point names here and the refusal comes
+ * from the place that knows the whole target.
+ */
+export function experimentCaseParts(
+  config: ExperimentRunSettings,
+  functionsOnThisMachine: boolean,
+  options: { strict?: boolean } = {},
+): ((benchmark: BenchmarkDefinition, language: Language) => string[]) | undefined {
+  const name = config.experiment
+  const experiment = name ? ALL_EXPERIMENTS.find((e) => e.name === name) : undefined
+  if (!name || !experiment) return undefined
+  const source: ExperimentSettingsSource = { ...config, experiment: { name, options: config.experiments[name] ?? {} } }
+  return (benchmark, language) => {
+    const target = { provider: config.provider, functionsOnThisMachine, language, deployedMemory: config.memory?.[0] ?? benchmark.config.memory }
+    try {
+      return experimentPointNames(experiment, source, target)
+    } catch (err) {
+      if (options.strict) throw err
+      return []
+    }
+  }
 }

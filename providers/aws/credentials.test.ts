@@ -69,12 +69,18 @@ describe('checkCredentials without credentials', () => {
     }
   })
 
-  it('a missing region is CREDENTIALS_MISSING naming AWS_REGION', async () => {
+  it('keys set but no region: REGION_MISSING, saying the keys are set and how to set the region', async () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAFAKEFAKEFAKE0001')
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-real-secret')
     const err = await provider({}).checkCredentials().catch((e: unknown) => e)
-    expect(err).toMatchObject({ code: 'CREDENTIALS_MISSING' })
-    expect(String((err as Error).message)).toMatch(/region.*AWS_REGION/s)
+    expect(err).toMatchObject({ code: 'REGION_MISSING' })
+    const message = String((err as Error).message)
+    expect(message).toContain('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set; the region is what is missing')
+    expect(message).toContain('export AWS_REGION=')
+    expect(message).toContain('aws section of the sebs config')
+    // Not the "set your keys" advice: they are set.
+    expect(message).not.toContain('AWS_SESSION_TOKEN')
+    expect(message).not.toContain('No AWS credentials')
   })
 
   it('AWS_DEFAULT_REGION is honoured', async () => {

@@ -20,6 +20,17 @@ const HOW_TO =
   'or AWS_PROFILE for a profile in ~/.aws (run `aws sso login` for SSO profiles), and AWS_REGION ' +
   "(or 'region' in the aws section of the sebs config)."
 
+const REGION_HOW_TO =
+  'Set AWS_REGION (e.g. `export AWS_REGION=us-east-1`), or `region` in the aws section of the sebs config, ' +
+  'or `region = …` in the profile of ~/.aws/config.'
+
+/** Which credential source the environment names, so a region error does not read as a key error. */
+function credentialSourceNote(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return ' (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set; the region is what is missing)'
+  if (env.AWS_PROFILE) return ` (AWS_PROFILE=${env.AWS_PROFILE} is set but names no region; the region is what is missing)`
+  return ''
+}
+
 const MISSING_NAMES = new Set(['CredentialsProviderError', 'CredentialsError', 'TokenProviderError'])
 const INVALID_NAMES = new Set([
   'InvalidClientTokenId',
@@ -43,7 +54,11 @@ export function mapCredentialError(err: unknown, target: AwsTarget): ProviderErr
     })
   }
   if (/region is missing/i.test(message) || name === 'RegionMissingError') {
-    return new ProviderError('aws', 'CREDENTIALS_MISSING', `No AWS region configured. ${HOW_TO}`, { cause: err })
+    // The SDK checks the region before it looks for credentials, so this
+    // says nothing about them: name the region as what is missing.
+    return new ProviderError('aws', 'REGION_MISSING', `No AWS region configured${credentialSourceNote()}. ${REGION_HOW_TO}`, {
+      cause: err,
+    })
   }
   if (INVALID_NAMES.has(name)) {
     return new ProviderError(
@@ -72,7 +87,7 @@ export function mapCredentialError(err: unknown, target: AwsTarget): ProviderErr
 
 /**
  * Resolves credentials and asks STS who they belong to. Rejects with
- * CREDENTIALS_MISSING / CREDENTIALS_INVALID / TIMEOUT within `deadlineMs`.
+ * CREDENTIALS_MISSING / REGION_MISSING / CREDENTIALS_INVALID / TIMEOUT within `deadlineMs`.
  */
 export async function getCallerIdentity(target: AwsTarget, deadlineMs = 2500): Promise<CallerIdentity> {
   const sts = createStsClient(target, Math.min(deadlineMs, 2000))

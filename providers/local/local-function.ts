@@ -189,6 +189,8 @@ export class LocalFunction implements DeployedFunction {
       sentAtUs,
       // Containers always run under a hard limit; process instances say what limits.ts could apply.
       memoryEnforced: slot.instance.memoryEnforced,
+      // An instance killed by its limit answers with no envelope: the record still says which limit.
+      ...memoryLimitMechanism(slot.instance),
       ...(initTimeUs !== undefined ? { initTimeUs } : {}),
       ...(memoryUsedMb !== undefined ? { memoryUsedMb } : {}),
     }
@@ -450,4 +452,10 @@ function lastLines(text: string, n: number): string {
     .filter((l) => l !== '')
     .slice(-n)
     .join('\n')
+}
+
+/** The memory-limit mechanism of a process instance (containers have the engine's limit and say none here). */
+function memoryLimitMechanism(instance: object): { memoryLimitMechanism?: string } {
+  const mechanism = (instance as { memoryLimit?: { mechanism?: string } }).memoryLimit?.mechanism
+  return mechanism ? { memoryLimitMechanism: mechanism } : {}
 }

@@ -98,3 +98,38 @@ describe('sebs bench interrupted (local provider, fixture benchmark)', () => {
     await expect.poll(() => findTaggedProcesses([{ runId }]), { timeout: 10_000, interval: 100 }).toEqual([])
   }, 180_000)
 })
+
+describe('sebs bench interrupted during its setup (two benchmarks whose input generators take 4 s each)', () => {
+  it('SIGINT stops between setup steps: the second generator and every deploy are skipped, nothing is left, exit 130', async () => {
+    const results = mkdtempSync(join(tmpdir(), 'sebs-e2e-int-setup-'))
+    // A cache of its own, fresh: the generators must run (cached inputs would skip them).
+    const cache = mkdtempSync(join(tmpdir(), 'sebs-e2e-int-setup-cache-'))
+    const child = spawn(
+      process.execPath,
+      [BIN, 'bench', '-t', '94[12].slow', '--repetitions', '1', '--benchmarks', join(ROOT, 'test', 'fixtures', 'slow-setup'), '--results-dir', results, '--cache-dir', cache],
+      { cwd: ROOT, env: { ...process.env, SEBS_CLI_OVERRIDES: '', SEBS_RUN_ID: '', NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    await expect.poll(() => out.includes('[fixture] generating inputs of 941.slow-a'), { timeout: 120_000, interval: 20 }).toBe(true)
+    child.kill('SIGINT')
+    const code = await exited
+    expect(code, out).toBe(130)
+    // The step in flight finished; the next one never started, nothing was deployed or invoked.
+    expect(out).toContain('SIGINT: skipping the remaining builds and deploys')
+    expect(out).not.toContain('[fixture] generating inputs of 942.slow-b')
+    expect(out).not.toMatch(/deployed [1-9]\d* function/)
+    expect(out).toMatch(/interrupted by SIGINT/)
+    expect(out).not.toMatch(/Unhandled|\n\s+at /)
+    const runDir = readdirSync(results, { withFileTypes: true }).find((d) => d.isDirectory())
+    expect(runDir).toBeDefined()
+    expect(existsSync(join(results, runDir!.name, 'invocations.jsonl'))).toBe(false)
+    // The interrupted run is still reported and indexed, with nothing invoked.
+    expect(existsSync(join(results, runDir!.name, 'summary.json'))).toBe(true)
+    const index = JSON.parse(readFileSync(join(results, 'index.json'), 'utf8')) as { runs: { runId: string; interrupted?: boolean; invocations: number }[] }
+    expect(index.runs).toEqual([expect.objectContaining({ runId: runDir!.name, interrupted: true, invocations: 0 })])
+    expect(findTaggedProcesses([{ runId: runDir!.name }])).toEqual([])
+  }, 180_000)
+})

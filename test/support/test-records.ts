@@ -4,7 +4,7 @@
 import type { InvocationRecord } from '../../core/types.ts'
 
 type Overrides = Partial<Omit<InvocationRecord, 'state' | 'error'>> &
-  ({ state?: 'ok'; validationError?: string } | { state: 'error' | 'timeout'; error: string })
+  ({ state?: 'ok'; validationError?: string } | { state: 'error' | 'timeout'; error: string; errorKind?: 'oom' })
 
 let counter = 0
 
