@@ -83,6 +83,16 @@ describe('checkCredentials without credentials', () => {
     expect(message).not.toContain('No AWS credentials')
   })
 
+  it('nothing configured at all (no keys, profile, ~/.aws files, region): CREDENTIALS_MISSING with the key advice, not only the region', async () => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) vi.stubEnv(name, undefined)
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/sebs-test/credentials')
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/sebs-test/config')
+    const err = await provider({}).checkCredentials().catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'CREDENTIALS_MISSING' })
+    const message = String((err as Error).message)
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_REGION']) expect(message).toContain(name)
+  })
+
   it('AWS_DEFAULT_REGION is honoured', async () => {
     vi.stubEnv('AWS_DEFAULT_REGION', 'eu-central-1')
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAFAKEFAKEFAKE0001')

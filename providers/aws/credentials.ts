@@ -5,6 +5,9 @@
  * a black-holed network fails at the deadline.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
+import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { ProviderError } from '../../core/errors.ts'
 import type { AwsTarget } from './clients.ts'
 import { createStsClient } from './clients.ts'
@@ -24,11 +27,18 @@ const REGION_HOW_TO =
   'Set AWS_REGION (e.g. `export AWS_REGION=us-east-1`), or `region` in the aws section of the sebs config, ' +
   'or `region = …` in the profile of ~/.aws/config.'
 
-/** Which credential source the environment names, so a region error does not read as a key error. */
-function credentialSourceNote(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Which credential source the environment names, so a region error does not
+ * read as a key error; undefined when no source is configured at all (no
+ * keys, profile, web identity, container credentials or ~/.aws files), where
+ * the credentials are missing as much as the region.
+ */
+function credentialSourceNote(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return ' (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set; the region is what is missing)'
   if (env.AWS_PROFILE) return ` (AWS_PROFILE=${env.AWS_PROFILE} is set but names no region; the region is what is missing)`
-  return ''
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return ''
+  const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? join(homedir(), '.aws', 'credentials'), env.AWS_CONFIG_FILE ?? join(homedir(), '.aws', 'config')]
+  return files.some((f) => existsSync(f)) ? '' : undefined
 }
 
 const MISSING_NAMES = new Set(['CredentialsProviderError', 'CredentialsError', 'TokenProviderError'])
@@ -55,8 +65,13 @@ export function mapCredentialError(err: unknown, target: AwsTarget): ProviderErr
   }
   if (/region is missing/i.test(message) || name === 'RegionMissingError') {
     // The SDK checks the region before it looks for credentials, so this
-    // says nothing about them: name the region as what is missing.
-    return new ProviderError('aws', 'REGION_MISSING', `No AWS region configured${credentialSourceNote()}. ${REGION_HOW_TO}`, {
+    // says nothing about them: name the region as what is missing, unless
+    // nothing at all is configured (then both are, and the key advice leads).
+    const note = credentialSourceNote()
+    if (note === undefined) {
+      return new ProviderError('aws', 'CREDENTIALS_MISSING', `No AWS credentials or region configured. ${HOW_TO}`, { cause: err })
+    }
+    return new ProviderError('aws', 'REGION_MISSING', `No AWS region configured${note}. ${REGION_HOW_TO}`, {
       cause: err,
     })
   }
