@@ -25,7 +25,7 @@ import { redactConfig } from '../engine/redact.ts'
 import { markRunInterrupted } from '../engine/interrupt.ts'
 import { SetupFailures } from '../engine/setup-failures.ts'
 import { DEFAULT_PRICE_TABLE } from '../analysis/cost.ts'
-import { asPlainUserError } from './vite-plugin.ts'
+import { asPlainUserError } from './user-error.ts'
 import { markTiming } from '../core/timing.ts'
 
 export default async function globalSetup(project: TestProject): Promise<() => Promise<void>> {

@@ -8,18 +8,18 @@
  * provider only); on Vitest 5 the run is Vitest's own bench project and
  * `--project aws` still chooses the provider. In test mode (`vitest run`) it does nothing.
  */
-import { inspect } from 'node:util'
 import { resolve } from 'node:path'
 import type { Plugin } from 'vite'
 import type { Vitest } from 'vitest/node'
 // Vitest's augmentation of Vite's config (the `test` key), also when this file is compiled alone.
 import type {} from 'vitest/config'
-import { ConfigError, SebsError, listChoices } from '../core/errors.ts'
+import { ConfigError, listChoices } from '../core/errors.ts'
 import { PROVIDERS, type ProviderName } from '../core/types.ts'
 import { checkListSettings, experimentCaseParts, EXPERIMENTS } from '../suites/index.ts'
 import { configFromEnv, resolveConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
+import { asPlainUserError } from './user-error.ts'
 import { installInterruptHandling } from './interrupt.ts'
 import { enumerateCases, selectCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
@@ -119,21 +119,8 @@ function consumeProjectFilter(viteConfig: { test?: object }): void {
   if (test?.project !== undefined) test.project = []
 }
 
-/**
- * A user error (bad config, missing credentials) as Vitest should print it:
- * the message only. Vitest prints startup errors with `console.error(err)` and
- * global-setup errors with their stack, own properties and cause, all noise
- * for a missing credential; so a fresh Error carries just the line
- * (`DEBUG=sebs:*` keeps the original, with its stack and cause).
- */
-export function asPlainUserError(err: unknown): unknown {
-  if (!(err instanceof SebsError) || process.env.DEBUG) return err
-  const plain = new Error(`error [${err.code}]: ${err.message}`)
-  Object.defineProperty(plain, 'name', { value: 'sebs', enumerable: false })
-  plain.stack = `sebs: ${plain.message}`
-  Object.defineProperty(plain, inspect.custom, { value: () => plain.stack, enumerable: false })
-  return plain
-}
+// asPlainUserError lives in user-error.ts (the global setup imports it without the plugin); re-exported here.
+export { asPlainUserError } from './user-error.ts'
 
 /** What the plugin decided for this run, shared by its hooks. */
 interface RunPlan {
