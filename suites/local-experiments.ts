@@ -256,10 +256,11 @@ const papiOptions = z
  * machine Python's counts settle after 8 calls; on the CI runner they fell
  * in steps until about the 17th call (the last step 0.54 %), so with ten
  * warm-ups the 9 kept samples straddled a step and two runs of identical
- * code differed by 0.54 % (CI, twice). Twenty calls cover the slowest
- * settling seen; counts after them repeat to within ~0.05 % (Python).
+ * code differed by 0.54 % (CI, twice). Thirty calls cover the slowest
+ * settling seen with margin (each costs ~1 s under callgrind); counts after
+ * them repeat to within ~0.05 % (Python).
  */
-const CALLGRIND_WARMUP = 20
+const CALLGRIND_WARMUP = 30
 
 export const papiExperiment = defineExperiment<{ name: string; source: 'perf' | 'callgrind' }>({
   name: 'papi',
