@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path'
 import { BenchmarkError, ConfigError, SebsError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { withProgress } from '../core/progress.ts'
-import { indexFromConfig, indexUnreachable } from '../providers/packaging/pip-cache.ts'
+import { indexFromConfig, indexUnreachable, interpreterTag, pipIndexEnv } from '../providers/packaging/pip-cache.ts'
 import { findExecutable, meaningfulLines, pidAlive, runCommand } from '../providers/packaging/run-command.ts'
 
 /**
@@ -139,41 +139,27 @@ async function declaredRequirements(inputPath: string): Promise<{ file?: string;
   return { file, lines: requirementLines(await readFile(file, 'utf8')) }
 }
 
-const interpreterTags = new Map<string, Promise<string>>()
-
-/** Version, ABI, machine and installation of an interpreter: a venv is tied to all four. */
-function interpreterTag(python: string): Promise<string> {
-  let tag = interpreterTags.get(python)
-  if (!tag) {
-    tag = execText(python, ['-c', 'import sys, platform, sysconfig; print(sys.version, platform.machine(), sysconfig.get_config_var("SOABI"), sys.base_prefix)']).catch(
-      (err: unknown) => {
-        interpreterTags.delete(python)
-        const code = (err as NodeJS.ErrnoException).code
-        throw new SebsError(
-          'TOOL_MISSING',
-          code === 'ENOENT'
-            ? `Python interpreter '${python}' not found, needed to run input.py (a SeBS-format benchmark). Install Python 3 or set runtimes.python in sebs.config.ts.`
-            : `Python interpreter '${python}' cannot run: ${errorMessage(err)}. Set runtimes.python in sebs.config.ts to a working Python 3.`,
-          { cause: err },
-        )
-      },
+/** The interpreter's tag (pip-cache.ts), with a missing or broken interpreter worded for input.py. */
+function inputInterpreterTag(python: string): Promise<string> {
+  return interpreterTag(python).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new SebsError(
+      'TOOL_MISSING',
+      code === 'ENOENT'
+        ? `Python interpreter '${python}' not found, needed to run input.py (a SeBS-format benchmark). Install Python 3 or set runtimes.python in sebs.config.ts.`
+        : `Python interpreter '${python}' cannot run: ${errorMessage(err)}. Set runtimes.python in sebs.config.ts to a working Python 3.`,
+      { cause: err },
     )
-    interpreterTags.set(python, tag)
-  }
-  return tag
+  })
 }
 
 /** What decides the environment's contents. */
 async function envKey(python: string, requirements: string[]): Promise<string> {
-  const env = Object.keys(process.env)
-    .filter((k) => /^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|CONSTRAINT|ONLY_BINARY|NO_BINARY|PREFER_BINARY|CONFIG_FILE)$/.test(k))
-    .sort()
-    .map((k) => `${k}=${process.env[k]}`)
   const material = JSON.stringify({
     format: PYTHON_ENV_FORMAT,
-    interpreter: await interpreterTag(python),
+    interpreter: await inputInterpreterTag(python),
     requirements: [...requirements].sort(),
-    env,
+    env: pipIndexEnv(),
   })
   return createHash('sha256').update(material).digest('hex').slice(0, 16)
 }

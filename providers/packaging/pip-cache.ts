@@ -86,29 +86,36 @@ export async function installShared(req: SharedPipInstall): Promise<{ installed:
 
 /** What decides the installed files: the requirement lines (order aside), pip's arguments, the interpreter and pip's index settings. */
 async function pipSetKey(req: SharedPipInstall): Promise<string> {
-  const env = Object.keys(process.env)
-    .filter((k) => /^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|CONSTRAINT|ONLY_BINARY|NO_BINARY|PLATFORM|PREFER_BINARY)$/.test(k))
-    .sort()
-    .map((k) => `${k}=${process.env[k]}`)
   const material = JSON.stringify({
     format: PIP_CACHE_FORMAT,
     requirements: [...req.requirements].map((l) => l.trim()).filter(Boolean).sort(),
     extraArgs: req.extraArgs,
-    interpreter: await interpreterTag(req.python),
-    env,
+    interpreter: await interpreterTag(req.python).catch((err: unknown) => `unknown (${errorMessage(err)})`),
+    env: pipIndexEnv(),
   })
   return createHash('sha256').update(material).digest('hex').slice(0, 16)
 }
 
+/** pip's index and resolution variables (`NAME=value`, sorted): what they say changes what pip installs. */
+export function pipIndexEnv(): string[] {
+  return Object.keys(process.env)
+    .filter((k) => /^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|CONSTRAINT|ONLY_BINARY|NO_BINARY|PLATFORM|PREFER_BINARY|CONFIG_FILE)$/.test(k))
+    .sort()
+    .map((k) => `${k}=${process.env[k]}`)
+}
+
 const interpreterTags = new Map<string, Promise<string>>()
 
-/** Version, ABI and machine of an interpreter: wheels differ by all three. */
-function interpreterTag(python: string): Promise<string> {
+/**
+ * Version, ABI, machine and installation of an interpreter (wheels differ by
+ * the first three; a venv is tied to all four), asked once per process.
+ * Rejects when the interpreter cannot run; callers word that for their use.
+ */
+export function interpreterTag(python: string): Promise<string> {
   let tag = interpreterTags.get(python)
   if (!tag) {
-    tag = execText(python, ['-c', 'import sys, platform, sysconfig; print(sys.version, platform.machine(), sysconfig.get_config_var("SOABI"))']).catch(
-      (err: unknown) => `unknown (${errorMessage(err)})`,
-    )
+    tag = execText(python, ['-c', 'import sys, platform, sysconfig; print(sys.version, platform.machine(), sysconfig.get_config_var("SOABI"), sys.base_prefix)'])
+    tag.catch(() => interpreterTags.delete(python))
     interpreterTags.set(python, tag)
   }
   return tag
