@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hashFile, PACKAGE_NAME, planInstall, PROJECT_FILES, projectEnv, readInstalled, readInstallState, STATE_FILE, writeProjectFiles } from './perf-project.ts'
+import { hashFile, PACKAGE_NAME, PerfSetupError, planInstall, prepareUserProject, PROJECT_FILES, projectEnv, readInstalled, readInstallState, STATE_FILE, writeProjectFiles } from './perf-project.ts'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -98,4 +98,61 @@ describe('projectEnv', () => {
       Object.assign(process.env, saved)
     }
   })
+})
+
+describe('prepareUserProject with real npm', () => {
+  /** A package folder npm can pack: `prepack` stands in for the build. */
+  function fakePackage(prepack: string): string {
+    const root = tempDir()
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: PACKAGE_NAME, version: '0.0.1', scripts: { prepack } }))
+    writeFileSync(join(root, 'index.js'), 'export {}\n')
+    return root
+  }
+
+  /** Runs with npm pointed at a closed port and no retries, as on a machine without the registry. */
+  function withoutRegistry<T>(fn: () => T): T {
+    const saved = { registry: process.env.npm_config_registry, retries: process.env.npm_config_fetch_retries }
+    process.env.npm_config_registry = 'http://127.0.0.1:9/'
+    process.env.npm_config_fetch_retries = '0'
+    try {
+      return fn()
+    } finally {
+      for (const [k, v] of [['npm_config_registry', saved.registry], ['npm_config_fetch_retries', saved.retries]] as const) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    }
+  }
+
+  function setupError(fn: () => unknown): PerfSetupError {
+    try {
+      fn()
+    } catch (err) {
+      if (err instanceof PerfSetupError) return err
+      throw err
+    }
+    throw new Error('expected a PerfSetupError')
+  }
+
+  it('a failing build stops the pack with PERF_PACK_FAILED, the output tail and the fix', () => {
+    const root = fakePackage('node -e "console.error(\'build broke here\'); process.exit(3)"')
+    const lines: string[] = []
+    const err = setupError(() => prepareUserProject(root, join(tempDir(), 'p'), '4.1.12', (l) => lines.push(l)))
+    expect(err.code).toBe('PERF_PACK_FAILED')
+    expect(err.message).toContain(`\`npm pack\` in ${root} failed`)
+    expect(err.message).toContain('build broke here')
+    expect(err.message).toContain('npm run build')
+    expect(lines.join('')).toMatch(/npm pack .*failed/)
+  }, 60_000)
+
+  it('an unreachable registry stops the install with PERF_INSTALL_FAILED, the command and the --repo way out, and records no install', () => {
+    const root = fakePackage('node -e ""')
+    const project = join(tempDir(), 'p')
+    // A Vitest no registry has: npm must ask the (closed) registry for it.
+    const err = setupError(() => withoutRegistry(() => prepareUserProject(root, project, '0.0.0-sebs-perf-missing', () => {})))
+    expect(err.code).toBe('PERF_INSTALL_FAILED')
+    expect(err.message).toMatch(/`npm install --prefer-offline .*\.\/serverless-benchmarks-[0-9a-f]{16}\.tgz vitest@0\.0\.0-sebs-perf-missing` in .*failed/)
+    expect(err.message).toContain('npm run perf -- --repo')
+    expect(readInstallState(project)).toBeUndefined()
+  }, 120_000)
 })
