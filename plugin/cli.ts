@@ -5,7 +5,7 @@
  * on the cache, the results and the providers directly.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, SebsError, errorMessage, listChoices } from '../core/errors.ts'
@@ -15,14 +15,14 @@ import { createProvider, loadProvider } from '../providers/registry.ts'
 import { formatHistory, readRunIndex } from '../reporters/run-index.ts'
 import { configFromEnv, providerOptions, resolveConfig, validateUserConfig, type SebsConfig, type SebsUserConfig } from '../engine/settings.ts'
 import { flagHelp, flagOptions, settingsFromEnv, settingsFromFlags } from '../engine/settings-schema.ts'
-import { BUILTIN_BENCHMARKS_DIR, discoverBenchmarks } from '../engine/discovery.ts'
+import { discoverBenchmarks } from '../engine/discovery.ts'
 import type { InputManifest } from '../engine/inputs.ts'
-import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { getRunState } from '../engine/run-state.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import { signalExitCode } from '../engine/interrupt.ts'
-import { checkListSettings, experimentCaseParts } from '../suites/index.ts'
+import { checkListSettings } from '../suites/index.ts'
 import { markTiming } from '../core/timing.ts'
+import { isPlainUserError } from './user-error.ts'
 
 const COMMANDS = ['bench', 'compare', 'package', 'cleanup', 'inputs', 'history', 'docker'] as const
 
@@ -274,8 +274,11 @@ async function benchCommand(args: string[]): Promise<number> {
       await provider.close()
     }
   }
-  const files = preselectFiles(vitestArgs.filter, pattern, resolved, descriptor.functionsOnThisMachine)
-  markTiming('main', 'files preselected; starting Vitest')
+  // No file filters of ours: the plugin's config hook knows the whole configuration (options in the
+  // project's vitest.config.ts too), makes bench files only of benchmarks with a selected case and
+  // reports a -t that selects none.
+  const files = vitestArgs.filter
+  markTiming('main', 'starting Vitest')
   const ctx = await startVitest(
     'benchmark',
     files,
@@ -340,34 +343,6 @@ function isOwnCheckout(root: string): boolean {
   }
 }
 
-/**
- * Vitest loads every bench file even when -t selects a few cases, and each
- * file costs a worker start. With no file filters of the user's, pass the
- * files of the selected benchmarks. When nothing matches, leave the filters
- * alone so that the global setup reports the empty selection with the list
- * of cases.
- */
-function preselectFiles(positionals: string[], pattern: string | undefined, config: SebsConfig, functionsOnThisMachine: boolean): string[] {
-  if (positionals.length > 0 || !pattern) return positionals
-  let cases: ReturnType<typeof enumerateCases>
-  let selected: ReturnType<typeof selectCases>
-  const filters = { testNamePattern: new RegExp(pattern), root: config.root }
-  try {
-    const { benchmarks } = discoverBenchmarks({ builtin: config.builtinBenchmarks, extra: config.benchmarks })
-    // An experiment's cases are selected by their point names too (`-t '… warm 128MB'`).
-    const parts = experimentCaseParts(config, functionsOnThisMachine)
-    cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes, ...(parts ? { parts } : {}) })
-    selected = selectCases(cases, filters)
-  } catch {
-    return positionals // the plugin reports discovery errors with full context
-  }
-  // Our message with the list of cases, before Vitest would print "No benchmark files found" and an "Unhandled Error".
-  if (selected.length === 0) throw nothingSelectedError(cases, filters, { sizes: config.sizes, languages: config.languages })
-  // A built-in benchmark's file as a path below the built-in folder: this CLI runs from dist/, while a
-  // vitest.config.ts of this repository loads the plugin from its sources, whose built-in folder is the
-  // source tree; Vitest's file filters (and ours) match a substring of the path, so both find it.
-  return [...new Set(selected.map((c) => (c.file.startsWith(BUILTIN_BENCHMARKS_DIR + sep) ? relative(BUILTIN_BENCHMARKS_DIR, c.file) : c.file)))]
-}
 
 async function cleanupCommand(args: string[]): Promise<number> {
   const { values } = parse(args, commandOptions('cleanup', { 'dry-run': { type: 'boolean' }, 'run-id': { type: 'string' } }), 'cleanup')
@@ -483,6 +458,9 @@ export async function run(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof SebsError && !process.env.DEBUG) {
       process.stderr.write(`sebs: error [${err.code}]: ${err.message}\n`)
+    } else if (isPlainUserError(err)) {
+      // A user error the plugin's config hook raised inside Vitest: already worded, prefix included.
+      process.stderr.write(`${err.stack}\n`)
     } else {
       process.stderr.write(`sebs: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
     }

@@ -22,3 +22,8 @@ export function asPlainUserError(err: unknown): unknown {
   Object.defineProperty(plain, inspect.custom, { value: () => plain.stack, enumerable: false })
   return plain
 }
+
+/** True for an error made by asPlainUserError (its stack is the whole message, `sebs: error [CODE]: …`). */
+export function isPlainUserError(err: unknown): err is Error & { stack: string } {
+  return err instanceof Error && err.name === 'sebs' && typeof err.stack === 'string' && err.stack.startsWith('sebs: error [')
+}

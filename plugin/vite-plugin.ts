@@ -21,7 +21,7 @@ import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
 import { asPlainUserError } from './user-error.ts'
 import { installInterruptHandling } from './interrupt.ts'
-import { enumerateCases, selectCases } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { MODULE_IMPORTER } from '../engine/inputs.ts'
 import { siblingModulePath } from '../core/module-path.ts'
@@ -206,9 +206,11 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         const cases = enumerateCases(benchmarks, { languages: config.languages, sizes: config.sizes, ...(parts ? { parts } : {}) })
         // Only benchmarks with a case that `-t` selects become bench files: Vitest would list every other one as skipped lines.
         const pattern = testNamePatternFromArgv(process.argv)
-        const wanted = pattern !== undefined ? selectCases(cases, { testNamePattern: new RegExp(pattern), root }) : cases
-        const shown = wanted.length > 0 ? wanted : cases // nothing matches: the global setup reports it with the list of cases
-        const suiteFiles = new Map(benchmarks.filter((b) => shown.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
+        const filters = pattern !== undefined ? { testNamePattern: new RegExp(pattern), root } : undefined
+        const wanted = filters ? selectCases(cases, filters) : cases
+        // Nothing matches: our message with the list of cases, before Vitest would say "No benchmark files found".
+        if (filters && wanted.length === 0) throw nothingSelectedError(cases, filters, { sizes: config.sizes, languages: config.languages })
+        const suiteFiles = new Map(benchmarks.filter((b) => wanted.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
         setRunState({ config, benchmarks, notices, cases })
         // The provider's slow lookups (the local provider asks Python for its version) overlap Vitest's start.
         const languages = [...new Set(wanted.map((c) => c.language))]
