@@ -28,8 +28,13 @@ export type InstanceResponse =
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderrTail: string }
   | { kind: 'failed'; message: string }
 
-/** An instance's response with, where the runtime measures it per invocation (containers), the peak memory during it. */
-export type InstanceInvocation = InstanceResponse & { memoryUsedMb?: number }
+/**
+ * An instance's response with, where the runtime measures it per invocation
+ * (containers), the peak memory during it, and, when an answer came, the
+ * hrtime (ns) at which its last byte was read: the client window ends there
+ * (docs/results-schema.md, "Timed windows").
+ */
+export type InstanceInvocation = InstanceResponse & { memoryUsedMb?: number; answeredAt?: bigint }
 
 /** What starting an instance needs, whichever runtime runs it. */
 export interface InstanceStartOptions {

@@ -21,7 +21,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import type http from 'node:http'
 import { join, resolve } from 'node:path'
 import { delay } from '../../core/delay.ts'
 import { ProviderError, errorMessage } from '../../core/errors.ts'
@@ -130,7 +129,6 @@ export class LocalInstance implements FunctionInstance {
   readonly startupUs: number
   readonly #child: ChildProcess
   readonly #port: number
-  readonly #agent: http.Agent
   readonly #http: HttpInvokeTarget
   readonly #logger: Logger
   readonly #closed: Promise<ExitStatus>
@@ -186,7 +184,6 @@ export class LocalInstance implements FunctionInstance {
       },
       kill: () => void this.kill(),
     })
-    this.#agent = this.#http.agent
 
     liveInstances.add(this)
     installExitHandler()
@@ -474,7 +471,7 @@ export class LocalInstance implements FunctionInstance {
     if (this.alive) return Promise.resolve()
     this.#cleanup ??= (async () => {
       liveInstances.delete(this)
-      this.#agent.destroy()
+      this.#http.connection.destroy()
       this.#peakRss?.close()
       // The process has exited: its cgroup is empty now (first, so a harness exiting right after leaves none behind).
       if (!releaseMemoryLimitSync(this.#limit, 0) && !(await releaseMemoryLimit(this.#limit))) {

@@ -156,8 +156,9 @@ export class LocalFunction implements DeployedFunction {
 
     // The client window starts here, after serialization (which grows with
     // the payload and is the harness's work, not the platform's) and ends
-    // once the answer is parsed; sentAtUs marks the same instant on the epoch
-    // clock for windows that end inside the function (invocation-overhead).
+    // when the answer's last byte is read (http-invoke.ts), before it is
+    // parsed and handed back; sentAtUs marks the start on the epoch clock for
+    // windows that end inside the function (invocation-overhead).
     const started = process.hrtime.bigint()
     const sentAtUs = Math.round((performance.timeOrigin + performance.now()) * 1000)
     const elapsedUs = (): number => Number((process.hrtime.bigint() - started) / 1000n)
@@ -181,7 +182,8 @@ export class LocalFunction implements DeployedFunction {
     } finally {
       this.#release(slot)
     }
-    const clientTimeUs = elapsedUs()
+    // Without an answer (timeout, the instance died) the window ends now.
+    const clientTimeUs = response.answeredAt !== undefined ? Number((response.answeredAt - started) / 1000n) : elapsedUs()
     // Containers report their cgroup's peak memory during the invocation.
     const memoryUsedMb = response.memoryUsedMb
     const times = {

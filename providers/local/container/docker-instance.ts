@@ -22,7 +22,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants as osConstants } from 'node:os'
-import type http from 'node:http'
 import type { Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import type Docker from 'dockerode'
@@ -140,7 +139,6 @@ export class DockerInstance implements FunctionInstance {
   readonly memoryMb: number
   readonly #container: Docker.Container
   readonly #port: number
-  readonly #agent: http.Agent
   readonly #http: HttpInvokeTarget
   readonly #logger: Logger
   readonly #socket: Socket
@@ -196,7 +194,6 @@ export class DockerInstance implements FunctionInstance {
       },
       kill: () => void this.kill(),
     })
-    this.#agent = this.#http.agent
     // An idle container must not keep the harness (or a bench worker) alive.
     this.#socket.unref()
     void this.#ended.then((end) => {
@@ -204,7 +201,7 @@ export class DockerInstance implements FunctionInstance {
       this.#logger.debug(`container ${this.containerId.slice(0, 12)} ${formatExit(endStatus(end), this.memoryMb)}`)
       for (const listener of this.#exitListeners) listener()
       this.#exitListeners.clear()
-      this.#agent.destroy()
+      this.#http.connection.destroy()
     })
   }
 
@@ -431,7 +428,7 @@ export class DockerInstance implements FunctionInstance {
       // The attach connection ends with the container; do not wait forever for it.
       await Promise.race([this.#ended, delay(5000, { unref: true })])
       this.#socket.destroy()
-      this.#agent.destroy()
+      this.#http.connection.destroy()
     })()
     return this.#removal
   }
