@@ -175,7 +175,8 @@ describe.each(['python', 'nodejs'] as const)('the %s HTTP trigger', (language) =
       c.socket.write(post(JSON.stringify({ n: round })))
       const [answer] = await c.answers(1)
       expect(bodyOf(answer!).result).toEqual({ n: round, size: 0 })
-      expect(bodyOf(answer!).isCold).toBe(false)
+      // The instance stays warm across connections (the first round may be the instance's first call when run alone).
+      if (round > 0) expect(bodyOf(answer!).isCold).toBe(false)
       c.socket.end()
       await c.closed
     }
