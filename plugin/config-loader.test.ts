@@ -1,18 +1,25 @@
 /**
  * Which Vite config loader `sebs bench` asks Vitest for (test process): the
- * module runner for ES-module config files, Vitest's default otherwise.
+ * module runner for ES-module config files in this package's own checkout,
+ * Vitest's default (the bundle) otherwise and in every user's project.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { configLoaderOption } from './cli.ts'
 
 const dirs: string[] = []
-function project(files: string[]): string {
+/** A folder with the given config files; by default shaped like this package's checkout (package.json and plugin/cli.ts). */
+function project(files: string[], kind: 'checkout' | 'user' = 'checkout'): string {
   const dir = mkdtempSync(join(tmpdir(), 'sebs-config-loader-'))
   dirs.push(dir)
   for (const f of files) writeFileSync(join(dir, f), 'export default {}\n')
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: kind === 'checkout' ? 'serverless-benchmarks' : 'my-faas-benchmarks', type: 'module' }))
+  if (kind === 'checkout') {
+    mkdirSync(join(dir, 'plugin'))
+    writeFileSync(join(dir, 'plugin', 'cli.ts'), '')
+  }
   return dir
 }
 afterEach(() => {
@@ -34,6 +41,15 @@ describe('configLoaderOption', () => {
     expect(configLoaderOption(project(['vitest.config.js']), {})).toEqual({})
     expect(configLoaderOption(project([]), {})).toEqual({})
     expect(configLoaderOption(project(['vitest.config.ts']), { config: false })).toEqual({})
+  })
+
+  it("leaves a user's project to Vitest's default (the bundle keeps the installed package external)", () => {
+    expect(configLoaderOption(project(['vitest.config.ts'], 'user'), {})).toEqual({})
+    expect(configLoaderOption(project(['vite.config.mts'], 'user'), { config: 'vite.config.mts' })).toEqual({})
+    // A package.json of ours without the sources (an installed copy) is not the checkout either.
+    const installed = project(['vitest.config.ts'], 'user')
+    writeFileSync(join(installed, 'package.json'), JSON.stringify({ name: 'serverless-benchmarks' }))
+    expect(configLoaderOption(installed, {})).toEqual({})
   })
 
   it('follows --config and never overrides the loader the user chose', () => {

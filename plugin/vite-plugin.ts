@@ -28,6 +28,7 @@ import { siblingModulePath } from '../core/module-path.ts'
 import { detectVitestMajor } from './vitest-major.ts'
 import type { VitestMajor } from './bench-adapter.ts'
 import { markTiming } from '../core/timing.ts'
+import { loadProvider } from '../providers/registry.ts'
 
 const here = (file: string) => siblingModulePath(file, import.meta.url)
 const SUITE_MODULE = here('../suites/benchmark-suite.ts')
@@ -209,6 +210,11 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         const shown = wanted.length > 0 ? wanted : cases // nothing matches: the global setup reports it with the list of cases
         const suiteFiles = new Map(benchmarks.filter((b) => shown.some((c) => c.benchmark === b.id)).map((b) => [resolve(b.dir, 'config.json'), b.id]))
         setRunState({ config, benchmarks, notices, cases })
+        // The provider's slow lookups (the local provider asks Python for its version) overlap Vitest's start.
+        const languages = [...new Set(wanted.map((c) => c.language))]
+        void loadProvider(config.provider)
+          .then((descriptor) => descriptor.prepare?.({ runtimes: config.runtimes, runtime: config.runtime }, languages))
+          .catch(() => {})
         plan = { suiteFiles, experiment: config.experiment, vitestMajor }
         const runSettings = {
           globalSetup: [GLOBAL_SETUP],

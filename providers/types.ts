@@ -279,6 +279,14 @@ export interface ProviderDescriptor {
   /** `ProviderContext.options` from the provider's config section and the shared settings. */
   options(section: Record<string, unknown>, shared: SharedProviderSettings): Record<string, unknown>
   /**
+   * Main process, as soon as a bench run's settings are known (the plugin's
+   * config hook): starts slow lookups the setup will need, in the background,
+   * so that they overlap Vitest's own start (the local provider asks its
+   * Python for its version, ~0.3 s). Never throws; the setup asks again and
+   * reports failures.
+   */
+  prepare?(shared: SharedProviderSettings, languages: readonly Language[]): void
+  /**
    * True when functions run on this machine: benchmark data is served to them
    * from a file server on loopback, and experiments that measure local
    * processes (pids, /proc) can run.

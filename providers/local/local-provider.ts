@@ -5,7 +5,6 @@
  * no Docker, no credentials. With `runtime: 'docker'` each instance is a
  * Docker container instead, with the function's memory as a hard limit.
  */
-import { execFile } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,6 +37,7 @@ import type {
 // run does not need them, and every module loaded is start-up time.
 import { dockerOptionsSchema } from './container/options.ts'
 import type { Runtimes } from './instance.ts'
+import { resolveInterpreter } from './interpreters.ts'
 import { DEFAULT_START_TIMEOUT_MS, LocalFunction, type LocalHandleData } from './local-function.ts'
 import { dynaliteDir, s3rverDir, safeSegment } from './paths.ts'
 
@@ -113,61 +113,6 @@ export function storageEnv(connection: StorageConnection): Record<string, string
   if (connection.secretKey !== undefined) env.SEBS_STORAGE_SECRET_KEY = connection.secretKey
   env.SEBS_STORAGE_REGION = connection.region ?? 'us-east-1'
   return env
-}
-
-export interface ResolvedInterpreter {
-  /** The interpreter binary itself (pyenv shims and PATH lookups resolved). */
-  executable: string
-  /** `python3.11.7` / `node20.20.2`: part of the package hash. */
-  version: string
-}
-
-const interpreterCache = new Map<string, Promise<ResolvedInterpreter>>()
-
-/**
- * Asks an interpreter for its real executable and version. Instances run the
- * resolved binary: a pyenv shim costs more than a second per process start,
- * which would otherwise be measured as cold-start time. Rejects with
- * TOOL_MISSING when the command cannot run.
- */
-export function resolveInterpreter(language: Language, command: string): Promise<ResolvedInterpreter> {
-  const key = `${language}\0${command}`
-  let pending = interpreterCache.get(key)
-  if (!pending && language === 'nodejs' && command === process.execPath) {
-    // The default: the harness's own node, whose answer is known without
-    // starting a process (~60 ms on every run's package check).
-    pending = Promise.resolve({ executable: process.execPath, version: `node${process.versions.node}` })
-    interpreterCache.set(key, pending)
-  }
-  if (!pending) {
-    const args =
-      language === 'python'
-        ? ['-c', 'import sys, platform; print(sys.executable); print(platform.python_version())']
-        : ['-e', 'console.log(process.execPath); console.log(process.versions.node)']
-    pending = new Promise<ResolvedInterpreter>((resolve, reject) => {
-      execFile(command, args, { timeout: 15_000 }, (err, stdout, stderr) => {
-        const [executable, version] = stdout.trim().split('\n').map((l) => l.trim())
-        if (err || !executable || !version || !/^\d+\.\d+/.test(version)) {
-          const why = err ? errorMessage(err) : `unexpected output '${`${stdout}${stderr}`.trim().slice(0, 200)}'`
-          reject(
-            new ProviderError(
-              'local',
-              'TOOL_MISSING',
-              `cannot run the ${language} interpreter '${command}' (${why}). ` +
-                `Install it or set runtimes.${language === 'python' ? 'python' : 'node'} in the configuration.`,
-              { cause: err },
-            ),
-          )
-          return
-        }
-        resolve({ executable, version: `${language === 'python' ? 'python' : 'node'}${version}` })
-      })
-    })
-    // A failure is not cached: the user may fix the PATH and retry in the same process.
-    pending.catch(() => interpreterCache.delete(key))
-    interpreterCache.set(key, pending)
-  }
-  return pending
 }
 
 /** Both configured interpreters resolved; only the one a language needs must exist. */

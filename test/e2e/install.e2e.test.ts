@@ -180,6 +180,18 @@ function installedPackageSuite(label: string, toolchain: () => Toolchain, vitest
       expect(existsSync(join(project, 'results', 'index.json'))).toBe(true)
     }, 600_000)
 
+    it('`npx sebs bench` runs in the project with its own config, and Vite prints no deprecation of the loader sebs chose', () => {
+      const before = new Set(runDirs())
+      const res = inProject('npx', ['sebs', 'bench', '-t', '901.greeting nodejs', '--repetitions', '1'])
+      expect(res.code, res.all).toBe(0)
+      // sebs leaves a user's config to Vitest's default loader (plugin/cli.ts configLoaderOption).
+      expect(res.all).not.toMatch(/deprecated/i)
+      const run = runDirs().find((d) => !before.has(d))
+      expect(run, res.all).toBeDefined()
+      const records = recordsOf(run!)
+      expect(records.map((r) => `${r.benchmark} ${r.language} ${r.phase} ${r.state}`)).toEqual(['901.greeting nodejs cold ok', '901.greeting nodejs warm ok'])
+    }, 600_000)
+
     it('runs a built-in benchmark from the installed package (-t 110.dynamic-html)', () => {
       const before = new Set(runDirs())
       const res = inProject('npx', ['vitest', 'bench', '--run', '-t', '110.dynamic-html'], { SEBS_LANGUAGE: 'nodejs' })
