@@ -21,7 +21,7 @@ import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
 import { asPlainUserError } from './user-error.ts'
 import { installInterruptHandling } from './interrupt.ts'
-import { enumerateCases, nothingSelectedError, selectCases } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases, type BenchCase } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { MODULE_IMPORTER } from '../engine/inputs.ts'
 import { siblingModulePath } from '../core/module-path.ts'
@@ -128,6 +128,33 @@ interface RunPlan {
   suiteFiles: Map<string, string>
   experiment: string | undefined
   vitestMajor: VitestMajor
+  /**
+   * Vitest 5: the `-t` Vitest applies, made of the selected tasks' exact
+   * names. Vitest 5 joins a test's name with ` > `, so the spelling the
+   * README gives (`-t '110.dynamic-html python'`, which Vitest 4 matches)
+   * selected cases for the setup but no test: nothing ran.
+   */
+  vitestNamePattern?: RegExp
+}
+
+/**
+ * Vitest 5's `-t` for the selected cases: the ` > `-joined names of their
+ * tasks that the user's pattern selects (all tasks of a case whose name it
+ * matches, e.g. `110.dynamic-html python`; only the matching ones for a task
+ * pattern such as `· cold`), anchored at their end.
+ */
+export function vitest5NamePattern(selected: BenchCase[], pattern: RegExp): RegExp {
+  const test = (text: string) => new RegExp(pattern.source, pattern.flags.replace('g', '')).test(text)
+  const names: string[] = []
+  for (const c of selected) {
+    // taskNames: every task with ' ' between the benchmark and the task, then the same with ' > '.
+    const half = c.taskNames.length / 2
+    for (let i = 0; i < half; i++) {
+      if (test(c.fullName) || test(c.taskNames[i]!) || test(c.taskNames[i + half]!)) names.push(c.taskNames[i + half]!)
+    }
+  }
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`(?:${names.map(escape).join('|')})$`)
 }
 
 /** The generated suite of a benchmark's config.json, or undefined for any other module. */
@@ -157,6 +184,7 @@ function configureRun(vitest: Vitest, plan: RunPlan): void {
   // Vitest 5: reporters named on the command line replace the config's, and ours writes the run's
   // summary files, index entry and failure exit; it is added back before Vitest creates its reporters.
   if (plan.vitestMajor >= 5) {
+    if (plan.vitestNamePattern) vitest.config.testNamePattern = plan.vitestNamePattern
     const reporters = vitest.config.reporters as unknown[]
     if (!reporters.some((r) => r instanceof SebsReporter || (Array.isArray(r) && r[0] instanceof SebsReporter))) reporters.push(new SebsReporter())
   }
@@ -217,7 +245,7 @@ export function sebs(userConfig: SebsUserConfig = {}): Plugin {
         void loadProvider(config.provider)
           .then((descriptor) => descriptor.prepare?.({ runtimes: config.runtimes, runtime: config.runtime }, languages))
           .catch(() => {})
-        plan = { suiteFiles, experiment: config.experiment, vitestMajor }
+        plan = { suiteFiles, experiment: config.experiment, vitestMajor, ...(vitestMajor >= 5 && filters ? { vitestNamePattern: vitest5NamePattern(wanted, filters.testNamePattern) } : {}) }
         const runSettings = {
           globalSetup: [GLOBAL_SETUP],
           // Parallel cases would skew each other's timings on a small machine.
