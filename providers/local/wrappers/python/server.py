@@ -94,6 +94,10 @@ def _serve_connection(conn):
                 return  # the client closed the connection between requests
             buffer += chunk
             end = buffer.find(b"\r\n\r\n")
+        if end > _MAX_HEAD_BYTES:
+            # A head that completed in the read that crossed the limit.
+            _send(conn, 431, _message("the request head exceeds %d bytes" % _MAX_HEAD_BYTES), True)
+            return
         lines = buffer[:end].decode("latin-1").split("\r\n")
         buffer = buffer[end + 4:]
         parts = lines[0].split()
@@ -118,11 +122,16 @@ def _serve_connection(conn):
         except ValueError:
             _send(conn, 400, _message("invalid Content-Length: %r" % headers.get("content-length")), True)
             return
-        while len(buffer) < length:
-            chunk = conn.recv(max(65536, length - len(buffer)))
-            if not chunk:
-                return  # the client went away mid-request
-            buffer += chunk
+        if len(buffer) < length:
+            # Pieces joined once: `bytes +=` copies the whole body on every read (quadratic for MB events).
+            pieces, received = [buffer], len(buffer)
+            while received < length:
+                chunk = conn.recv(max(65536, length - received))
+                if not chunk:
+                    return  # the client went away mid-request
+                pieces.append(chunk)
+                received += len(chunk)
+            buffer = b"".join(pieces)
         body, buffer = buffer[:length], buffer[length:]
         connection = headers.get("connection", "").lower()
         close = connection == "close" if version == "HTTP/1.1" else connection != "keep-alive"
