@@ -33,6 +33,9 @@ it('a probe started by prepareInterpreters answers the setup later: the interpre
   expect(first).toEqual({ executable: '/opt/py/bin/python3.11', version: 'python3.11.7' })
   expect(second).toEqual(first)
   expect(py.starts()).toBe(1)
+  // The executable it named answers for itself without a process (deploy asks with it).
+  expect(await resolveInterpreter('python', '/opt/py/bin/python3.11')).toEqual(first)
+  expect(py.starts()).toBe(1)
   // The harness's own node is known without a process.
   expect(await resolveInterpreter('nodejs', process.execPath)).toEqual({ executable: process.execPath, version: `node${process.versions.node}` })
 })

@@ -60,7 +60,11 @@ export function resolveInterpreter(language: Language, command: string): Promise
           )
           return
         }
-        resolve({ executable, version: `${language === 'python' ? 'python' : 'node'}${version}` })
+        const answer = { executable, version: `${language === 'python' ? 'python' : 'node'}${version}` }
+        // The executable answers for itself: deploy runs the package with it and asks again (a second
+        // process, ~0.1 s under load, where the first command was a pyenv shim).
+        if (executable !== command) interpreterCache.set(`${language}\0${executable}`, Promise.resolve(answer))
+        resolve(answer)
       })
     })
     // A failure is not cached: the user may fix the PATH and retry in the same process.
