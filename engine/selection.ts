@@ -80,10 +80,30 @@ export function fileMatches(file: string, filters: string[] | undefined, root: s
  * and Vitest then runs only their cold tasks).
  */
 export function selectCases(cases: BenchCase[], filters: CaseFilters): BenchCase[] {
-  const pattern = filters.testNamePattern && new RegExp(filters.testNamePattern.source, filters.testNamePattern.flags.replace('g', ''))
+  const pattern = filters.testNamePattern && stateless(filters.testNamePattern)
   return cases.filter(
     (c) => fileMatches(c.file, filters.fileFilters, filters.root) && (!pattern || pattern.test(c.fullName) || c.taskNames.some((n) => pattern.test(n))),
   )
+}
+
+/**
+ * The Vitest 5 names (` > `-joined) of the tasks of a case that `-t`
+ * selects: all of them when it matches the case's name, else those whose
+ * name it matches in either spelling (`-t '· cold'` keeps the cold task).
+ */
+export function selectedVitest5TaskNames(c: BenchCase, testNamePattern: RegExp): string[] {
+  const pattern = stateless(testNamePattern)
+  // taskNames: every task with ' ' between the benchmark and the task, then the same tasks with ' > '.
+  const half = c.taskNames.length / 2
+  const spaced = c.taskNames.slice(0, half)
+  const arrowed = c.taskNames.slice(half)
+  if (pattern.test(c.fullName)) return arrowed
+  return arrowed.filter((name, i) => pattern.test(spaced[i]!) || pattern.test(name))
+}
+
+/** The pattern without the `g` flag, whose `test` would otherwise carry `lastIndex` from one name to the next. */
+function stateless(pattern: RegExp): RegExp {
+  return pattern.flags.includes('g') ? new RegExp(pattern.source, pattern.flags.replace('g', '')) : pattern
 }
 
 /** The error for filters that select nothing: says what exists and how to widen the run. */

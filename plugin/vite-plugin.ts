@@ -21,7 +21,7 @@ import { discoverBenchmarks } from '../engine/discovery.ts'
 import { SebsReporter } from './reporter.ts'
 import { asPlainUserError } from './user-error.ts'
 import { installInterruptHandling } from './interrupt.ts'
-import { enumerateCases, nothingSelectedError, selectCases, type BenchCase } from '../engine/selection.ts'
+import { enumerateCases, nothingSelectedError, selectCases, selectedVitest5TaskNames, type BenchCase } from '../engine/selection.ts'
 import { setRunState } from '../engine/run-state.ts'
 import { MODULE_IMPORTER } from '../engine/inputs.ts'
 import { siblingModulePath } from '../core/module-path.ts'
@@ -144,15 +144,7 @@ interface RunPlan {
  * pattern such as `· cold`), anchored at their end.
  */
 export function vitest5NamePattern(selected: BenchCase[], pattern: RegExp): RegExp {
-  const test = (text: string) => new RegExp(pattern.source, pattern.flags.replace('g', '')).test(text)
-  const names: string[] = []
-  for (const c of selected) {
-    // taskNames: every task with ' ' between the benchmark and the task, then the same with ' > '.
-    const half = c.taskNames.length / 2
-    for (let i = 0; i < half; i++) {
-      if (test(c.fullName) || test(c.taskNames[i]!) || test(c.taskNames[i + half]!)) names.push(c.taskNames[i + half]!)
-    }
-  }
+  const names = selected.flatMap((c) => selectedVitest5TaskNames(c, pattern))
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   return new RegExp(`(?:${names.map(escape).join('|')})$`)
 }

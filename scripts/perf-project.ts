@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { cleanNpmEnv } from '../providers/packaging/package-builder.ts'
 
 /** The package's name on npm (and its folder under the project's node_modules). */
 export const PACKAGE_NAME = 'serverless-benchmarks'
@@ -132,18 +133,11 @@ export class PerfSetupError extends Error {
  * The environment for npm and for the user's commands: `npm run perf`
  * exports `npm_config_local_prefix` (this repository), `npm_package_*` and
  * friends; a nested `npm install` would obey them and install into the
- * repository instead of the project (the same list as
- * providers/packaging/package-builder.ts drops). The user's own npm settings
- * (registry, proxy, cache) stay.
+ * repository instead of the project, so they go (package-builder's
+ * cleanNpmEnv). The user's own npm settings (registry, proxy, cache) stay.
  */
 export function projectEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    const lower = k.toLowerCase()
-    if (lower.startsWith('npm_package_') || lower.startsWith('npm_lifecycle_') || lower === 'npm_config_local_prefix' || lower === 'npm_config_global' || lower === 'npm_command' || lower === 'init_cwd') continue
-    env[k] = v
-  }
-  return { ...env, ...extra }
+  return { ...cleanNpmEnv(), ...extra }
 }
 
 /** The last lines of a command's output, for an error message. */

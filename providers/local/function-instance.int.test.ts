@@ -10,27 +10,21 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
 import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from '../../test/support/docker.ts'
 import { createDockerClient } from '../docker/client.ts'
-import type { BuildContext } from '../types.ts'
 import { listSuiteContainers } from './container/docker-sweep.ts'
 import { formatExit, type FunctionInstance, type InstanceInvocation } from './function-instance.ts'
 import { localHandleData } from './local-function.ts'
 import { LocalProvider } from './local-provider.ts'
 import { startInstance } from './start-instance.ts'
+import { testBuildContext } from '../../test/support/build-context.ts'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const logger = createLogger('sebs', { quiet: true })
-const buildContext: BuildContext = {
-  cacheDir: join(ROOT, '.sebs-cache', 'test'),
-  logger,
-  runtimes: { python: 'python3', node: process.execPath },
-}
+const buildContext = testBuildContext(logger)
 const runId = `test-instance-${randomBytes(4).toString('hex')}`
 const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
 const MEMORY_MB = 128

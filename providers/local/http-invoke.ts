@@ -22,7 +22,6 @@ import type { InstanceInvocation, InstanceResponse } from './function-instance.t
 
 /** What the request needs from the instance it goes to. */
 export interface HttpInvokeTarget {
-  port: number
   /** The one kept-alive connection to the instance: an instance serves one request at a time. */
   connection: InstanceConnection
   /** `instance` or `container`: the word error messages use. */
@@ -50,7 +49,6 @@ export function createHttpTarget(init: {
   kill: () => void
 }): HttpInvokeTarget {
   return {
-    port: init.port,
     connection: new InstanceConnection(init.port),
     noun: init.noun,
     get alive() {
@@ -79,7 +77,7 @@ const CRLF_CRLF = Buffer.from('\r\n\r\n')
 /**
  * One keep-alive HTTP/1.1 connection to an instance on loopback, opened on
  * first use and again after the instance (or a timeout) closed it. One
- * request at a time; `exchange` resolves with the answer or rejects with the
+ * request at a time; `send` calls back with the answer or with the
  * socket's error or a protocol error. Unref'd: an idle connection does not
  * keep the process alive (a request in flight has its timeout timer, which
  * does).
@@ -140,11 +138,6 @@ export class InstanceConnection {
       socket.write(body)
       socket.uncork()
     }
-  }
-
-  /** `send` as a promise. */
-  exchange(body: string, requestId: string): Promise<HttpAnswer & { answeredAt: bigint }> {
-    return new Promise((resolve, reject) => this.send(body, requestId, (err, answer) => (err ? reject(err) : resolve(answer!))))
   }
 
   /** Closes the connection for good (the instance ended); an exchange in flight fails. */
@@ -327,18 +320,18 @@ export function invokeOverHttp(target: HttpInvokeTarget, body: string, requestId
     }, timeoutMs)
 
     target.connection.send(body, requestId, (err, answered) => {
-      if (err || !answered) {
+      if (err) {
         if (settled) return
         // The usual cause is the instance dying mid-request: wait (briefly) for
         // its end so the error says "exited with code 3" or "OOMKilled", not
         // "connection closed".
         void target.waitForEnd(3000).then((hasEnded) => {
           if (hasEnded) ended()
-          else finish({ kind: 'failed', message: `the request to the ${target.noun} failed: ${err?.message ?? 'no answer'}` })
+          else finish({ kind: 'failed', message: `the request to the ${target.noun} failed: ${err.message}` })
         })
         return
       }
-      const { status, body: answer, answeredAt } = answered
+      const { status, body: answer, answeredAt } = answered!
       const text = answer.toString('utf8')
       if (status !== 200) {
         finish({ kind: 'failed', message: `the ${target.noun} answered HTTP ${status}: ${text.slice(0, 1000)}`, answeredAt })

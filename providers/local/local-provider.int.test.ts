@@ -18,20 +18,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
 import { defineProviderConformance, loadFixtureBenchmark } from '../../test/support/conformance/conformance.ts'
-import type { BuildContext, DeployedFunction, InvokeResult, Provider, ProviderContext } from '../types.ts'
+import type { DeployedFunction, InvokeResult, Provider, ProviderContext } from '../types.ts'
 import { connectFunction } from '../registry.ts'
 import { createLocalProvider } from './local-provider.ts'
 import type { LocalFunction } from './local-function.ts'
 import { pidFilePath, runDir } from './paths.ts'
 import { isInstanceOfRun } from './sweep.ts'
+import { testBuildContext } from '../../test/support/build-context.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const logger = createLogger('sebs', { quiet: true })
-const buildContext: BuildContext = {
-  cacheDir: join(ROOT, '.sebs-cache', 'test'),
-  logger,
-  runtimes: { python: 'python3', node: process.execPath },
-}
+const buildContext = testBuildContext(logger)
 const runId = `test-${randomBytes(4).toString('hex')}`
 
 let stateDir: string

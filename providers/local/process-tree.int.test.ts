@@ -17,18 +17,15 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import type { Language } from '../../core/types.ts'
 import { loadFixtureBenchmark } from '../../test/support/conformance/fixtures.ts'
-import type { BuildContext, InvokeResult, Provider } from '../types.ts'
+import type { InvokeResult, Provider } from '../types.ts'
 import { createLocalProvider } from './local-provider.ts'
 import type { LocalFunction } from './local-function.ts'
 import { findTaggedProcesses } from './process-tree.ts'
+import { testBuildContext } from '../../test/support/build-context.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const logger = createLogger('sebs', { quiet: true })
-const buildContext: BuildContext = {
-  cacheDir: join(ROOT, '.sebs-cache', 'test'),
-  logger,
-  runtimes: { python: 'python3', node: process.execPath },
-}
+const buildContext = testBuildContext(logger)
 const stateDir = await mkdtemp(join(tmpdir(), 'sebs-process-tree-'))
 const providers: Provider[] = []
 const runIds: string[] = []

@@ -344,7 +344,7 @@ function npmFor(node: string): string {
  * `npm_package_*` and friends; a nested `npm install` would obey them and
  * could install into the harness's own checkout. Drop them.
  */
-function cleanNpmEnv(): NodeJS.ProcessEnv {
+export function cleanNpmEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     const lower = k.toLowerCase()

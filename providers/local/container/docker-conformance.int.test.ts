@@ -7,25 +7,19 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, describe, expect } from 'vitest'
 import { createLogger } from '../../../core/logger.ts'
 import { defineProviderConformance } from '../../../test/support/conformance/conformance.ts'
 import { createDockerClient, isNotFound } from '../../docker/client.ts'
 import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from '../../../test/support/docker.ts'
-import type { BuildContext } from '../../types.ts'
 import type { LocalFunction } from '../local-function.ts'
 import { LocalProvider } from '../local-provider.ts'
 import { listSuiteContainers } from './docker-sweep.ts'
+import { testBuildContext } from '../../../test/support/build-context.ts'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const logger = createLogger('sebs', { quiet: true })
-const buildContext: BuildContext = {
-  cacheDir: join(ROOT, '.sebs-cache', 'test'),
-  logger,
-  runtimes: { python: 'python3', node: process.execPath },
-}
+const buildContext = testBuildContext(logger)
 const runId = `conformance-docker-${randomBytes(4).toString('hex')}`
 
 const available = await dockerForTests('providers/local/container/docker-conformance.int.test.ts')

@@ -21,18 +21,15 @@ import { loadFixtureBenchmark } from '../../../test/support/conformance/fixtures
 import { createDockerClient, isNotFound } from '../../docker/client.ts'
 import { LABEL_FUNCTION, LABEL_KIND, LABEL_RUN_ID } from '../../docker/labels.ts'
 import { dockerForTests, dockerSuiteTitle, ensureBaseImage } from '../../../test/support/docker.ts'
-import type { BuildContext, CodePackage, InvokeResult } from '../../types.ts'
+import type { CodePackage, InvokeResult } from '../../types.ts'
 import type { LocalFunction } from '../local-function.ts'
 import { LocalProvider } from '../local-provider.ts'
 import { listSuiteContainers } from './docker-sweep.ts'
+import { testBuildContext } from '../../../test/support/build-context.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const logger = createLogger('sebs', { quiet: true })
-const buildContext: BuildContext = {
-  cacheDir: join(ROOT, '.sebs-cache', 'test'),
-  logger,
-  runtimes: { python: 'python3', node: process.execPath },
-}
+const buildContext = testBuildContext(logger)
 const runId = `test-docker-${randomBytes(4).toString('hex')}`
 const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
 

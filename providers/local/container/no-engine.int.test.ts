@@ -8,20 +8,18 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../core/logger.ts'
 import { loadFixtureBenchmark } from '../../../test/support/conformance/fixtures.ts'
 import { dockerBaseCommand } from '../../docker/base-image.ts'
 import { installDependenciesInImage } from '../../docker/build-image.ts'
 import { PING_TIMEOUT_MS, dockerAvailable } from '../../docker/client.ts'
-import type { BuildContext } from '../../types.ts'
 import { LocalProvider } from '../local-provider.ts'
+import { testBuildContext } from '../../../test/support/build-context.ts'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const logger = createLogger('sebs', { quiet: true })
-const buildContext: BuildContext = { cacheDir: join(ROOT, '.sebs-cache', 'test'), logger, runtimes: { python: 'python3', node: process.execPath } }
+const buildContext = testBuildContext(logger)
 const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
 
 let dir: string
