@@ -11,7 +11,7 @@ import { readRecords } from '../core/records.ts'
 import type { InvocationRecord } from '../core/types.ts'
 import type { DeployedFunction, FunctionHandle, InvokeResult } from '../providers/types.ts'
 import { summarizeRecords } from '../reporters/summary.ts'
-import { CostBudget, ExperimentContext, RunInterruptedError, epochUs } from './context.ts'
+import { CostBudget, ExperimentContext, RunInterruptedError, epochUs, type ExperimentContextInit } from './context.ts'
 import { evictionModel } from './eviction-model.ts'
 import { defineExperiment, experimentPointNames, experimentSettings, runPoint, type ExperimentSettings } from './experiment.ts'
 import { perfCost } from './perf-cost.ts'
@@ -51,7 +51,7 @@ function stubFunction(): DeployedFunction {
   }
 }
 
-function contextOf(recordsFile: string): ExperimentContext {
+function contextOf(recordsFile: string, overrides: Partial<ExperimentContextInit> = {}): ExperimentContext {
   return new ExperimentContext({
     fn: stubFunction(),
     payload: {},
@@ -67,6 +67,7 @@ function contextOf(recordsFile: string): ExperimentContext {
     dataDir: dir,
     costModel: 'aws-x86_64',
     budget: new CostBudget(undefined),
+    ...overrides,
   })
 }
 
@@ -171,21 +172,8 @@ describe('an interrupt inside a long point', () => {
   it('stops it between invocations: measure starts none once the run is interrupted, and what ran is on disk', async () => {
     const recordsFile = join(dir, 'invocations.jsonl')
     let stop = false
-    const ctx = new ExperimentContext({
-      fn: stubFunction(),
-      payload: {},
-      runId: 'r',
-      recordsFile,
+    const ctx = contextOf(recordsFile, {
       experiment: 'eviction-model',
-      benchmark: '910.sleep',
-      language: 'python',
-      size: 'test',
-      provider: 'local',
-      trigger: 'http',
-      memory: 128,
-      dataDir: dir,
-      costModel: 'aws-x86_64',
-      budget: new CostBudget(undefined),
       // The "Ctrl-C" arrives during the first idle period.
       sleep: async () => {
         stop = true
